@@ -1,0 +1,31 @@
+// Layer-scoped emission helpers.
+#include "backends/common/emit_context.h"
+
+#include "backends/common/c_literals.h"
+
+namespace kiln {
+
+std::string EmitCtx::layer_name() const {
+    return fmt::format("L{}_{}", layer_, sanitize_identifier(node_.name, 24));
+}
+
+std::string EmitCtx::define_params(const std::string& type, const std::string& init, const std::string& suffix) {
+    std::string name = layer_name() + "_" + suffix;
+    state_.params.line("static const {} {} = {};", type, name, init);
+    return name;
+}
+
+std::string EmitCtx::define_int_array(const std::vector<int64_t>& values, const std::string& suffix) {
+    std::string name = layer_name() + "_" + suffix;
+    std::vector<int64_t> v = values.empty() ? std::vector<int64_t>{0} : values;
+    state_.params.line("static const int64_t {}[{}] = {};", name, v.size(), c_int_list(v));
+    return name;
+}
+
+std::string EmitCtx::expr(ValueId id) const {
+    if (id == kNoValue) return "nullptr";
+    auto it = state_.value_expr.find(id);
+    return it == state_.value_expr.end() ? "nullptr" : it->second;
+}
+
+}  // namespace kiln

@@ -1,0 +1,291 @@
+// Module layout of generated code. Every name that comes from the model is sanitized; iteration is in
+// value/node order so the output is a pure function of the graph and the options.
+#include "backends/common/emit_module.h"
+
+#include <set>
+
+#include "backends/common/c_literals.h"
+#include "backends/common/emit_context.h"
+#include "backends/common/kernel_sources.h"
+#include "ops/registry.h"
+
+namespace kiln {
+
+const char* const kKilnVersion = "0.1.0";
+
+namespace {
+
+struct IoParam {
+    ValueId id;
+    std::string name;  // parameter name in run()
+};
+
+std::string value_type_comment(const Value& v) {
+    return fmt::format("{}[{}]", dtype_name(v.dtype), shape_str(v.shape));
+}
+
+class ModuleWriter {
+public:
+    ModuleWriter(const Graph& g, const MemoryPlan& plan, const EmitOptions& o) : g_(g), plan_(plan), o_(o) {}
+
+    Expected<GeneratedCode> run() {
+        name_io();
+        KILN_TRY(bind_values());
+        KILN_TRY(emit_layers());
+        Expected<KernelBundle> kernels = bundle_kernels(state_.kernels);
+        if (!kernels) return kernels.status();
+        GeneratedCode out;
+        out.arena_bytes = plan_.arena_bytes;
+        out.weight_bytes = weight_bytes_;
+        out.files[o_.name + ".h"] = header();
+        out.files[o_.name + ".cpp"] = source(*kernels);
+        return out;
+    }
+
+private:
+    std::string param_list(bool with_types) const {
+        std::vector<std::string> ps;
+        for (const IoParam& p : inputs_)
+            ps.push_back(with_types ? fmt::format("const {}* {}", dtype_ctype(g_.value(p.id).dtype), p.name) : p.name);
+        for (const IoParam& p : outputs_)
+            ps.push_back(with_types ? fmt::format("{}* {}", dtype_ctype(g_.value(p.id).dtype), p.name) : p.name);
+        return fmt::format("{}", fmt::join(ps, ", "));
+    }
+
+    void name_io() {
+        std::set<std::string> used;
+        auto unique = [&](std::string base) {
+            std::string n = base;
+            for (int k = 2; !used.insert(n).second; ++k) n = base + "_" + std::to_string(k);
+            return n;
+        };
+        for (ValueId id : g_.inputs) inputs_.push_back({id, unique("in_" + sanitize_identifier(g_.value(id).name, 32))});
+        for (ValueId id : g_.outputs) outputs_.push_back({id, unique("out_" + sanitize_identifier(g_.value(id).name, 32))});
+    }
+
+    // Gives every value the nodes touch a C expression: run() parameter, weight array or arena slice.
+    Status bind_values() {
+        for (const IoParam& p : inputs_) state_.value_expr[p.id] = p.name;
+        std::set<ValueId> produced;
+        for (const Node& n : g_.nodes)
+            for (ValueId id : n.outputs)
+                if (id != kNoValue) produced.insert(id);
+        for (const IoParam& p : outputs_)
+            if (produced.count(p.id) && !state_.value_expr.count(p.id)) state_.value_expr[p.id] = p.name;
+        std::set<ValueId> referenced(g_.outputs.begin(), g_.outputs.end());
+        read_inputs_ = referenced;
+        for (const Node& n : g_.nodes) {
+            for (ValueId id : n.inputs) if (id != kNoValue) referenced.insert(id), read_inputs_.insert(id);
+            for (ValueId id : n.outputs) if (id != kNoValue) referenced.insert(id);
+        }
+        for (ValueId id : referenced) {
+            if (state_.value_expr.count(id)) continue;
+            const Value& v = g_.value(id);
+            std::string ctype = dtype_ctype(v.dtype);
+            if (v.numel() == 0) {
+                state_.value_expr[id] = fmt::format("static_cast<{}*>(nullptr)", ctype);
+                continue;
+            }
+            if (v.is_constant()) {
+                std::string name = fmt::format("w{}_{}", id, sanitize_identifier(v.name, 32));
+                write_weight(name, v);
+                state_.value_expr[id] = name;
+                continue;
+            }
+            auto off = plan_.offset.find(id);
+            if (off == plan_.offset.end())
+                return Status::errorf("internal: value '{}' has no arena offset", v.name);
+            std::string name = fmt::format("t{}_{}", id, sanitize_identifier(v.name, 32));
+            locals_.line("{}* const {} = reinterpret_cast<{}*>(arena + {});  // {}", ctype, name, ctype, off->second,
+                         value_type_comment(v));
+            state_.value_expr[id] = name;
+        }
+        return Status::ok();
+    }
+
+    void write_weight(const std::string& name, const Value& v) {
+        const Tensor& t = *v.data;
+        weight_bytes_ += t.nbytes();
+        weights_.line("// {} {}", sanitize_comment(v.name), value_type_comment(v));
+        weights_.open(fmt::format("alignas({}) static const {} {}[{}] =", o_.target->alignment, dtype_ctype(v.dtype),
+                                  name, t.numel()));
+        std::string line;
+        for (int64_t i = 0; i < t.numel(); ++i) {
+            std::string e = c_element(t, i);
+            if (!line.empty() && line.size() + e.size() > 100) {
+                weights_.raw_line(line);
+                line.clear();
+            }
+            line += e + ",";
+            if (line.size() < 100) line += " ";
+        }
+        while (!line.empty() && line.back() == ' ') line.pop_back();
+        if (!line.empty()) weights_.raw_line(line);
+        weights_.close(";");
+    }
+
+    Status emit_layers() {
+        int layer = 0;
+        for (const Node& n : g_.nodes) {
+            const OpSchema* op = find_op(n.domain, n.op_type);
+            if (!op) return Status::errorf("internal: no schema for {}", n.op_type);
+            std::vector<std::string> ins, outs;
+            for (ValueId id : n.inputs)
+                if (id != kNoValue) ins.push_back(value_type_comment(g_.value(id)));
+            for (ValueId id : n.outputs)
+                if (id != kNoValue) outs.push_back(value_type_comment(g_.value(id)));
+            state_.body.line("// L{} {}: {} {} -> {}", layer, sanitize_comment(n.name, 60), n.op_type,
+                             fmt::join(ins, ", "), fmt::join(outs, ", "));
+            EmitCtx ctx(g_, n, layer, state_);
+            KILN_TRY(op->emit(ctx));
+            KILN_TRY(ctx.status());
+            ++layer;
+        }
+        // Outputs no node writes directly: graph inputs or constants passed through, or repeated outputs.
+        std::set<ValueId> written;
+        for (const IoParam& p : outputs_) {
+            auto it = state_.value_expr.find(p.id);
+            bool direct = it != state_.value_expr.end() && it->second == p.name;
+            if (direct && written.insert(p.id).second) continue;
+            const Value& v = g_.value(p.id);
+            if (v.nbytes() == 0) continue;
+            state_.body.line("std::memcpy({}, {}, {});  // output '{}'", p.name, state_.value_expr.at(p.id), v.nbytes(),
+                             sanitize_comment(v.name));
+        }
+        return Status::ok();
+    }
+
+    std::string header() const {
+        CodeWriter w;
+        const std::string& ns = o_.name;
+        w.line("// Generated by Kiln {} from '{}' for target {}. Do not edit.", kKilnVersion,
+               sanitize_comment(o_.model_label), o_.target->name);
+        w.line("// API: {}::run() / {}_run(): inputs then outputs, each a contiguous buffer of the shape below;",
+               ns, ns);
+        w.line("// returns 0 on success. One static arena: one inference at a time.");
+        w.line("#pragma once");
+        w.blank();
+        w.line("#include <cstddef>");
+        w.line("#include <cstdint>");
+        w.blank();
+        w.line("namespace {} {{", ns);
+        w.blank();
+        w.line("constexpr std::size_t kArenaBytes = {};", plan_.arena_bytes);
+        w.line("constexpr std::size_t kWeightBytes = {};", weight_bytes_);
+        w.line("constexpr int kNumInputs = {};", inputs_.size());
+        w.line("constexpr int kNumOutputs = {};", outputs_.size());
+        auto io_consts = [&](const char* kind, std::size_t i, const IoParam& p) {
+            const Value& v = g_.value(p.id);
+            w.blank();
+            w.line("// {} {} '{}': {}", kind, i, sanitize_comment(v.name), value_type_comment(v));
+            std::string k = fmt::format("k{}{}", kind[0] == 'i' ? "Input" : "Output", i);
+            w.line("constexpr std::size_t {}Elements = {};", k, v.numel());
+            w.line("constexpr std::size_t {}Bytes = {};", k, v.nbytes());
+            w.line("constexpr int {}Rank = {};", k, v.shape.size());
+            Shape s = v.shape.empty() ? Shape{1} : v.shape;
+            w.line("constexpr int64_t {}Shape[{}] = {};{}", k, s.size(), c_int_list(s), v.shape.empty() ? "  // scalar" : "");
+            if (v.quant && v.quant->scale.size() == 1) {
+                w.line("constexpr float {}Scale = {};", k, c_float(v.quant->scale[0]));
+                w.line("constexpr int32_t {}ZeroPoint = {};", k, v.quant->zero_point.empty() ? 0 : v.quant->zero_point[0]);
+            }
+        };
+        for (std::size_t i = 0; i < inputs_.size(); ++i) io_consts("input", i, inputs_[i]);
+        for (std::size_t i = 0; i < outputs_.size(); ++i) io_consts("output", i, outputs_[i]);
+        w.blank();
+        auto bytes_list = [&](const std::vector<IoParam>& ps) {
+            std::vector<int64_t> b;
+            for (const IoParam& p : ps) b.push_back(int64_t(g_.value(p.id).nbytes()));
+            if (b.empty()) b.push_back(0);  // no zero-length arrays in C++
+            return c_int_list(b);
+        };
+        w.line("// Byte sizes by position (a single 0 when there are none).");
+        w.line("constexpr std::size_t kInputBytes[] = {};", bytes_list(inputs_));
+        w.line("constexpr std::size_t kOutputBytes[] = {};", bytes_list(outputs_));
+        w.blank();
+        w.line("int run({});", param_list(true));
+        w.line("// The same call with buffers in arrays (inputs then outputs in model order), for harnesses.");
+        w.line("int run_buffers(const void* const* inputs, void* const* outputs);");
+        w.blank();
+        w.line("}}  // namespace {}", ns);
+        w.blank();
+        w.line("extern \"C\" int {}_run({});", ns, param_list(true));
+        return w.str();
+    }
+
+    std::string source(const KernelBundle& kernels) const {
+        CodeWriter w;
+        const std::string& ns = o_.name;
+        w.line("// Generated by Kiln {} from '{}' for target {}. Do not edit.", kKilnVersion,
+               sanitize_comment(o_.model_label), o_.target->name);
+        w.line("// {} layers, arena {} bytes, weights {} bytes.", g_.nodes.size(), plan_.arena_bytes, weight_bytes_);
+        w.line("#include \"{}.h\"", ns);
+        w.blank();
+        std::set<std::string> sys = kernels.system_includes;
+        sys.insert("<cstring>");
+        sys.insert("<cstdint>");
+        sys.insert("<cmath>");
+        for (const std::string& s : sys) w.line("#include {}", s);
+        w.blank();
+        w.line("namespace {");
+        w.verbatim(kernels.body);
+        w.line("}  // namespace");
+        w.blank();
+        w.line("namespace {} {{", ns);
+        w.blank();
+        w.line("namespace k = ::kiln::kernels;");
+        w.blank();
+        if (!weights_.str().empty()) {
+            w.verbatim(weights_.str());
+            w.blank();
+        }
+        if (!state_.params.str().empty()) {
+            w.verbatim(state_.params.str());
+            w.blank();
+        }
+        if (plan_.arena_bytes > 0) {
+            w.line("alignas({}) static uint8_t arena[kArenaBytes];", std::max<std::size_t>(o_.target->alignment, 16));
+            w.blank();
+        }
+        w.open(fmt::format("int run({})", param_list(true)));
+        for (const IoParam& p : inputs_)
+            if (!read_inputs_.count(p.id)) w.line("(void){};  // not read by the model", p.name);
+        w.block(locals_.str());
+        w.block(state_.body.str());
+        w.line("return 0;");
+        w.close();
+        w.blank();
+        w.open("int run_buffers(const void* const* inputs, void* const* outputs)");
+        std::vector<std::string> args;
+        for (std::size_t i = 0; i < inputs_.size(); ++i)
+            args.push_back(fmt::format("static_cast<const {}*>(inputs[{}])", dtype_ctype(g_.value(inputs_[i].id).dtype), i));
+        for (std::size_t i = 0; i < outputs_.size(); ++i)
+            args.push_back(fmt::format("static_cast<{}*>(outputs[{}])", dtype_ctype(g_.value(outputs_[i].id).dtype), i));
+        if (inputs_.empty()) w.line("(void)inputs;");
+        w.line("return run({});", fmt::join(args, ", "));
+        w.close();
+        w.blank();
+        w.line("}}  // namespace {}", ns);
+        w.blank();
+        w.open(fmt::format("extern \"C\" int {}_run({})", ns, param_list(true)));
+        w.line("return {}::run({});", ns, param_list(false));
+        w.close();
+        return w.str();
+    }
+
+    const Graph& g_;
+    const MemoryPlan& plan_;
+    const EmitOptions& o_;
+    std::vector<IoParam> inputs_, outputs_;
+    std::set<ValueId> read_inputs_;  // values read by a node or copied to an output
+    ModuleEmitState state_;
+    CodeWriter weights_, locals_;
+    std::size_t weight_bytes_ = 0;
+};
+
+}  // namespace
+
+Expected<GeneratedCode> emit_module(const Graph& g, const MemoryPlan& plan, const EmitOptions& options) {
+    return ModuleWriter(g, plan, options).run();
+}
+
+}  // namespace kiln

@@ -1,0 +1,251 @@
+// kiln check: build and run generated code on test data; report per output; JUnit/JSON for CI.
+#include "driver/check_model.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "backends/common/kernel_sources.h"
+#include "driver/compare.h"
+#include "driver/exit_codes.h"
+#include "driver/process.h"
+
+namespace kiln {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct OutputResult {
+    std::string set, name;
+    Comparison cmp;
+};
+
+std::string xml_escape(const std::string& s) {
+    std::string o;
+    for (char c : s) {
+        switch (c) {
+        case '<': o += "&lt;"; break;
+        case '>': o += "&gt;"; break;
+        case '&': o += "&amp;"; break;
+        case '"': o += "&quot;"; break;
+        default: o += (c >= 0x20 || c == '\n' || c == '\t') ? std::string(1, c) : std::string("?");
+        }
+    }
+    return o;
+}
+
+void write_reports(const CheckOptions& o, const std::string& error, const std::vector<OutputResult>& results) {
+    bool passed = error.empty() && std::all_of(results.begin(), results.end(), [](const auto& r) { return r.cmp.match; });
+    if (!o.json_path.empty()) {
+        nlohmann::json j;
+        j["model"] = o.compile.model_path;
+        j["target"] = o.compile.target;
+        j["passed"] = passed;
+        j["rtol"] = o.rtol;
+        j["atol"] = o.atol;
+        if (!error.empty()) j["error"] = error;
+        j["outputs"] = nlohmann::json::array();
+        for (const auto& r : results)
+            j["outputs"].push_back({{"data_set", r.set}, {"output", r.name}, {"match", r.cmp.match},
+                                    {"max_abs_error", std::isfinite(r.cmp.max_abs_error) ? r.cmp.max_abs_error : -1.0},
+                                    {"mismatches", r.cmp.mismatches}, {"problem", r.cmp.problem}});
+        std::ofstream(o.json_path) << j.dump(2) << "\n";
+    }
+    if (!o.junit_path.empty()) {
+        std::ofstream x(o.junit_path);
+        std::size_t failures = error.empty() ? 0 : 1;
+        for (const auto& r : results) failures += r.cmp.match ? 0 : 1;
+        std::string suite = xml_escape(fs::path(o.compile.model_path).filename().string());
+        x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+        x << fmt::format("<testsuite name=\"kiln check {} ({})\" tests=\"{}\" failures=\"{}\">\n", suite,
+                         xml_escape(o.compile.target), std::max<std::size_t>(results.size(), 1), failures);
+        if (!error.empty())
+            x << fmt::format("  <testcase classname=\"{}\" name=\"compile\"><failure message=\"{}\"/></testcase>\n",
+                             suite, xml_escape(error));
+        for (const auto& r : results) {
+            x << fmt::format("  <testcase classname=\"{}\" name=\"{}/{}\">", suite, xml_escape(r.set), xml_escape(r.name));
+            if (!r.cmp.match)
+                x << fmt::format("<failure message=\"{}\"/>",
+                                 xml_escape(r.cmp.problem.empty()
+                                                ? fmt::format("{} elements differ, max abs error {}", r.cmp.mismatches,
+                                                              r.cmp.max_abs_error)
+                                                : r.cmp.problem));
+            x << "</testcase>\n";
+        }
+        x << "</testsuite>\n";
+    }
+}
+
+bool write_raw(const Tensor& t, const fs::path& p) {
+    std::ofstream out(p, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(t.raw()), std::streamsize(t.nbytes()));
+    return bool(out);
+}
+
+bool read_raw(Tensor& t, const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    in.read(reinterpret_cast<char*>(t.raw()), std::streamsize(t.nbytes()));
+    return in.gcount() == std::streamsize(t.nbytes());
+}
+
+}  // namespace
+
+std::vector<std::string> data_files(const std::string& set_dir, const std::string& prefix) {
+    std::vector<std::string> files;
+    for (int i = 0;; ++i) {
+        fs::path p = fs::path(set_dir) / fmt::format("{}_{}.pb", prefix, i);
+        if (!fs::exists(p)) break;
+        files.push_back(p.string());
+    }
+    return files;
+}
+
+std::vector<std::string> find_data_sets(const std::vector<std::string>& paths) {
+    std::vector<std::string> sets;
+    for (const std::string& p : paths) {
+        std::error_code ec;
+        if (!fs::is_directory(p, ec)) continue;
+        if (fs::exists(fs::path(p) / "input_0.pb") || fs::exists(fs::path(p) / "output_0.pb")) {
+            sets.push_back(p);
+            continue;
+        }
+        std::vector<std::string> found;
+        for (const auto& e : fs::directory_iterator(p, ec))
+            if (e.is_directory() && e.path().filename().string().rfind("test_data_set_", 0) == 0)
+                found.push_back(e.path().string());
+        std::sort(found.begin(), found.end());
+        sets.insert(sets.end(), found.begin(), found.end());
+    }
+    return sets;
+}
+
+int run_check(const CheckOptions& o) {
+    auto fail = [&](int code, const std::string& msg) {
+        std::cerr << "kiln check: " << msg << "\n";
+        write_reports(o, msg, {});
+        return code;
+    };
+    std::vector<std::string> where = o.data;
+    if (where.empty()) where.push_back(fs::path(o.compile.model_path).parent_path().string());
+    std::vector<std::string> sets = find_data_sets(where);
+    if (sets.empty())
+        return fail(kExitUsage, fmt::format("no test data (input_N.pb/output_N.pb or test_data_set_* folders) in {}",
+                                            fmt::join(where, ", ")));
+
+    // Inputs of every set, loaded once; the first set binds any input shape not given on the command line.
+    Expected<std::vector<std::string>> names = model_input_names(o.compile.model_path);
+    if (!names) return fail(kExitBadModel, names.status().message());
+    std::vector<std::vector<Tensor>> inputs, expected;
+    for (const std::string& s : sets) {
+        std::vector<Tensor> in, out;
+        for (const std::string& f : data_files(s, "input")) {
+            Expected<Tensor> t = load_tensor_file(f);
+            if (!t) return fail(kExitUsage, t.status().message());
+            in.push_back(std::move(*t));
+        }
+        for (const std::string& f : data_files(s, "output")) {
+            Expected<Tensor> t = load_tensor_file(f);
+            if (!t) return fail(kExitUsage, t.status().message());
+            out.push_back(std::move(*t));
+        }
+        if (in.size() != names->size())
+            return fail(kExitUsage, fmt::format("{}: {} input files but the model has {} inputs", s, in.size(), names->size()));
+        inputs.push_back(std::move(in));
+        expected.push_back(std::move(out));
+    }
+    CompileOptions co = o.compile;
+    for (std::size_t i = 0; i < names->size(); ++i)
+        if (!co.input_shapes.count((*names)[i])) co.input_shapes[(*names)[i]] = inputs[0][i].shape();
+
+    Expected<CompiledModel> m = compile_model(co, [](const std::string& s) { std::cout << s; });
+    if (!m) return fail(kExitBadModel, m.status().message());
+    const Graph& g = m->graph;
+
+    std::error_code ec;
+    fs::path work = o.work_dir;
+    bool temporary = work.empty();
+    if (temporary) {
+        std::random_device rd;
+        work = fs::temp_directory_path() / fmt::format("kiln-check-{:08x}", rd());
+    }
+    struct Cleanup {
+        fs::path p;
+        bool on;
+        ~Cleanup() {
+            std::error_code e;
+            if (on) fs::remove_all(p, e);
+        }
+    } cleanup{work, temporary};
+    std::map<std::string, std::string> files = m->code.files;
+    files["check_harness.cpp"] = find_runtime_stub("host/check_harness.cpp");
+    Status w = write_files_atomically(work.string(), files);
+    if (!w) return fail(kExitIo, w.message());
+
+    std::string cxx = o.cxx;
+    if (cxx.empty()) cxx = std::getenv("CXX") ? std::getenv("CXX") : "c++";
+    const TargetInfo* target = find_target(co.target);
+    std::vector<std::string> cmd = {cxx, "-std=c++14", "-Wall", "-Wextra", "-Werror", "-pedantic"};
+    cmd.insert(cmd.end(), target->cxx_flags.begin(), target->cxx_flags.end());
+    fs::path exe = work / "harness";
+    for (const std::string& a : {"-I" + work.string(), "-DKILN_MODEL_HEADER=\"" + m->name + ".h\"", "-DKILN_NS=" + m->name,
+                                 (work / (m->name + ".cpp")).string(), (work / "check_harness.cpp").string(), "-o" + exe.string()})
+        cmd.push_back(a);
+    ProcessResult build = run_process(cmd, 600);
+    if (build.exit_code != 0)
+        return fail(kExitBuildFailed, fmt::format("{}: generated code did not build ({}):\n{}", o.compile.model_path,
+                                                  build.timed_out ? "timed out" : "exit " + std::to_string(build.exit_code),
+                                                  build.output));
+
+    std::vector<OutputResult> results;
+    std::cout << fmt::format("check {} --target {}: {} data set(s), arena {} bytes, weights {} bytes\n",
+                             o.compile.model_path, co.target, sets.size(), m->code.arena_bytes, m->code.weight_bytes);
+    for (std::size_t s = 0; s < sets.size(); ++s) {
+        std::string set_name = fs::path(sets[s]).filename().string();
+        std::vector<std::string> args = {exe.string()};
+        for (std::size_t i = 0; i < inputs[s].size(); ++i) {
+            fs::path p = work / fmt::format("in_{}.bin", i);
+            if (inputs[s][i].dtype() != g.value(g.inputs[i]).dtype || inputs[s][i].shape() != g.value(g.inputs[i]).shape)
+                return fail(kExitUsage, fmt::format("{}: input {} is {}[{}] but the model was compiled for {}[{}]", sets[s], i,
+                                                    dtype_name(inputs[s][i].dtype()), shape_str(inputs[s][i].shape()),
+                                                    dtype_name(g.value(g.inputs[i]).dtype), shape_str(g.value(g.inputs[i]).shape)));
+            if (!write_raw(inputs[s][i], p)) return fail(kExitIo, p.string() + ": cannot write");
+            args.push_back(p.string());
+        }
+        for (std::size_t i = 0; i < g.outputs.size(); ++i) args.push_back((work / fmt::format("out_{}.bin", i)).string());
+        ProcessResult run = run_process(args, o.timeout_seconds);
+        if (run.exit_code != 0)
+            return fail(kExitBuildFailed, fmt::format("{}: generated code failed on {} ({}): {}", o.compile.model_path, set_name,
+                                                      run.timed_out ? "timed out" : "exit " + std::to_string(run.exit_code),
+                                                      run.output));
+        if (expected[s].size() != g.outputs.size())
+            return fail(kExitUsage, fmt::format("{}: {} expected outputs but the model has {}", sets[s], expected[s].size(),
+                                                g.outputs.size()));
+        for (std::size_t i = 0; i < g.outputs.size(); ++i) {
+            const Value& v = g.value(g.outputs[i]);
+            Tensor got(v.dtype, v.shape);
+            if (!read_raw(got, work / fmt::format("out_{}.bin", i)))
+                return fail(kExitBuildFailed, fmt::format("{}: output {} is missing", set_name, i));
+            OutputResult r{set_name, v.name, compare_tensors(got, expected[s][i], o.rtol, o.atol)};
+            std::cout << fmt::format("  {} output {} '{}' {}[{}]: max abs error {:.3g}{} {}\n", set_name, i, v.name,
+                                     dtype_name(v.dtype), shape_str(v.shape), r.cmp.max_abs_error,
+                                     r.cmp.problem.empty() ? "" : " (" + r.cmp.problem + ")",
+                                     r.cmp.match ? "OK" : fmt::format("MISMATCH ({} elements)", r.cmp.mismatches));
+            results.push_back(std::move(r));
+        }
+    }
+    write_reports(o, "", results);
+    std::size_t bad = std::count_if(results.begin(), results.end(), [](const auto& r) { return !r.cmp.match; });
+    if (bad) {
+        std::cout << fmt::format("FAIL: {} of {} outputs differ (rtol {}, atol {})\n", bad, results.size(), o.rtol, o.atol);
+        return kExitMismatch;
+    }
+    std::cout << fmt::format("PASS: {} outputs match (rtol {}, atol {})\n", results.size(), o.rtol, o.atol);
+    return kExitOk;
+}
+
+}  // namespace kiln

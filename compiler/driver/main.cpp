@@ -1,0 +1,129 @@
+// The kiln command line: compile, check, inspect, run. Only this file decides exit codes and
+// where messages go.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "backends/common/target.h"
+#include "driver/check_model.h"
+#include "driver/compile_model.h"
+#include "driver/exit_codes.h"
+#include "driver/inspect_model.h"
+
+namespace {
+
+using namespace kiln;
+
+// --input-shape name=1x3x224x224 (repeatable)
+bool parse_input_shapes(const std::vector<std::string>& specs, std::map<std::string, Shape>* out, std::string* err) {
+    for (const std::string& s : specs) {
+        auto eq = s.rfind('=');
+        if (eq == std::string::npos || eq == 0) {
+            *err = fmt::format("--input-shape '{}': expected NAME=DIMS, e.g. input=1x3x224x224", s);
+            return false;
+        }
+        Expected<Shape> shape = parse_shape(s.substr(eq + 1));
+        if (!shape) {
+            *err = fmt::format("--input-shape '{}': {}", s, shape.status().message());
+            return false;
+        }
+        (*out)[s.substr(0, eq)] = *shape;
+    }
+    return true;
+}
+
+void add_model_options(CLI::App* cmd, CompileOptions& o, std::vector<std::string>& shapes, bool with_target) {
+    cmd->add_option("model", o.model_path, "ONNX model file")->required();
+    if (with_target)
+        cmd->add_option("--target,-t", o.target, "Target: " + fmt::format("{}", fmt::join(target_names(), ", ")))
+            ->capture_default_str();
+    cmd->add_option("--input-shape", shapes, "Bind an input's shape: NAME=1x3x224x224 (repeatable)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"kiln: compiles ONNX models into dependency-free C++ with static buffers"};
+    app.set_version_flag("--version", std::string("kiln ") + kKilnVersion);
+    app.require_subcommand(1);
+
+    CompileOptions copt;
+    std::vector<std::string> shapes;
+    std::string out_dir;
+    auto* compile = app.add_subcommand("compile", "Compile a model into NAME.h and NAME.cpp");
+    add_model_options(compile, copt, shapes, true);
+    compile->add_option("--output,-o", out_dir, "Output folder")->required();
+    compile->add_option("--name,-n", copt.name, "C++ namespace and file stem (default: from the model file name)");
+    compile->add_flag("--print-ir", copt.print_ir, "Print the IR after all passes");
+    compile->add_option("--print-ir-after", copt.print_ir_after, "Print the IR after the named pass (or 'all')");
+
+    CheckOptions chk;
+    std::vector<std::string> chk_shapes;
+    auto* check = app.add_subcommand("check", "Compile, build and run the generated code, compare with expected outputs");
+    add_model_options(check, chk.compile, chk_shapes, true);
+    check->add_option("--data,-d", chk.data,
+                      "Test data: a folder with input_N.pb/output_N.pb, or one holding test_data_set_* folders "
+                      "(default: beside the model)");
+    check->add_option("--rtol", chk.rtol, "Relative tolerance")->capture_default_str()->check(CLI::NonNegativeNumber);
+    check->add_option("--atol", chk.atol, "Absolute tolerance")->capture_default_str()->check(CLI::NonNegativeNumber);
+    check->add_option("--junit", chk.junit_path, "Write a JUnit XML report");
+    check->add_option("--json", chk.json_path, "Write a JSON report");
+    check->add_option("--cxx", chk.cxx, "Host C++ compiler (default: $CXX or c++)");
+    check->add_option("--work-dir", chk.work_dir, "Keep generated code and build files here");
+    check->add_option("--timeout", chk.timeout_seconds, "Seconds a run of the generated code may take")
+        ->capture_default_str()->check(CLI::PositiveNumber);
+
+    CompileOptions iopt;
+    std::vector<std::string> ishapes;
+    auto* inspect = app.add_subcommand("inspect", "Print ops, shapes, parameters, MACs and the memory plan");
+    add_model_options(inspect, iopt, ishapes, true);
+
+    RunOptions ropt;
+    std::vector<std::string> rshapes;
+    auto* run = app.add_subcommand("run", "Run the reference evaluator on input_N.pb files");
+    add_model_options(run, ropt.compile, rshapes, false);
+    run->add_option("--data,-d", ropt.data, "Folder with input_N.pb (and output_N.pb to compare with)")->required();
+    run->add_option("--out", ropt.out_dir, "Write output_N.pb files here");
+    run->add_option("--rtol", ropt.rtol, "Relative tolerance")->capture_default_str();
+    run->add_option("--atol", ropt.atol, "Absolute tolerance")->capture_default_str();
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::Success& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e);
+        return kExitUsage;
+    }
+
+    std::string err;
+    if (!parse_input_shapes(shapes, &copt.input_shapes, &err) || !parse_input_shapes(chk_shapes, &chk.compile.input_shapes, &err) ||
+        !parse_input_shapes(ishapes, &iopt.input_shapes, &err) || !parse_input_shapes(rshapes, &ropt.compile.input_shapes, &err)) {
+        std::cerr << "kiln: " << err << "\n";
+        return kExitUsage;
+    }
+
+    if (*compile) {
+        auto log = [](const std::string& s) { std::cout << s; };
+        Expected<CompiledModel> m = compile_model(copt, log);
+        if (!m) {
+            std::string name = copt.name.empty() ? default_model_name(copt.model_path) : copt.name;
+            if (is_valid_model_name(name)) remove_generated(out_dir, name);
+            std::cerr << "kiln compile: " << m.status().message() << "\n";
+            return kExitBadModel;
+        }
+        Status s = write_files_atomically(out_dir, m->code.files);
+        if (!s) {
+            remove_generated(out_dir, m->name);
+            std::cerr << "kiln compile: " << s.message() << "\n";
+            return kExitIo;
+        }
+        std::cout << fmt::format("kiln: wrote {}/{}.h and {}.cpp ({} layers, arena {} bytes, weights {} bytes)\n", out_dir,
+                                 m->name, m->name, m->graph.nodes.size(), m->code.arena_bytes, m->code.weight_bytes);
+        return kExitOk;
+    }
+    if (*check) return run_check(chk);
+    if (*inspect) return run_inspect(iopt);
+    if (*run) return run_reference(ropt);
+    return kExitUsage;
+}

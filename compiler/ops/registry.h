@@ -1,0 +1,40 @@
+// The operator registry: one OpSchema per ONNX operator, listed once in ops.def.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ops/op_context.h"
+
+namespace kiln {
+
+class EmitCtx;
+
+struct OpSchema {
+    const char* op_type;
+    // Checks attributes and input types, sets output dtypes and shapes.
+    Status (*infer)(InferCtx&);
+    // Reference kernel: computes outputs from host tensors (also what constant folding runs).
+    Status (*eval)(EvalCtx&);
+    // Portable backend: writes the kernel call for this node.
+    Status (*emit)(EmitCtx&);
+    // Multiply-accumulates of one run of the node (shapes inferred), or nullptr when not counted.
+    int64_t (*macs)(NodeCtx&);
+};
+
+// nullptr when Kiln does not know the operator.
+const OpSchema* find_op(const std::string& domain, const std::string& op_type);
+std::vector<const OpSchema*> all_ops();
+
+}  // namespace kiln
+
+// Used once per operator in its family file: KILN_DEFINE_OP(Relu, infer_unary, eval_relu, emit_relu);
+// KILN_DEFINE_OP_MACS adds the MAC count used by `kiln inspect` and reports.
+#define KILN_DEFINE_OP_MACS(OP, INFER, EVAL, EMIT, MACS)              \
+    namespace kiln { namespace ops {                                  \
+    const OpSchema& op_##OP() {                                       \
+        static const OpSchema schema{#OP, INFER, EVAL, EMIT, MACS};   \
+        return schema;                                                \
+    }                                                                 \
+    } }
+#define KILN_DEFINE_OP(OP, INFER, EVAL, EMIT) KILN_DEFINE_OP_MACS(OP, INFER, EVAL, EMIT, nullptr)

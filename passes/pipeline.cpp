@@ -1,0 +1,25 @@
+// The pass pipeline per target, in one readable list.
+#include "passes/pass.h"
+
+namespace kiln {
+
+std::vector<Pass> pipeline_for_target(const std::string& /*target*/) {
+    return {
+        {"infer-shapes", infer_shapes},
+        {"fold-constants", fold_constants},
+        {"eliminate-dead-code", eliminate_dead_code},
+    };
+}
+
+Expected<Graph> run_pipeline(Graph g, const std::vector<Pass>& passes,
+                             const std::function<void(const Pass&, const Graph&)>& after_pass) {
+    for (const Pass& p : passes) {
+        Expected<Graph> r = p.run(std::move(g));
+        if (!r) return r.status();
+        g = std::move(*r);
+        if (after_pass) after_pass(p, g);
+    }
+    return g;
+}
+
+}  // namespace kiln
