@@ -59,6 +59,16 @@ private:
     Status status_;
 };
 
+// A message made safe for one terminal line: control and non-ASCII bytes from model strings become \xNN.
+inline std::string printable(const std::string& s) {
+    std::string out;
+    for (unsigned char c : s) {
+        if (c >= 0x20 && c < 0x7f) out += char(c);
+        else out += fmt::format("\\x{:02x}", c);
+    }
+    return out;
+}
+
 }  // namespace kiln
 
 #define KILN_TRY(expr)                                   \

@@ -126,7 +126,10 @@ std::vector<std::string> find_data_sets(const std::vector<std::string>& paths) {
 
 int run_check(const CheckOptions& o) {
     auto fail = [&](int code, const std::string& msg) {
-        std::cerr << "kiln check: " << msg << "\n";
+        // The reason on one line; a build log, when there is one, follows on the next lines.
+        auto nl = msg.find('\n');
+        std::cerr << "kiln check: " << printable(msg.substr(0, nl)) << "\n";
+        if (nl != std::string::npos) std::cerr << msg.substr(nl + 1) << "\n";
         write_reports(o, msg, {});
         return code;
     };

@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 int run_inspect(const CompileOptions& o) {
     Expected<CompiledModel> m = compile_model(o, [](const std::string& s) { std::cout << s; });
     if (!m) {
-        std::cerr << "kiln inspect: " << m.status().message() << "\n";
+        std::cerr << "kiln inspect: " << printable(m.status().message()) << "\n";
         return kExitBadModel;
     }
     const Graph& g = m->graph;
@@ -57,7 +57,7 @@ int run_inspect(const CompileOptions& o) {
 
 int run_reference(const RunOptions& o) {
     auto fail = [](int code, const std::string& msg) {
-        std::cerr << "kiln run: " << msg << "\n";
+        std::cerr << "kiln run: " << printable(msg) << "\n";
         return code;
     };
     std::vector<Tensor> inputs, expected;

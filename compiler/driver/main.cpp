@@ -42,7 +42,8 @@ void add_model_options(CLI::App* cmd, CompileOptions& o, std::vector<std::string
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+int kiln_main(int argc, char** argv) {
     CLI::App app{"kiln: compiles ONNX models into dependency-free C++ with static buffers"};
     app.set_version_flag("--version", std::string("kiln ") + kKilnVersion);
     app.require_subcommand(1);
@@ -99,7 +100,7 @@ int main(int argc, char** argv) {
     std::string err;
     if (!parse_input_shapes(shapes, &copt.input_shapes, &err) || !parse_input_shapes(chk_shapes, &chk.compile.input_shapes, &err) ||
         !parse_input_shapes(ishapes, &iopt.input_shapes, &err) || !parse_input_shapes(rshapes, &ropt.compile.input_shapes, &err)) {
-        std::cerr << "kiln: " << err << "\n";
+        std::cerr << "kiln: " << printable(err) << "\n";
         return kExitUsage;
     }
 
@@ -109,13 +110,13 @@ int main(int argc, char** argv) {
         if (!m) {
             std::string name = copt.name.empty() ? default_model_name(copt.model_path) : copt.name;
             if (is_valid_model_name(name)) remove_generated(out_dir, name);
-            std::cerr << "kiln compile: " << m.status().message() << "\n";
+            std::cerr << "kiln compile: " << printable(m.status().message()) << "\n";
             return kExitBadModel;
         }
         Status s = write_files_atomically(out_dir, m->code.files);
         if (!s) {
             remove_generated(out_dir, m->name);
-            std::cerr << "kiln compile: " << s.message() << "\n";
+            std::cerr << "kiln compile: " << printable(s.message()) << "\n";
             return kExitIo;
         }
         std::cout << fmt::format("kiln: wrote {}/{}.h and {}.cpp ({} layers, arena {} bytes, weights {} bytes)\n", out_dir,
@@ -126,4 +127,18 @@ int main(int argc, char** argv) {
     if (*inspect) return run_inspect(iopt);
     if (*run) return run_reference(ropt);
     return kExitUsage;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Errors are values inside Kiln; this only turns a library failure (out of memory on a hostile model,
+    // a protobuf or filesystem exception) into one line and an exit code instead of an abort.
+    try {
+        return kiln_main(argc, argv);
+    } catch (const std::bad_alloc&) {
+        std::cerr << "kiln: out of memory (is a shape or --input-shape unreasonably large?)\n";
+    } catch (const std::exception& e) {
+        std::cerr << "kiln: internal error: " << e.what() << "\n";
+    }
+    return kExitBadModel;
 }

@@ -115,6 +115,12 @@ private:
                                           in.name(), i, v.dim_params[i], in.name());
             v.shape = model_shape;
         }
+        int64_t numel = 1;
+        for (int64_t d : v.shape) {
+            if (d < 0 || (d != 0 && numel > (int64_t(1) << 32) / d))
+                return Status::errorf("input '{}' shape {} is too large", in.name(), shape_str(v.shape));
+            numel *= d;
+        }
         v.shape_known = true;
         bound_.insert(in.name());
         ValueId id = g_.add_value(std::move(v));

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what building and testing Kiln needs on Debian 12 (run as root, or with sudo available).
+set -euo pipefail
+packages=(
+  cmake ninja-build g++ git
+  libonnx-dev libonnx-testdata python3-onnx libprotobuf-dev protobuf-compiler
+  libeigen3-dev libcli11-dev catch2 libfmt-dev nlohmann-json3-dev
+  python3-numpy python3-torch
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all packages present"
+  exit 0
+fi
+sudo_cmd=""
+[ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+echo "install-deps: installing ${missing[*]}"
+$sudo_cmd apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
