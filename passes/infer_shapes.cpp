@@ -1,7 +1,8 @@
 // infer-shapes: gives every value its dtype and static shape, node by node in order, with each op's
 // inference. Where all of a node's inputs are constant, it also runs the node's reference kernel so
 // shape-computing chains (Shape -> Gather -> Concat -> Reshape) resolve; fold-constants then drops
-// those nodes. Assumes nodes are topologically sorted (the frontend guarantees it).
+// those nodes. An attribute the op's inference never read is an error: ops validate every attribute
+// they support in infer. Assumes nodes are topologically sorted (the frontend guarantees it).
 #include "eval/evaluator.h"
 #include "ops/registry.h"
 #include "passes/pass.h"
@@ -39,6 +40,8 @@ Expected<Graph> infer_shapes(Graph g) {
         InferCtx ic(g, n);
         KILN_TRY(op->infer(ic));
         KILN_TRY(ic.status());
+        for (const std::string& a : ic.unread_attrs())
+            return ic.fail("attribute '{}' is not supported", a);
         bool all_const = true;
         std::size_t out_bytes = 0;
         for (ValueId id : n.outputs) {

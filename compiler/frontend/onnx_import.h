@@ -18,7 +18,8 @@ struct ImportOptions {
     std::map<std::string, Shape> input_shapes;
 };
 
-constexpr int kMinOpset = 7;
+// Older opsets load too; ops read node.opset for semantics that changed, and reject legacy attributes.
+constexpr int kMinOpset = 1;
 constexpr int kMaxOpset = 17;
 
 // Errors are prefixed with the file name.

@@ -14,7 +14,15 @@ Status NodeCtx::record(const std::string& what) {
     return s;
 }
 
+std::vector<std::string> NodeCtx::unread_attrs() const {
+    std::vector<std::string> v;
+    for (const auto& kv : node_.attrs)
+        if (!used_attrs_.count(kv.first)) v.push_back(kv.first);
+    return v;
+}
+
 const Attribute* NodeCtx::find_attr(const std::string& name, Attribute::Kind kind) {
+    used_attrs_.insert(name);
     auto it = node_.attrs.find(name);
     if (it == node_.attrs.end()) return nullptr;
     if (it->second.kind != kind) {

@@ -3,6 +3,7 @@
 // the reference evaluator and the emitters, so attribute parsing is written once per operator.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,7 +38,13 @@ public:
     DType out_dtype(std::size_t i) const { return output(i).dtype; }
 
     // Attribute access: the default when absent; a wrong kind records an error and returns the default.
-    bool has_attr(const std::string& name) const { return node_.attrs.count(name) != 0; }
+    bool has_attr(const std::string& name) const {
+        used_attrs_.insert(name);
+        return node_.attrs.count(name) != 0;
+    }
+    // Attributes of the node that the op never looked at: shape inference reports them as unsupported,
+    // so an attribute Kiln does not know (or a legacy one with other semantics) is never ignored silently.
+    std::vector<std::string> unread_attrs() const;
     int64_t attr_int(const std::string& name, int64_t def);
     float attr_float(const std::string& name, float def);
     std::string attr_string(const std::string& name, const std::string& def);
@@ -65,6 +72,7 @@ protected:
     const Graph& graph_;
     const Node& node_;
     Status status_;
+    mutable std::set<std::string> used_attrs_;
 };
 
 // Shape inference: check attributes and input types, then set every output's dtype and shape.
