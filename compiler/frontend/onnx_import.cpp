@@ -251,7 +251,8 @@ private:
         v.shape = t.shape();
         v.shape_known = true;
         v.data = std::move(t);
-        Status s = define(v.name, g_.add_value(std::move(v)));
+        const std::string name = v.name;  // not v.name below: the argument order is unspecified
+        Status s = define(name, g_.add_value(std::move(v)));
         return s.with_prefix(ctx);
     }
 
