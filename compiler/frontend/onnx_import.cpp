@@ -72,7 +72,8 @@ private:
         v.shape_known = true;
         v.data = std::move(*t);
         if (v.name.empty()) return Status::error("an initializer has no name");
-        return define(v.name, g_.add_value(std::move(v)));
+        const std::string name = v.name;  // a copy: define() would otherwise read v.name after add_value() moved v
+        return define(name, g_.add_value(std::move(v)));
     }
 
     Status add_input(const onnx::ValueInfoProto& in) {
@@ -251,7 +252,7 @@ private:
         v.shape = t.shape();
         v.shape_known = true;
         v.data = std::move(t);
-        const std::string name = v.name;  // not v.name below: the argument order is unspecified
+        const std::string name = v.name;  // a copy: define() would otherwise read v.name after add_value() moved v
         Status s = define(name, g_.add_value(std::move(v)));
         return s.with_prefix(ctx);
     }

@@ -101,6 +101,7 @@ Status emit_cast(EmitCtx& c) {
     // CastLike reads only the type of its second input; its buffer may be an otherwise unused parameter.
     if (c.num_inputs() > 1) c.call("static_cast<void>({});", c.in(1));
     if (kind == CastKind::Copy) {
+        c.use_kernel("portable/common.h");  // generated code aliases kiln::kernels even when only copying
         c.call("std::memcpy({}, {}, {});", c.out(0), c.in(0), c.output(0).nbytes());
         return Status::ok();
     }
