@@ -41,7 +41,8 @@ inline void conv_row_scatter(T* y, const T* x, T w, Span s, int64_t stride, int6
 template <typename T>
 inline void conv(const T* x, const T* w, const T* bias, T* y, const ConvParams& p) {
     const Window& g = p.win;
-    const int64_t in_size = window_in_size(g), out_size = window_out_size(g), k_size = window_kernel_size(g);
+    const int64_t in_size = window_in_size(g), out_size = g.out[0] * g.out[1] * g.out[2];
+    const int64_t k_size = g.kernel[0] * g.kernel[1] * g.kernel[2];
     const int64_t cig = p.in_channels / p.groups, cog = p.out_channels / p.groups;
     for (int64_t n = 0; n < p.batch; ++n) {
         for (int64_t m = 0; m < p.out_channels; ++m) {
@@ -82,7 +83,8 @@ inline void conv(const T* x, const T* w, const T* bias, T* y, const ConvParams& 
 template <typename T>
 inline void conv_transpose(const T* x, const T* w, const T* bias, T* y, const ConvParams& p) {
     const Window& g = p.win;
-    const int64_t in_size = window_in_size(g), out_size = window_out_size(g), k_size = window_kernel_size(g);
+    const int64_t in_size = window_in_size(g), out_size = g.out[0] * g.out[1] * g.out[2];
+    const int64_t k_size = g.kernel[0] * g.kernel[1] * g.kernel[2];
     const int64_t cig = p.in_channels / p.groups, cog = p.out_channels / p.groups;
     for (int64_t n = 0; n < p.batch; ++n) {
         for (int64_t m = 0; m < p.out_channels; ++m) {

@@ -33,7 +33,7 @@ inline void for_each_pool_window(const PoolParams& p, F f) {
                                                         ow * g.stride[2] - g.pad[2]};
                     Span taps[kWindowDims];
                     for (int d = 0; d < kWindowDims; ++d)
-                        taps[d] = taps_in_bounds(start[d], g.dilation[d], g.kernel[d], g.in[d]);
+                        taps[d] = span_in_bounds(start[d], g.dilation[d], g.in[d], g.kernel[d]);
                     f(plane, o, start, taps);
                 }
             }

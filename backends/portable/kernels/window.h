@@ -22,9 +22,10 @@ struct Window {
     int64_t pad[kWindowDims];
 };
 
+// Elements of one spatial plane of the input. (Non-template helpers here must be used by every kernel
+// header that includes this one: generated code keeps them in an anonymous namespace, where clang
+// warns about unused functions.)
 inline int64_t window_in_size(const Window& w) { return w.in[0] * w.in[1] * w.in[2]; }
-inline int64_t window_out_size(const Window& w) { return w.out[0] * w.out[1] * w.out[2]; }
-inline int64_t window_kernel_size(const Window& w) { return w.kernel[0] * w.kernel[1] * w.kernel[2]; }
 
 // A half-open range of positions.
 struct Span {
@@ -32,19 +33,14 @@ struct Span {
 };
 
 // The positions i in [0, count) whose coordinate i * stride + offset lies in [0, limit). Computing the
-// range once per kernel tap keeps bounds checks out of the innermost loops.
+// range once per kernel tap keeps bounds checks out of the innermost loops. Pooling uses it for the
+// taps k of a window starting at `start` that fall inside the input (offset start, stride dilation).
 inline Span span_in_bounds(int64_t offset, int64_t stride, int64_t limit, int64_t count) {
     const int64_t lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
     const int64_t last = limit - 1 - offset;
     int64_t hi = last < 0 ? 0 : min_of(count, last / stride + 1);
     if (hi < lo) hi = lo;
     return Span{lo, hi};
-}
-
-// The taps k in [0, kernel) of the window that starts at `start` (dilation apart) that fall inside
-// [0, limit): the part of a pooling window that is not padding.
-inline Span taps_in_bounds(int64_t start, int64_t dilation, int64_t kernel, int64_t limit) {
-    return span_in_bounds(start, dilation, limit, kernel);
 }
 
 }  // namespace kernels
