@@ -1,0 +1,83 @@
+// Matrix products: Gemm (Y = alpha * op(A) * op(B) + beta * C) and batched MatMul with numpy
+// broadcasting of the batch dims. Loops run i-k-j so the innermost loop streams a row of B into a row
+// of Y (contiguous, vectorizable); with B transposed the inner loop is a dot product of two rows.
+#pragma once
+
+#include <cstdint>
+
+#include "common.h"
+
+namespace kiln {
+namespace kernels {
+
+// Y[M x N] = A[M x K] * B[K x N], all row-major and contiguous; Y is overwritten.
+template <typename T>
+inline void matmul_block(const T* a, const T* b, T* y, int64_t m, int64_t n, int64_t k) {
+    for (int64_t i = 0; i < m; ++i) {
+        T* yr = y + i * n;
+        for (int64_t j = 0; j < n; ++j) yr[j] = T(0);
+        const T* ar = a + i * k;
+        for (int64_t kk = 0; kk < k; ++kk) {
+            const T av = ar[kk];
+            const T* br = b + kk * n;
+            for (int64_t j = 0; j < n; ++j) yr[j] += av * br[j];
+        }
+    }
+}
+
+// Batch dims of A and B (in whole matrices) broadcast to Y's batch dims.
+struct MatMulParams {
+    int64_t m, n, k;
+    BroadcastParams batch;
+};
+
+template <typename T>
+inline void matmul(const T* a, const T* b, T* y, const MatMulParams& p) {
+    const int64_t sa = p.m * p.k, sb = p.k * p.n, sy = p.m * p.n;
+    for_each_broadcast(p.batch, [&](int64_t o, int64_t ia, int64_t ib, int64_t) {
+        matmul_block(a + ia * sa, b + ib * sb, y + o * sy, p.m, p.n, p.k);
+    });
+}
+
+// A is M x K (K x M when trans_a), B is K x N (N x K when trans_b). C, when present, is read at
+// i * c_row_stride + j * c_col_stride: strides of 0 broadcast it (scalar, row or column vector).
+struct GemmParams {
+    int64_t m, n, k;
+    int32_t trans_a, trans_b;
+    float alpha, beta;
+    int32_t has_c;
+    int64_t c_row_stride, c_col_stride;
+};
+
+template <typename T>
+inline void gemm(const T* a, const T* b, const T* c, T* y, const GemmParams& p) {
+    const T alpha = T(p.alpha), beta = T(p.beta);
+    const int64_t a_row = p.trans_a ? 1 : p.k, a_col = p.trans_a ? p.m : 1;
+    for (int64_t i = 0; i < p.m; ++i) {
+        T* yr = y + i * p.n;
+        if (p.has_c && beta != T(0)) {
+            const T* cr = c + i * p.c_row_stride;
+            for (int64_t j = 0; j < p.n; ++j) yr[j] = beta * cr[j * p.c_col_stride];
+        } else {
+            for (int64_t j = 0; j < p.n; ++j) yr[j] = T(0);
+        }
+        const T* ar = a + i * a_row;
+        if (p.trans_b) {
+            for (int64_t j = 0; j < p.n; ++j) {
+                const T* br = b + j * p.k;
+                T sum = T(0);
+                for (int64_t kk = 0; kk < p.k; ++kk) sum += ar[kk * a_col] * br[kk];
+                yr[j] += alpha * sum;
+            }
+        } else {
+            for (int64_t kk = 0; kk < p.k; ++kk) {
+                const T av = alpha * ar[kk * a_col];
+                const T* br = b + kk * p.n;
+                for (int64_t j = 0; j < p.n; ++j) yr[j] += av * br[j];
+            }
+        }
+    }
+}
+
+}  // namespace kernels
+}  // namespace kiln
