@@ -232,8 +232,10 @@ private:
         w.blank();
         w.line("namespace {} {{", ns);
         w.blank();
-        w.line("namespace k = ::kiln::kernels;");
-        w.blank();
+        if (!kernels.body.empty()) {  // a model folded to constants uses no kernel namespace at all
+            w.line("namespace k = ::kiln::kernels;");
+            w.blank();
+        }
         if (!weights_.str().empty()) {
             w.verbatim(weights_.str());
             w.blank();
