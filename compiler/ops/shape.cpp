@@ -8,6 +8,7 @@
 #include "backends/portable/kernels/layout.h"
 #include "ops/dispatch.h"
 #include "ops/registry.h"
+#include "ops/static_inputs.h"
 
 namespace kiln {
 namespace {
@@ -25,19 +26,6 @@ Status emit_copy(EmitCtx& c) {
     return Status::ok();
 }
 
-// The int64 list in a constant input, or an error naming the input when it is computed at run time:
-// shapes are static, so every value that decides one must be known when compiling.
-Status const_ints(NodeCtx& c, std::size_t i, const char* what, std::vector<int64_t>* out) {
-    const Tensor* t = c.const_input(i);
-    if (!t)
-        return c.fail("input {} ('{}', the {}) must be a compile-time constant: it decides the output shape", i,
-                      c.input(i).name, what);
-    if (!dtype_is_integer(t->dtype())) return c.fail("input {} ({}) has type {}, expected an integer type", i, what,
-                                                     dtype_name(t->dtype()));
-    *out = t->to_int64_vector();
-    return Status::ok();
-}
-
 // ---- Reshape -------------------------------------------------------------------------------------
 
 Status infer_reshape(InferCtx& c) {
@@ -48,7 +36,7 @@ Status infer_reshape(InferCtx& c) {
         shape = c.attr_ints("shape");
     } else {
         KILN_TRY(c.require_inputs(2, 2));
-        KILN_TRY(const_ints(c, 1, "target shape", &shape));
+        KILN_TRY(static_ints(c, 1, "target shape", &shape));
     }
     const bool allowzero = c.opset() >= 14 && c.attr_int("allowzero", 0) != 0;
     const Shape& in = c.in_shape(0);
@@ -110,7 +98,7 @@ Status squeeze_axes(NodeCtx& c, std::vector<int64_t>* axes, bool* given) {
     }
     *given = c.has_input(1);
     if (!*given) return Status::ok();
-    return const_ints(c, 1, "axes", axes);
+    return static_ints(c, 1, "axes", axes);
 }
 
 Status infer_squeeze(InferCtx& c) {
