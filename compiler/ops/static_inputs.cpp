@@ -7,7 +7,7 @@ namespace {
 const Tensor* static_input(NodeCtx& c, std::size_t i, const char* what) {
     const Tensor* t = c.const_input(i);
     if (!t)
-        c.fail("input {} ('{}', the {}) must be a compile-time constant: it decides the output shape", i,
+        c.fail("input {} ('{}', the {}) must be a compile-time constant: Kiln fixes shapes and loops when compiling", i,
                c.has_input(i) ? c.input(i).name : std::string(), what);
     return t;
 }
