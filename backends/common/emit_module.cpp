@@ -148,7 +148,10 @@ private:
             bool direct = it != state_.value_expr.end() && it->second == p.name;
             if (direct && written.insert(p.id).second) continue;
             const Value& v = g_.value(p.id);
-            if (v.nbytes() == 0) continue;
+            if (v.nbytes() == 0) {
+                state_.body.line("(void){};  // output '{}' is empty", p.name, sanitize_comment(v.name));
+                continue;
+            }
             state_.body.line("std::memcpy({}, {}, {});  // output '{}'", p.name, state_.value_expr.at(p.id), v.nbytes(),
                              sanitize_comment(v.name));
         }
@@ -232,8 +235,10 @@ private:
         w.blank();
         w.line("namespace {} {{", ns);
         w.blank();
-        w.line("namespace k = ::kiln::kernels;");
-        w.blank();
+        if (!kernels.body.empty()) {  // a model folded to constants uses no kernel namespace at all
+            w.line("namespace k = ::kiln::kernels;");
+            w.blank();
+        }
         if (!weights_.str().empty()) {
             w.verbatim(weights_.str());
             w.blank();

@@ -86,6 +86,12 @@ void InferCtx::set_output(std::size_t i, DType dtype, Shape shape) {
     v.shape_known = true;
 }
 
+void InferCtx::set_output_constant(std::size_t i, Tensor data) {
+    if (!has_output(i)) return;
+    set_output(i, data.dtype(), data.shape());
+    mutable_graph_.value(node_.outputs[i]).data = std::move(data);
+}
+
 Status InferCtx::require_inputs(std::size_t min_count, std::size_t max_count) {
     std::size_t n = num_inputs();
     while (n > 0 && !has_input(n - 1)) --n;

@@ -80,6 +80,9 @@ class InferCtx : public NodeCtx {
 public:
     InferCtx(Graph& g, const Node& n) : NodeCtx(g, n), mutable_graph_(g) {}
     void set_output(std::size_t i, DType dtype, Shape shape);
+    // Sets output i as a compile-time constant, for results that depend only on static input shapes
+    // (Shape, Size): folding then removes the node even though its inputs are computed at run time.
+    void set_output_constant(std::size_t i, Tensor data);
     // Inputs must be present (and of float/int/... types) — helpers for the common checks.
     Status require_inputs(std::size_t min_count, std::size_t max_count);
     Status require_float_input(std::size_t i);
