@@ -72,7 +72,8 @@ private:
         v.shape_known = true;
         v.data = std::move(*t);
         if (v.name.empty()) return Status::error("an initializer has no name");
-        return define(v.name, g_.add_value(std::move(v)));
+        std::string name = v.name;  // not v.name: add_value(std::move(v)) may empty it before define() reads it
+        return define(name, g_.add_value(std::move(v)));
     }
 
     Status add_input(const onnx::ValueInfoProto& in) {
@@ -251,7 +252,8 @@ private:
         v.shape = t.shape();
         v.shape_known = true;
         v.data = std::move(t);
-        Status s = define(v.name, g_.add_value(std::move(v)));
+        std::string name = v.name;  // not v.name: add_value(std::move(v)) may empty it before define() reads it
+        Status s = define(name, g_.add_value(std::move(v)));
         return s.with_prefix(ctx);
     }
 
