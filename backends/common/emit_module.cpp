@@ -232,8 +232,10 @@ private:
         w.blank();
         w.line("namespace {} {{", ns);
         w.blank();
-        w.line("namespace k = ::kiln::kernels;");
-        w.blank();
+        if (!kernels.body.empty()) {  // a model folded to no layers uses no kernel, so there is no namespace
+            w.line("namespace k = ::kiln::kernels;");
+            w.blank();
+        }
         if (!weights_.str().empty()) {
             w.verbatim(weights_.str());
             w.blank();
