@@ -57,19 +57,24 @@ std::string sanitize_identifier(const std::string& s, std::size_t max_len) {
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
         char w = ok ? c : '_';
         if (w == '_' && (out.empty() || out.back() == '_')) continue;
+        if (out.empty() && w >= '0' && w <= '9') out = "v";  // counted in max_len like any other character
         out += w;
         if (out.size() >= max_len) break;
     }
+    if (out.size() > max_len) out.resize(max_len);
     while (!out.empty() && out.back() == '_') out.pop_back();
     if (out.empty()) out = "v";
-    if (out[0] >= '0' && out[0] <= '9') out = "v" + out;
     return out;
 }
 
 std::string sanitize_comment(const std::string& s, std::size_t max_len) {
     std::string out;
+    const std::size_t keep = max_len > 3 && s.size() > max_len ? max_len - 3 : max_len;  // room for "..."
     for (char c : s) {
-        if (out.size() >= max_len) { out += "..."; break; }
+        if (out.size() >= keep) {
+            if (max_len > 3) out += "...";
+            break;
+        }
         char w = (c >= 0x20 && c < 0x7f && c != '\\') ? c : '?';
         // Neither "*/" nor "/*" nor "//" may appear: they could end or nest the comment.
         if ((w == '/' || w == '*') && !out.empty() && (out.back() == '/' || out.back() == '*')) w = '_';

@@ -43,19 +43,17 @@ std::string default_model_name(const std::string& model_path) {
     return n;
 }
 
-Expected<CompiledModel> compile_model(const CompileOptions& o, const std::function<void(const std::string&)>& log) {
-    const TargetInfo* target = find_target(o.target);
-    if (!target)
+Status validate_compile_options(const CompileOptions& o) {
+    if (!find_target(o.target))
         return Status::errorf("unknown target '{}' (available: {})", o.target, fmt::join(target_names(), ", "));
     std::string name = o.name.empty() ? default_model_name(o.model_path) : o.name;
     if (!is_valid_model_name(name))
         return Status::errorf("--name '{}' is not usable as a C++ namespace (letters, digits and single underscores, "
                               "not starting with a digit or _, not a keyword)", name);
-    std::vector<Pass> passes = pipeline_for_target(o.target);
     if (!o.print_ir_after.empty() && o.print_ir_after != "all") {
         bool known = false;
         std::vector<std::string> names;
-        for (const Pass& p : passes) {
+        for (const Pass& p : pipeline_for_target(o.target)) {
             known = known || o.print_ir_after == p.name;
             names.push_back(p.name);
         }
@@ -63,6 +61,14 @@ Expected<CompiledModel> compile_model(const CompileOptions& o, const std::functi
             return Status::errorf("--print-ir-after: no pass '{}' (passes: {}, or all)", o.print_ir_after,
                                   fmt::join(names, ", "));
     }
+    return Status::ok();
+}
+
+Expected<CompiledModel> compile_model(const CompileOptions& o, const std::function<void(const std::string&)>& log) {
+    KILN_TRY(validate_compile_options(o));
+    const TargetInfo* target = find_target(o.target);
+    std::string name = o.name.empty() ? default_model_name(o.model_path) : o.name;
+    std::vector<Pass> passes = pipeline_for_target(o.target);
     ImportOptions io;
     io.input_shapes = o.input_shapes;
     Expected<Graph> g = import_onnx_file(o.model_path, io);

@@ -30,6 +30,10 @@ struct CompiledModel {
     std::string name;
 };
 
+// Checks the flags that are wrong whatever the model (target, --name, --print-ir-after): the driver reports
+// these as usage errors before reading the model. compile_model() checks them too.
+Status validate_compile_options(const CompileOptions& options);
+
 // Messages meant for the user's terminal (IR dumps) go to `log`.
 Expected<CompiledModel> compile_model(const CompileOptions& options, const std::function<void(const std::string&)>& log);
 

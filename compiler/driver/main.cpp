@@ -93,7 +93,8 @@ int kiln_main(int argc, char** argv) {
     } catch (const CLI::Success& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        app.exit(e);
+        // One line, like every other error (CLI11's own exit() adds a second line).
+        std::cerr << "kiln: " << e.what() << " (see kiln --help)\n";
         return kExitUsage;
     }
 
@@ -102,6 +103,16 @@ int kiln_main(int argc, char** argv) {
         !parse_input_shapes(ishapes, &iopt.input_shapes, &err) || !parse_input_shapes(rshapes, &ropt.compile.input_shapes, &err)) {
         std::cerr << "kiln: " << printable(err) << "\n";
         return kExitUsage;
+    }
+
+    for (const auto& [cmd, opts] : {std::make_pair(compile, &copt), std::make_pair(check, &chk.compile),
+                                    std::make_pair(inspect, &iopt), std::make_pair(run, &ropt.compile)}) {
+        if (!*cmd) continue;
+        Status s = validate_compile_options(*opts);
+        if (!s) {
+            std::cerr << "kiln " << cmd->get_name() << ": " << s.message() << "\n";
+            return kExitUsage;
+        }
     }
 
     if (*compile) {

@@ -78,6 +78,8 @@ private:
 
     Status add_input(const onnx::ValueInfoProto& in) {
         if (names_.count(in.name())) {
+            if (!g_.value(names_.at(in.name())).is_constant())
+                return Status::errorf("graph input '{}' is listed more than once", in.name());
             bound_.insert(in.name());  // an input with an initializer is a constant (its default) here
             return Status::ok();
         }

@@ -36,6 +36,11 @@ Expected<std::string> read_external(const onnx::TensorProto& p, const std::strin
     if (offset < 0 || std::size_t(length) != want)
         return Status::errorf("tensor '{}': external data has length {} but the tensor needs {} bytes", p.name(),
                               length, want);
+    std::error_code ec;
+    uintmax_t size = fs::file_size(file, ec);
+    if (ec || size < uintmax_t(offset) || size - uintmax_t(offset) < want)
+        return Status::errorf("tensor '{}': external data file '{}' is shorter than offset {} + {} bytes", p.name(),
+                              file.string(), offset, want);
     in.seekg(offset);
     std::string buf(want, '\0');
     in.read(buf.data(), std::streamsize(want));
@@ -60,15 +65,12 @@ Expected<Tensor> tensor_from_proto(const onnx::TensorProto& p, const std::string
     }
     if (p.has_segment())
         return Status::errorf("tensor '{}': segmented tensors are not supported", p.name());
-    Tensor t(dt, shape);
-    const std::size_t want = t.nbytes();
-    auto count_error = [&](std::size_t got) {
-        return Status::errorf("tensor '{}': has {} elements of data but its shape {} needs {}", p.name(), got,
-                              shape_str(shape), n);
-    };
+    // The data must be there before the tensor is allocated: a header alone can claim gigabytes.
+    const std::size_t want = std::size_t(n) * dtype_size(dt);
     if (p.data_location() == onnx::TensorProto::EXTERNAL) {
         Expected<std::string> bytes = read_external(p, base_dir, want);
         if (!bytes) return bytes.status();
+        Tensor t(dt, shape);
         std::memcpy(t.raw(), bytes->data(), want);
         return t;
     }
@@ -76,25 +78,35 @@ Expected<Tensor> tensor_from_proto(const onnx::TensorProto& p, const std::string
         if (p.raw_data().size() != want)
             return Status::errorf("tensor '{}': raw_data has {} bytes but shape {} of {} needs {}", p.name(),
                                   p.raw_data().size(), shape_str(shape), dtype_name(dt), want);
+        Tensor t(dt, shape);
         if (want) std::memcpy(t.raw(), p.raw_data().data(), want);  // little-endian hosts only, as ONNX specifies
         return t;
     }
+    int64_t got = 0;
+    switch (dt) {
+    case DType::Float32: got = p.float_data_size(); break;
+    case DType::Float64: got = p.double_data_size(); break;
+    case DType::Int64: got = p.int64_data_size(); break;
+    case DType::UInt32:
+    case DType::UInt64: got = p.uint64_data_size(); break;
+    default: got = p.int32_data_size(); break;
+    }
+    if (got != n)
+        return Status::errorf("tensor '{}': has {} elements of data but its shape {} needs {}", p.name(), got,
+                              shape_str(shape), n);
+    Tensor t(dt, shape);
     switch (dt) {
     case DType::Float32:
-        if (p.float_data_size() != n) return count_error(std::size_t(p.float_data_size()));
         for (int64_t i = 0; i < n; ++i) t.data<float>()[i] = p.float_data(int(i));
         break;
     case DType::Float64:
-        if (p.double_data_size() != n) return count_error(std::size_t(p.double_data_size()));
         for (int64_t i = 0; i < n; ++i) t.data<double>()[i] = p.double_data(int(i));
         break;
     case DType::Int64:
-        if (p.int64_data_size() != n) return count_error(std::size_t(p.int64_data_size()));
         for (int64_t i = 0; i < n; ++i) t.data<int64_t>()[i] = p.int64_data(int(i));
         break;
     case DType::UInt32:
     case DType::UInt64:
-        if (p.uint64_data_size() != n) return count_error(std::size_t(p.uint64_data_size()));
         for (int64_t i = 0; i < n; ++i) {
             uint64_t v = p.uint64_data(int(i));
             if (dt == DType::UInt32) t.data<uint32_t>()[i] = uint32_t(v);
@@ -102,7 +114,6 @@ Expected<Tensor> tensor_from_proto(const onnx::TensorProto& p, const std::string
         }
         break;
     default:  // int32_data carries int8/16/32, uint8/16, bool and fp16/bf16 bit patterns
-        if (p.int32_data_size() != n) return count_error(std::size_t(p.int32_data_size()));
         for (int64_t i = 0; i < n; ++i) {
             int32_t v = p.int32_data(int(i));
             switch (dt) {

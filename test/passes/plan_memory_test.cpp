@@ -1,0 +1,184 @@
+// plan_memory: properties of the greedy planner over random lifetimes, exact results on small cases, and a
+// simulated run of whole graphs through one arena at the planned offsets, compared with the evaluator.
+#include <cstring>
+#include <random>
+
+#include <catch2/catch.hpp>
+
+#include "eval/evaluator.h"
+#include "passes/pass.h"
+#include "passes/plan_memory.h"
+#include "support/graph_check.h"
+#include "support/onnx_builder.h"
+#include "support/random_model.h"
+
+using namespace kiln;
+using namespace kiln::test;
+
+namespace {
+
+std::size_t align_up(std::size_t x, std::size_t a) { return (x + a - 1) / a * a; }
+
+void require_valid_layout(const std::vector<BufferRequest>& req, const ArenaLayout& l, std::size_t alignment) {
+    REQUIRE(l.offsets.size() == req.size());
+    std::size_t sum = 0;
+    for (std::size_t i = 0; i < req.size(); ++i) {
+        sum += align_up(req[i].bytes, alignment);
+        CHECK(l.offsets[i] % alignment == 0);
+        CHECK(l.offsets[i] + req[i].bytes <= l.total_bytes);
+        for (std::size_t j = i + 1; j < req.size(); ++j) {
+            bool live_together = req[i].first <= req[j].last && req[j].first <= req[i].last;
+            if (!live_together || req[i].bytes == 0 || req[j].bytes == 0) continue;
+            bool apart = l.offsets[i] + req[i].bytes <= l.offsets[j] || l.offsets[j] + req[j].bytes <= l.offsets[i];
+            INFO("buffers " << i << " and " << j);
+            CHECK(apart);
+        }
+    }
+    CHECK(l.total_bytes % alignment == 0);
+    CHECK(l.lower_bound_bytes <= l.total_bytes);
+    CHECK(l.total_bytes <= sum);
+}
+
+}  // namespace
+
+TEST_CASE("greedy planner: random lifetimes never overlap in memory", "[passes][plan_memory]") {
+    std::mt19937 rng(7);
+    for (int trial = 0; trial < 400; ++trial) {
+        std::size_t alignment = std::size_t(1) << (rng() % 7);  // 1..64
+        std::size_t n = rng() % 40;
+        int steps = 1 + int(rng() % 30);
+        std::vector<BufferRequest> req;
+        for (std::size_t i = 0; i < n; ++i) {
+            int a = int(rng() % unsigned(steps)), b = int(rng() % unsigned(steps));
+            std::size_t bytes = rng() % 8 == 0 ? 0 : 1 + rng() % 1000;
+            req.push_back({bytes, std::min(a, b), std::max(a, b)});
+        }
+        INFO("trial " << trial << " alignment " << alignment);
+        require_valid_layout(req, plan_greedy_by_size(req, alignment), alignment);
+    }
+}
+
+TEST_CASE("greedy planner: exact results on small cases", "[passes][plan_memory]") {
+    SECTION("no requests") {
+        ArenaLayout l = plan_greedy_by_size({}, 16);
+        CHECK(l.total_bytes == 0);
+        CHECK(l.lower_bound_bytes == 0);
+    }
+    SECTION("disjoint lifetimes share one slot") {
+        ArenaLayout l = plan_greedy_by_size({{100, 0, 0}, {60, 1, 1}, {100, 2, 2}}, 16);
+        CHECK(l.offsets == std::vector<std::size_t>{0, 0, 0});
+        CHECK(l.total_bytes == 112);
+        CHECK(l.lower_bound_bytes == 112);
+    }
+    SECTION("all live together: the sum of aligned sizes") {
+        ArenaLayout l = plan_greedy_by_size({{10, 0, 3}, {20, 1, 2}, {30, 2, 2}}, 16);
+        CHECK(l.total_bytes == 16 + 32 + 32);
+        CHECK(l.lower_bound_bytes == 80);
+    }
+    SECTION("a chain reuses memory two steps back") {
+        // a [0,1], b [1,2], c [2,3]: a and b overlap, b and c overlap, a and c do not.
+        ArenaLayout l = plan_greedy_by_size({{64, 0, 1}, {64, 1, 2}, {64, 2, 3}}, 64);
+        CHECK(l.total_bytes == 128);
+        CHECK(l.offsets[0] == l.offsets[2]);
+        CHECK(l.offsets[0] != l.offsets[1]);
+    }
+    SECTION("zero-byte buffers take no space") {
+        ArenaLayout l = plan_greedy_by_size({{0, 0, 5}, {0, 0, 5}}, 16);
+        CHECK(l.total_bytes == 0);
+    }
+}
+
+TEST_CASE("plan_memory plans intermediates only", "[passes][plan_memory]") {
+    // x -> a -> b -> c -> y, Relu each; w is a weight read by the last node.
+    onnx::ModelProto m = make_model();
+    add_input(m, "x", kFloat, {4, 4});
+    add_initializer(m, raw_float_tensor("w", {4}, {1, 2, 3, 4}));
+    add_node(m, "Relu", {"x"}, {"a"});
+    add_node(m, "Relu", {"a"}, {"b"});
+    add_node(m, "Relu", {"b"}, {"c"});
+    add_node(m, "Add", {"c", "w"}, {"y"});
+    add_output(m, "y", kFloat, {4, 4});
+    Graph g = inferred(*import_model(m));
+    MemoryPlan plan = plan_memory(g, 16);
+    std::set<std::string> planned;
+    for (const auto& [id, off] : plan.offset) planned.insert(g.value(id).name);
+    CHECK(planned == std::set<std::string>{"a", "b", "c"});
+    auto off = [&](const char* n) { return plan.offset.at(g.find_value(n)); };
+    CHECK(off("a") != off("b"));  // a node's output never shares its input's memory
+    CHECK(off("b") != off("c"));
+    CHECK(off("a") == off("c"));
+    CHECK(plan.arena_bytes == 128);
+    CHECK(plan.lower_bound_bytes == 128);
+}
+
+namespace {
+
+// Runs g node by node with every planned value living only in one arena at its planned offset, the way
+// generated code does. A layout that lets a live value be overwritten changes the outputs.
+std::vector<Tensor> run_in_arena(const Graph& g, const MemoryPlan& plan, const std::vector<Tensor>& inputs) {
+    std::vector<uint8_t> arena(plan.arena_bytes + 1, 0xCD);
+    std::map<ValueId, Tensor> unplanned;  // graph inputs and outputs
+    for (std::size_t i = 0; i < inputs.size(); ++i) unplanned[g.inputs[i]] = inputs[i];
+    auto load = [&](ValueId id) {
+        const Value& v = g.value(id);
+        if (v.data) return *v.data;
+        if (unplanned.count(id)) return unplanned.at(id);
+        Tensor t(v.dtype, v.shape);
+        std::memcpy(t.raw(), arena.data() + plan.offset.at(id), t.nbytes());
+        return t;
+    };
+    for (const Node& n : g.nodes) {
+        // Kernels write outputs while reading inputs: their planned bytes must not overlap.
+        for (ValueId i : n.inputs)
+            for (ValueId o : n.outputs) {
+                auto pi = plan.offset.find(i), po = plan.offset.find(o);
+                if (pi == plan.offset.end() || po == plan.offset.end()) continue;
+                CHECK((pi->second + g.value(i).nbytes() <= po->second || po->second + g.value(o).nbytes() <= pi->second));
+            }
+        std::vector<Tensor> ins, outs;
+        for (ValueId id : n.inputs) ins.push_back(load(id));
+        for (ValueId id : n.outputs) outs.emplace_back(g.value(id).dtype, g.value(id).shape);
+        std::vector<const Tensor*> in_ptrs;
+        std::vector<Tensor*> out_ptrs;
+        for (const Tensor& t : ins) in_ptrs.push_back(&t);
+        for (Tensor& t : outs) out_ptrs.push_back(&t);
+        REQUIRE(eval_node(g, n, in_ptrs, out_ptrs).is_ok());
+        for (std::size_t i = 0; i < outs.size(); ++i) {
+            ValueId id = n.outputs[i];
+            auto it = plan.offset.find(id);
+            if (it == plan.offset.end()) {
+                unplanned[id] = outs[i];
+            } else {
+                REQUIRE(it->second + outs[i].nbytes() <= plan.arena_bytes);
+                std::memcpy(arena.data() + it->second, outs[i].raw(), outs[i].nbytes());
+            }
+        }
+    }
+    REQUIRE(arena.back() == 0xCD);  // nothing written past the planned size
+    std::vector<Tensor> result;
+    for (ValueId id : g.outputs) result.push_back(load(id));
+    return result;
+}
+
+}  // namespace
+
+TEST_CASE("random graphs run through the planned arena match the evaluator", "[passes][plan_memory]") {
+    for (uint32_t seed = 1; seed <= 60; ++seed) {
+        INFO("seed " << seed);
+        Expected<Graph> g = import_model(random_elementwise_model(seed, 25));
+        REQUIRE(g.is_ok());
+        Expected<Graph> r = run_pipeline(std::move(*g), pipeline_for_target("portable"));
+        INFO(r.status().message());
+        REQUIRE(r.is_ok());
+        for (std::size_t alignment : {std::size_t(4), std::size_t(64)}) {
+            MemoryPlan plan = plan_memory(*r, alignment);
+            CHECK(plan.lower_bound_bytes <= plan.arena_bytes);
+            for (const auto& [id, off] : plan.offset) CHECK(off % alignment == 0);
+            std::vector<Tensor> inputs = random_inputs(*r, seed);
+            std::vector<Tensor> want = evaluate_ok(*r, inputs);
+            std::vector<Tensor> got = run_in_arena(*r, plan, inputs);
+            REQUIRE(got.size() == want.size());
+            for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i].same_bytes(want[i]));
+        }
+    }
+}
