@@ -229,14 +229,14 @@ private:
         sys.insert("<cmath>");
         for (const std::string& s : sys) w.line("#include {}", s);
         w.blank();
-        w.line("namespace {");
-        w.verbatim(kernels.body);
-        w.line("}  // namespace");
-        w.blank();
         w.line("namespace {} {{", ns);
         w.blank();
         if (!kernels.body.empty()) {  // a model folded to constants uses no kernel namespace at all
-            w.line("namespace k = ::kiln::kernels;");
+            // The kernels live in the model's namespace: two models in one firmware never clash, and unused
+            // inline helpers do not warn (they would in an anonymous namespace).
+            w.verbatim(kernels.body);
+            w.blank();
+            w.line("namespace k = ::{}::kiln::kernels;", ns);
             w.blank();
         }
         if (!weights_.str().empty()) {
