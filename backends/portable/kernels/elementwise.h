@@ -29,19 +29,12 @@ inline void ternary(const TC* c, const TA* a, const TB* b, TO* y, const Broadcas
     for_each_broadcast(p, [&](int64_t o, int64_t ic, int64_t ia, int64_t ib) { y[o] = f(c[ic], a[ia], b[ib]); });
 }
 
-// ---- type helpers (no <type_traits> in kernels) -------------------------------------------------
+// ---- type helpers (templates: no <type_traits> in kernels, and unused ones must not warn) ---------
 
-// x < 0 without a warning (or a test) for unsigned types.
+// Always false for unsigned types; compilers do not flag the comparison inside a template.
 template <typename T> inline bool is_negative(T x) { return x < T(0); }
-inline bool is_negative(bool) { return false; }
-inline bool is_negative(uint8_t) { return false; }
-inline bool is_negative(uint16_t) { return false; }
-inline bool is_negative(uint32_t) { return false; }
-inline bool is_negative(uint64_t) { return false; }
-
-template <typename T> inline bool is_nan(T) { return false; }
-inline bool is_nan(float x) { return std::isnan(x); }
-inline bool is_nan(double x) { return std::isnan(x); }
+// Always false for integers.
+template <typename T> inline bool is_nan(T x) { return x != x; }
 
 // ---- unary functors -----------------------------------------------------------------------------
 

@@ -1,5 +1,7 @@
 // float16 and bfloat16 conversions on raw bit patterns: kernels hold both types as uint16_t, so every
 // kernel that computes on them converts to float (or from double, to round only once) here.
+// The functions are templates (with an unused parameter) so the ones a model does not use do not warn
+// in the generated code's anonymous namespace (clang's -Wunused-function).
 #pragma once
 
 #include <cmath>
@@ -11,6 +13,7 @@
 namespace kiln {
 namespace kernels {
 
+template <typename = void>
 inline float f16_to_float(uint16_t h) {
     const uint32_t sign = uint32_t(h & 0x8000u) << 16;
     const uint32_t exp = (h >> 10) & 0x1fu;
@@ -27,6 +30,7 @@ inline float f16_to_float(uint16_t h) {
 }
 
 // Round half to even of a non-negative value, independent of the floating-point environment.
+template <typename = void>
 inline double round_half_even_nonneg(double q) {
     double r = std::floor(q);
     const double frac = q - r;
@@ -35,6 +39,7 @@ inline double round_half_even_nonneg(double q) {
 }
 
 // Correctly rounded (to nearest even) for double input, hence also for float input.
+template <typename = void>
 inline uint16_t double_to_f16(double d) {
     const uint16_t sign = std::signbit(d) ? 0x8000u : 0u;
     if (std::isnan(d)) return uint16_t(sign | 0x7e00u);
@@ -54,6 +59,7 @@ inline uint16_t double_to_f16(double d) {
     return uint16_t(sign | (biased << 10) | mant);
 }
 
+template <typename = void>
 inline float bf16_to_float(uint16_t h) {
     const uint32_t bits = uint32_t(h) << 16;
     float f;
@@ -62,6 +68,7 @@ inline float bf16_to_float(uint16_t h) {
 }
 
 // Truncates, as the ONNX 1.12 reference and ONNX Runtime of that time do (the backend tests expect it).
+template <typename = void>
 inline uint16_t float_to_bf16(float f) {
     uint32_t bits;
     std::memcpy(&bits, &f, sizeof bits);
