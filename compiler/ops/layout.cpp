@@ -337,7 +337,8 @@ Status block_size(NodeCtx& c, int64_t* b) {
     return c.status();
 }
 
-Status d2s_copy(NodeCtx& c, StridedCopy* s) {
+// Each computes the copy and the output shape.
+Status d2s_copy(NodeCtx& c, StridedCopy* s, Shape* out) {
     int64_t b = 0;
     KILN_TRY(block_size(c, &b));
     const Shape& in = c.in_shape(0);
@@ -350,34 +351,38 @@ Status d2s_copy(NodeCtx& c, StridedCopy* s) {
         *s = permuted({n, ch / (b * b), b, b, h, w}, {0, 1, 4, 2, 5, 3});
     else
         return c.fail("attribute mode='{}' is not supported (expected DCR or CRD)", mode);
+    *out = {n, ch / (b * b), h * b, w * b};
     return c.status();
 }
 
-Status s2d_copy(NodeCtx& c, StridedCopy* s) {
+Status s2d_copy(NodeCtx& c, StridedCopy* s, Shape* out) {
     int64_t b = 0;
     KILN_TRY(block_size(c, &b));
     const Shape& in = c.in_shape(0);
     const int64_t n = in[0], ch = in[1], h = in[2], w = in[3];
     if (h % b != 0 || w % b != 0) return c.fail("spatial size {}x{} is not a multiple of blocksize {}", h, w, b);
     *s = permuted({n, ch, h / b, b, w / b, b}, {0, 3, 5, 1, 2, 4});
+    *out = {n, ch * b * b, h / b, w / b};
     return c.status();
 }
 
-template <Status (*Copy)(NodeCtx&, StridedCopy*)>
+using BlockCopy = Status (*)(NodeCtx&, StridedCopy*, Shape*);
+
+template <BlockCopy Copy>
 Status infer_block(InferCtx& c) {
     KILN_TRY(c.require_inputs(1, 1));
     StridedCopy s;
-    KILN_TRY(Copy(c, &s));
-    const Shape& d = s.dims;  // [n, c, h, b, w, b] for DepthToSpace, [n, b, b, c, h, w] for SpaceToDepth
-    Shape out = Copy == d2s_copy ? Shape{d[0], d[1], d[2] * d[3], d[4] * d[5]} : Shape{d[0], d[1] * d[2] * d[3], d[4], d[5]};
+    Shape out;
+    KILN_TRY(Copy(c, &s, &out));
     c.set_output(0, c.in_dtype(0), out);
     return c.status();
 }
 
-template <Status (*Copy)(NodeCtx&, StridedCopy*)>
+template <BlockCopy Copy>
 Status plan_block(NodeCtx& c, std::vector<CopyStep>* steps) {
     StridedCopy s;
-    KILN_TRY(Copy(c, &s));
+    Shape out;
+    KILN_TRY(Copy(c, &s, &out));
     steps->push_back({0, 0, s});
     return c.status();
 }
