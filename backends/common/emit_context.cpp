@@ -24,6 +24,7 @@ std::string EmitCtx::define_int_array(const std::vector<int64_t>& values, const 
 
 std::string EmitCtx::expr(ValueId id) const {
     if (id == kNoValue) return "nullptr";
+    state_.read.insert(id);
     auto it = state_.value_expr.find(id);
     return it == state_.value_expr.end() ? "nullptr" : it->second;
 }

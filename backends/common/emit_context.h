@@ -16,6 +16,7 @@ namespace kiln {
 struct ModuleEmitState {
     std::map<ValueId, std::string> value_expr;  // value -> C expression of its buffer (a pointer)
     std::set<std::string> kernels;              // kernel sources used, e.g. "portable/elementwise.h"
+    std::set<ValueId> read;                     // values whose expression an emitter used
     CodeWriter params;                          // file-scope `static const` parameter blocks
     CodeWriter body;                            // statements of run()
 };

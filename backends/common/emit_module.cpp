@@ -32,6 +32,7 @@ public:
         name_io();
         KILN_TRY(bind_values());
         KILN_TRY(emit_layers());
+        write_read_weights();
         Expected<KernelBundle> kernels = bundle_kernels(state_.kernels);
         if (!kernels) return kernels.status();
         GeneratedCode out;
@@ -73,9 +74,8 @@ private:
         for (const IoParam& p : outputs_)
             if (produced.count(p.id) && !state_.value_expr.count(p.id)) state_.value_expr[p.id] = p.name;
         std::set<ValueId> referenced(g_.outputs.begin(), g_.outputs.end());
-        read_inputs_ = referenced;
         for (const Node& n : g_.nodes) {
-            for (ValueId id : n.inputs) if (id != kNoValue) referenced.insert(id), read_inputs_.insert(id);
+            for (ValueId id : n.inputs) if (id != kNoValue) referenced.insert(id);
             for (ValueId id : n.outputs) if (id != kNoValue) referenced.insert(id);
         }
         for (ValueId id : referenced) {
@@ -88,7 +88,7 @@ private:
             }
             if (v.is_constant()) {
                 std::string name = fmt::format("w{}_{}", id, sanitize_identifier(v.name, 32));
-                write_weight(name, v);
+                pending_weights_[id] = name;  // written after the layers, if any of them reads it
                 state_.value_expr[id] = name;
                 continue;
             }
@@ -101,6 +101,13 @@ private:
             state_.value_expr[id] = name;
         }
         return Status::ok();
+    }
+
+    // Constants only some op needed at compile time (Reshape's shape, Slice's starts...) are left out:
+    // they would cost flash and trip -Wunused-const-variable.
+    void write_read_weights() {
+        for (const auto& kv : pending_weights_)
+            if (state_.read.count(kv.first)) write_weight(kv.second, g_.value(kv.first));
     }
 
     void write_weight(const std::string& name, const Value& v) {
@@ -148,10 +155,8 @@ private:
             bool direct = it != state_.value_expr.end() && it->second == p.name;
             if (direct && written.insert(p.id).second) continue;
             const Value& v = g_.value(p.id);
-            if (v.nbytes() == 0) {
-                state_.body.line("(void){};  // output '{}' is empty", p.name, sanitize_comment(v.name));
-                continue;
-            }
+            if (v.nbytes() == 0) continue;
+            state_.read.insert(p.id);
             state_.body.line("std::memcpy({}, {}, {});  // output '{}'", p.name, state_.value_expr.at(p.id), v.nbytes(),
                              sanitize_comment(v.name));
         }
@@ -253,7 +258,9 @@ private:
         }
         w.open(fmt::format("int run({})", param_list(true)));
         for (const IoParam& p : inputs_)
-            if (!read_inputs_.count(p.id)) w.line("(void){};  // not read by the model", p.name);
+            if (!state_.read.count(p.id)) w.line("(void){};  // not read by the model", p.name);
+        for (const IoParam& p : outputs_)
+            if (!state_.read.count(p.id)) w.line("(void){};  // empty, or written by no layer", p.name);
         w.block(locals_.str());
         w.block(state_.body.str());
         w.line("return 0;");
@@ -281,10 +288,10 @@ private:
     const MemoryPlan& plan_;
     const EmitOptions& o_;
     std::vector<IoParam> inputs_, outputs_;
-    std::set<ValueId> read_inputs_;  // values read by a node or copied to an output
     ModuleEmitState state_;
     CodeWriter weights_, locals_;
     std::size_t weight_bytes_ = 0;
+    std::map<ValueId, std::string> pending_weights_;  // constant value -> weight array name
 };
 
 }  // namespace

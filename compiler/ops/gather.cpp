@@ -57,15 +57,8 @@ Status check_const_indices(InferCtx& c, std::size_t i, int64_t dim, const char* 
     return Status::ok();
 }
 
-// Gives every output buffer use: a node whose outputs are empty moves nothing but must not leave
-// run() parameters unused.
-bool emit_nothing_if_empty(EmitCtx& c) {
-    if (c.output(0).numel() > 0) return false;
-    for (std::size_t i = 0; i < c.num_inputs(); ++i)
-        if (c.has_input(i)) c.call("static_cast<void>({});", c.in(i));
-    c.call("static_cast<void>({});  // empty output", c.out(0));
-    return true;
-}
+// An empty output has no buffer and nothing to compute.
+bool emit_nothing_if_empty(EmitCtx& c) { return c.output(0).numel() == 0; }
 
 // ---- Gather --------------------------------------------------------------------------------------
 
@@ -244,15 +237,11 @@ Status emit_scatter(EmitCtx& c, const char* kernel, const char* params_type, con
     std::string functor;
     KILN_TRY(scatter_reduction(c, &functor));
     c.use_kernel("portable/layout.h");
+    c.call("k::copy({}, {}, {});", c.in(0), c.out(0), c.output(0).numel());
+    if (c.input(1).numel() == 0) return Status::ok();  // no updates
     c.use_kernel("portable/gather.h");
     std::string name = c.define_params(params_type, params);
-    c.call("k::copy({}, {}, {});", c.in(0), c.out(0), c.output(0).numel());
-    if (c.input(1).numel() > 0) {
-        c.call("k::{}({}, {}, {}, {}, k::{}());", kernel, c.in(1), c.in(2), c.out(0), name, functor);
-    } else {
-        c.call("static_cast<void>({});  // no updates", c.in(1));
-        c.call("static_cast<void>({});", c.in(2));
-    }
+    c.call("k::{}({}, {}, {}, {}, k::{}());", kernel, c.in(1), c.in(2), c.out(0), name, functor);
     return Status::ok();
 }
 

@@ -14,14 +14,8 @@
 namespace kiln {
 namespace {
 
-// Marks the node's buffers used when it has nothing to write (empty output).
-bool emit_nothing_if_empty(EmitCtx& c) {
-    if (c.output(0).numel() > 0) return false;
-    for (std::size_t i = 0; i < c.num_inputs(); ++i)
-        if (c.has_input(i)) c.call("static_cast<void>({});", c.in(i));
-    c.call("static_cast<void>({});  // empty output", c.out(0));
-    return true;
-}
+// An empty output has no buffer and nothing to compute.
+bool emit_nothing_if_empty(EmitCtx& c) { return c.output(0).numel() == 0; }
 
 // ---- ConstantOfShape -----------------------------------------------------------------------------
 
@@ -99,7 +93,6 @@ Status eval_range(EvalCtx& c) {
 Status emit_range(EmitCtx& c) {
     if (emit_nothing_if_empty(c)) return Status::ok();
     c.use_kernel("portable/generate.h");
-    c.call("static_cast<void>({});  // limit only decides the length", c.in(1));
     c.call("k::range({}, {}, {}, {});", c.in(0), c.in(2), c.out(0), c.output(0).numel());
     return Status::ok();
 }
@@ -138,7 +131,6 @@ Status eval_eye_like(EvalCtx& c) {
 Status emit_eye_like(EmitCtx& c) {
     if (emit_nothing_if_empty(c)) return Status::ok();
     c.use_kernel("portable/generate.h");
-    c.call("static_cast<void>({});  // only its shape matters", c.in(0));
     c.call("k::eye_like<{}>({}, {}, {}, {}, {});", c.out_ctype(0), c.out(0), c.out_shape(0)[0], c.out_shape(0)[1],
            c_int(c.attr_int("k", 0)), c_element(one_of(c.out_dtype(0)), 0));
     return Status::ok();
@@ -237,7 +229,6 @@ Status emit_one_hot(EmitCtx& c) {
     KILN_TRY(one_hot_params(c, &p, &axis));
     c.use_kernel("portable/generate.h");
     std::string name = c.define_params("k::OneHotParams", fmt::format("{{{}, {}, {}, {}}}", p.outer, p.depth, p.inner, p.wrap_negative));
-    c.call("static_cast<void>({});  // depth is fixed at compile time", c.in(1));
     c.call("k::one_hot({}, {}, {}, {});", c.in(0), c.in(2), c.out(0), name);
     return Status::ok();
 }

@@ -30,6 +30,7 @@ struct GatherParams {
 
 template <typename T, typename I>
 inline void gather(const T* x, const I* indices, T* y, const GatherParams& p) {
+    if (p.inner == 0) return;
     for (int64_t o = 0; o < p.outer; ++o) {
         for (int64_t j = 0; j < p.num_indices; ++j) {
             T* dst = y + (o * p.num_indices + j) * p.inner;
@@ -129,6 +130,7 @@ inline int64_t nd_offset(const I* indices, const NDParams& p, int64_t t) {
 
 template <typename T, typename I>
 inline void gather_nd(const T* x, const I* indices, T* y, const NDParams& p) {
+    if (p.slice == 0) return;
     const int64_t n = p.batches * p.tuples;
     for (int64_t t = 0; t < n; ++t) {
         T* dst = y + t * p.slice;
