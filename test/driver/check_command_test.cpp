@@ -160,3 +160,40 @@ TEST_CASE("run evaluates with the reference kernels and compares", "[driver][run
     CHECK(bad.exit_code == kExitMismatch);
     CHECK(contains(bad.out, "MISMATCH"));
 }
+
+TEST_CASE("check and run: string or sequence I/O is a model error, not a data error", "[driver][check]") {
+    TempDir dir;
+    onnx::ModelProto m = make_model();
+    add_input(m, "text", onnx::TensorProto::STRING, {1});
+    add_node(m, "Identity", {"text"}, {"out"});
+    add_output(m, "out", onnx::TensorProto::STRING, {1});
+    write_model(m, dir.file("model.onnx"));
+    // Test data as the ONNX suite has it: a string tensor Kiln cannot load.
+    std::filesystem::create_directories(dir.file("test_data_set_0"));
+    onnx::TensorProto s;
+    s.set_data_type(onnx::TensorProto::STRING);
+    s.add_dims(1);
+    s.add_string_data("monday");
+    for (const char* f : {"test_data_set_0/input_0.pb", "test_data_set_0/output_0.pb"})
+        write_text_file(dir.file(f), s.SerializeAsString());
+    for (std::vector<std::string> args :
+         {std::vector<std::string>{"check", dir.file("model.onnx")},
+          std::vector<std::string>{"run", dir.file("model.onnx"), "--data", dir.file("test_data_set_0")}}) {
+        CommandResult r = run_kiln(args);
+        INFO(args[0] << ": " << r.err);
+        CHECK(r.exit_code == kExitBadModel);
+        CHECK(count_lines(r.err) == 1);
+        CHECK(contains(r.err, "input 'text' has element type 8, which is not supported"));
+    }
+
+    onnx::ModelProto seq = make_model();
+    auto* in = seq.mutable_graph()->add_input();
+    in->set_name("items");
+    in->mutable_type()->mutable_sequence_type()->mutable_elem_type()->mutable_tensor_type()->set_elem_type(kFloat);
+    add_node(seq, "Identity", {"items"}, {"out"});
+    add_output(seq, "out", kFloat, {1});
+    write_model(seq, dir.file("model.onnx"));
+    CommandResult r = run_kiln({"check", dir.file("model.onnx")});
+    CHECK(r.exit_code == kExitBadModel);
+    CHECK(contains(r.err, "input 'items' is not a tensor"));
+}
