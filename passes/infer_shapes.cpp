@@ -37,6 +37,9 @@ Expected<Graph> infer_shapes(Graph g) {
                 return ic.fail("output '{}' got no type from shape inference", v.name);
             for (int64_t d : v.shape)
                 if (d < 0) return ic.fail("output '{}' has a negative dimension in shape {}", v.name, shape_str(v.shape));
+            if (checked_numel(v.shape) < 0)
+                return ic.fail("output '{}' shape {} has more than {} elements", v.name, shape_str(v.shape),
+                               kMaxTensorElements);
             out_bytes += v.nbytes();
         }
         for (ValueId id : n.inputs)

@@ -118,6 +118,9 @@ private:
                                           in.name(), i, v.dim_params[i], in.name());
             v.shape = model_shape;
         }
+        if (checked_numel(v.shape) < 0)
+            return Status::errorf("input '{}' shape {} has more than {} elements", in.name(), shape_str(v.shape),
+                                  kMaxTensorElements);
         v.shape_known = true;
         bound_.insert(in.name());
         ValueId id = g_.add_value(std::move(v));
