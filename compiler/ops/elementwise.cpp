@@ -18,9 +18,13 @@ Status infer_unary_float(InferCtx& c) {
     return c.status();
 }
 
+// fp16/bf16 are raw uint16_t bit patterns to the kernels: computing on them would be silently wrong.
+bool is_bit_pattern(DType t) { return t == DType::Float16 || t == DType::BFloat16; }
+
 Status infer_unary_numeric(InferCtx& c) {
     KILN_TRY(c.require_inputs(1, 1));
     DType t = c.in_dtype(0);
+    if (is_bit_pattern(t)) return c.fail("type {} is not supported (kernels compute in f32 and f64)", dtype_name(t));
     if (!dtype_is_float(t) && !dtype_is_integer(t))
         return c.fail("input has type {}, expected a numeric type", dtype_name(t));
     c.set_output(0, t, c.in_shape(0));
@@ -61,6 +65,7 @@ Status infer_binary_numeric(InferCtx& c) {
     DType t = c.in_dtype(0);
     if (c.in_dtype(1) != t)
         return c.fail("inputs have different types {} and {}", dtype_name(t), dtype_name(c.in_dtype(1)));
+    if (is_bit_pattern(t)) return c.fail("type {} is not supported (kernels compute in f32 and f64)", dtype_name(t));
     if (!dtype_is_float(t) && !dtype_is_integer(t))
         return c.fail("inputs have type {}, expected a numeric type", dtype_name(t));
     Shape out;

@@ -72,7 +72,8 @@ class InferCtx : public NodeCtx {
 public:
     InferCtx(Graph& g, const Node& n) : NodeCtx(g, n), mutable_graph_(g) {}
     void set_output(std::size_t i, DType dtype, Shape shape);
-    // Inputs must be present (and of float/int/... types) — helpers for the common checks.
+    // Inputs must be present (and of float/int/... types) — helpers for the common checks. A float input must be
+    // f32 or f64: fp16/bf16 values are raw bit patterns that arithmetic kernels cannot compute on.
     Status require_inputs(std::size_t min_count, std::size_t max_count);
     Status require_float_input(std::size_t i);
 
