@@ -129,6 +129,25 @@ TEST_CASE("inference errors name the node, op and problem", "[passes][infer_shap
     }
 }
 
+TEST_CASE("fp16 and bf16 arithmetic is refused rather than miscompiled", "[passes][infer_shapes]") {
+    // Kernels see these types as uint16_t bit patterns: Relu would keep negative values, Add would add bits.
+    for (int type : {int(onnx::TensorProto::FLOAT16), int(onnx::TensorProto::BFLOAT16)}) {
+        for (const char* op : {"Relu", "Sigmoid", "Add", "Div"}) {
+            INFO(op << " type " << type);
+            onnx::ModelProto m = make_model();
+            add_input(m, "a", type, {4});
+            add_input(m, "b", type, {4});
+            bool unary = std::string(op) == "Relu" || std::string(op) == "Sigmoid";
+            add_node(m, op, unary ? std::vector<std::string>{"a"} : std::vector<std::string>{"a", "b"}, {"y"}, "n");
+            add_output(m, "y", type, {4});
+            std::string e = infer_error(m);
+            CHECK(contains(e, std::string("node 'n' (") + op));
+            CHECK(contains(e, type == onnx::TensorProto::FLOAT16 ? "f16" : "bf16"));
+            CHECK(contains(e, "not supported"));
+        }
+    }
+}
+
 TEST_CASE("infer-shapes folds constant subgraphs", "[passes][infer_shapes]") {
     Graph g = inferred(*import_model(folding_model(false)));
     for (const char* name : {"s", "r", "k"}) {
