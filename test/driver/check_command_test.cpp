@@ -56,6 +56,10 @@ void write_case(const TempDir& dir, bool with_wrong_set) {
 
 std::string junit_summary(const std::string& path) {
     // Parsed by Python's XML parser: prints "tests failures" of the testsuite element.
+    if (std::string(KILN_TEST_PYTHON).empty()) {
+        WARN("no python3: the JUnit report is not parsed");
+        return "";
+    }
     CommandResult r = run_command({KILN_TEST_PYTHON, "-c",
                                    "import sys, xml.etree.ElementTree as E; s = E.parse(sys.argv[1]).getroot(); "
                                    "assert s.tag == 'testsuite'; "
@@ -66,6 +70,8 @@ std::string junit_summary(const std::string& path) {
     REQUIRE(r.exit_code == 0);
     return r.out;
 }
+
+std::string expect_if_python(const std::string& s) { return std::string(KILN_TEST_PYTHON).empty() ? "" : s; }
 
 }  // namespace
 
@@ -83,7 +89,7 @@ TEST_CASE("check passes on a matching data set and writes reports", "[driver][ch
     CHECK(j["outputs"][0]["output"] == "y");
     CHECK(j["outputs"][0]["match"] == true);
     CHECK(j["outputs"][1]["match"] == true);
-    CHECK(junit_summary(dir.file("r.xml")) == "2 0 2 0\n");
+    CHECK(junit_summary(dir.file("r.xml")) == expect_if_python("2 0 2 0\n"));
 }
 
 TEST_CASE("check exits 1 when an expected output differs and reports it", "[driver][check]") {
@@ -102,7 +108,7 @@ TEST_CASE("check exits 1 when an expected output differs and reports it", "[driv
     CHECK(j["outputs"][2]["match"] == false);
     CHECK(j["outputs"][2]["mismatches"] == 1);
     CHECK(j["outputs"][2]["max_abs_error"].get<double>() == Approx(0.01).epsilon(0.01));
-    CHECK(junit_summary(dir.file("r.xml")) == "4 1 4 1\n");
+    CHECK(junit_summary(dir.file("r.xml")) == expect_if_python("4 1 4 1\n"));
 
     // --data selects one data set; a looser tolerance accepts the wrong one.
     CommandResult one = run_kiln({"check", dir.file("model.onnx"), "--data", dir.file("test_data_set_1")});
@@ -124,7 +130,7 @@ TEST_CASE("check reports a model error in the reports too", "[driver][check]") {
     nlohmann::json j = nlohmann::json::parse(read_text_file(dir.file("r.json")));
     CHECK(j["passed"] == false);
     CHECK(contains(j["error"].get<std::string>(), "DefinitelyNotAnOp"));
-    CHECK(junit_summary(dir.file("r.xml")) == "1 1 1 1\n");
+    CHECK(junit_summary(dir.file("r.xml")) == expect_if_python("1 1 1 1\n"));
 }
 
 TEST_CASE("check: missing or inconsistent test data is a usage error", "[driver][check]") {
