@@ -12,17 +12,6 @@ namespace kiln {
 namespace {
 // Largest constant result computed at compile time; bigger ones stay as run-time work.
 constexpr std::size_t kMaxFoldBytes = std::size_t(64) << 20;
-// Largest tensor Kiln plans for (2^32 elements): beyond it sizes would overflow on 32-bit targets anyway.
-constexpr int64_t kMaxElements = int64_t(1) << 32;
-
-bool too_large(const Shape& s) {
-    int64_t n = 1;
-    for (int64_t d : s) {
-        if (d != 0 && n > kMaxElements / d) return true;
-        n *= d;
-    }
-    return false;
-}
 }  // namespace
 
 Expected<Graph> infer_shapes(Graph g) {
@@ -51,7 +40,9 @@ Expected<Graph> infer_shapes(Graph g) {
                 return ic.fail("output '{}' got no type from shape inference", v.name);
             for (int64_t d : v.shape)
                 if (d < 0) return ic.fail("output '{}' has a negative dimension in shape {}", v.name, shape_str(v.shape));
-            if (too_large(v.shape)) return ic.fail("output '{}' of shape {} is too large", v.name, shape_str(v.shape));
+            if (checked_numel(v.shape) < 0)
+                return ic.fail("output '{}' shape {} has more than {} elements", v.name, shape_str(v.shape),
+                               kMaxTensorElements);
             out_bytes += v.nbytes();
         }
         for (ValueId id : n.inputs)

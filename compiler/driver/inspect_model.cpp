@@ -60,6 +60,9 @@ int run_reference(const RunOptions& o) {
         std::cerr << "kiln run: " << printable(msg) << "\n";
         return code;
     };
+    // The model first: one Kiln cannot hold (string or sequence I/O) is a model error, not a data error.
+    Expected<std::vector<std::string>> names = model_input_names(o.compile.model_path);
+    if (!names) return fail(kExitBadModel, names.status().message());
     std::vector<Tensor> inputs, expected;
     for (const std::string& f : data_files(o.data, "input")) {
         Expected<Tensor> t = load_tensor_file(f);
@@ -71,8 +74,6 @@ int run_reference(const RunOptions& o) {
         if (!t) return fail(kExitUsage, t.status().message());
         expected.push_back(std::move(*t));
     }
-    Expected<std::vector<std::string>> names = model_input_names(o.compile.model_path);
-    if (!names) return fail(kExitBadModel, names.status().message());
     if (inputs.size() != names->size())
         return fail(kExitUsage, fmt::format("{}: {} input files but the model has {} inputs", o.data, inputs.size(), names->size()));
     CompileOptions co = o.compile;

@@ -41,6 +41,7 @@ Expected<Shape> parse_shape(const std::string& text);
 }  // namespace kiln
 
 namespace kiln {
-// Names of the graph inputs that are not initializers, in order (for binding shapes from test data).
+// Names of the graph inputs that are not initializers, in order (for binding shapes from test data). Fails when
+// an input or output is not a tensor of a type Kiln supports (strings, sequences, optionals).
 Expected<std::vector<std::string>> model_input_names(const std::string& path);
 }  // namespace kiln

@@ -13,8 +13,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Elements up to this many per tensor; keeps a hostile dims list from allocating the machine.
-constexpr int64_t kMaxElements = int64_t(1) << 32;
 
 Expected<std::string> read_external(const onnx::TensorProto& p, const std::string& base_dir, std::size_t want) {
     std::string location;
@@ -60,7 +58,7 @@ Expected<Tensor> tensor_from_proto(const onnx::TensorProto& p, const std::string
     int64_t n = 1;
     for (int64_t d : shape) {
         if (d < 0) return Status::errorf("tensor '{}': negative dimension {}", p.name(), d);
-        if (d != 0 && n > kMaxElements / d) return Status::errorf("tensor '{}': too many elements", p.name());
+        if (d != 0 && n > kMaxTensorElements / d) return Status::errorf("tensor '{}': too many elements", p.name());
         n *= d;
     }
     if (p.has_segment())

@@ -11,6 +11,15 @@ int64_t shape_numel(const Shape& s) {
     return n;
 }
 
+int64_t checked_numel(const Shape& s) {
+    int64_t n = 1;
+    for (int64_t d : s) {
+        if (d < 0 || (d != 0 && n > kMaxTensorElements / d)) return -1;
+        n *= d;
+    }
+    return n;
+}
+
 std::string shape_str(const Shape& s) {
     if (s.empty()) return "scalar";
     return fmt::format("{}", fmt::join(s, "x"));

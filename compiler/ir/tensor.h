@@ -14,6 +14,11 @@ namespace kiln {
 using Shape = std::vector<int64_t>;
 
 int64_t shape_numel(const Shape& s);
+// Most elements one tensor may have (16 GiB of floats). Shapes from a model beyond it are hostile or broken, and
+// the products of their dims could overflow into small, wrong sizes.
+constexpr int64_t kMaxTensorElements = int64_t(1) << 32;
+// shape_numel, or -1 when a dim is negative or the count exceeds kMaxTensorElements.
+int64_t checked_numel(const Shape& s);
 std::string shape_str(const Shape& s);  // "1x3x224x224", "scalar" for rank 0
 
 class Tensor {

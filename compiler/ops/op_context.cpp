@@ -108,6 +108,10 @@ Status InferCtx::require_float_input(std::size_t i) {
     if (!dtype_is_float(in_dtype(i)))
         return fail("input {} '{}' has type {}, expected a floating-point type", i, input(i).name,
                     dtype_name(in_dtype(i)));
+    // fp16/bf16 reach kernels as raw uint16_t bit patterns: arithmetic on them would be silently wrong.
+    if (in_dtype(i) == DType::Float16 || in_dtype(i) == DType::BFloat16)
+        return fail("input {} '{}' has type {}, which is not supported (kernels compute in f32 and f64)", i,
+                    input(i).name, dtype_name(in_dtype(i)));
     return Status::ok();
 }
 

@@ -83,7 +83,8 @@ public:
     // Sets output i as a compile-time constant, for results that depend only on static input shapes
     // (Shape, Size): folding then removes the node even though its inputs are computed at run time.
     void set_output_constant(std::size_t i, Tensor data);
-    // Inputs must be present (and of float/int/... types) — helpers for the common checks.
+    // Inputs must be present (and of float/int/... types) — helpers for the common checks. A float input must be
+    // f32 or f64: fp16/bf16 values are raw bit patterns that arithmetic kernels cannot compute on.
     Status require_inputs(std::size_t min_count, std::size_t max_count);
     Status require_float_input(std::size_t i);
 

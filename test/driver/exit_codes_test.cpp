@@ -94,6 +94,9 @@ TEST_CASE("cli: well-formed --input-shape bindings the model refuses are model e
     CommandResult unknown = compile({"--input-shape", "x=4x3", "--input-shape", "nope=1"});
     require_one_line_error(unknown, kExitBadModel);
     CHECK(contains(unknown.err, "'nope', which is not an input"));
+    CommandResult huge = compile({"--input-shape", "x=2000000000x3"});
+    require_one_line_error(huge, kExitBadModel);
+    CHECK(contains(huge.err, "has more than 4294967296 elements"));
     CommandResult ok = compile({"--input-shape", "x=4x3"});
     INFO(ok.err);
     CHECK(ok.exit_code == kExitOk);

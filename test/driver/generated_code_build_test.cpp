@@ -117,6 +117,63 @@ TEST_CASE("a model that folds to no layers still builds and runs", "[driver][bui
     CHECK(r.out.find("arena 0 bytes") != std::string::npos);
 }
 
+namespace {
+template <typename T>
+Tensor typed_tensor(DType dt, Shape shape, const std::vector<T>& v) {
+    Tensor t(dt, std::move(shape));
+    for (std::size_t i = 0; i < v.size(); ++i) t.data<T>()[i] = v[i];
+    return t;
+}
+}  // namespace
+
+TEST_CASE("edge cases of the module layout build and compute hand-computed values", "[driver][build]") {
+    // One model, many corners: an output listed twice, a graph input that is also an output and read by a node,
+    // an intermediate that is also an output, zero-size and scalar tensors, int64 extremes, uint8 wrap-around,
+    // input names that sanitize alike, a constant output and a denormal double weight.
+    const int64_t kMin = INT64_MIN, kMax = INT64_MAX;
+    onnx::ModelProto m = make_model();
+    add_input(m, "x", kFloat, {3});
+    add_input(m, "e", kFloat, {0, 3});
+    add_input(m, "s", kFloat, {});
+    add_input(m, "i", kInt64, {3});
+    add_input(m, "u", onnx::TensorProto::UINT8, {3});
+    add_input(m, "a.b", kFloat, {2});
+    add_input(m, "a_b", kFloat, {2});
+    add_input(m, "d", onnx::TensorProto::DOUBLE, {3});
+    add_initializer(m, to_proto(typed_tensor<int64_t>(DType::Int64, {3}, {kMin, kMax, -(int64_t(1) << 40)}), "wi"));
+    add_initializer(m, to_proto(typed_tensor<uint8_t>(DType::UInt8, {3}, {2, 100, 3}), "wu"));
+    add_initializer(m, to_proto(typed_tensor<double>(DType::Float64, {3}, {1e-310, -0.0, 1.5}), "wd"));
+    add_initializer(m, raw_float_tensor("wc", {2}, {7, 8}));
+    add_node(m, "Relu", {"x"}, {"r"});
+    add_node(m, "Mul", {"r", "r"}, {"rr"});
+    add_node(m, "Relu", {"e"}, {"er"});
+    add_node(m, "Add", {"er", "e"}, {"ee"});
+    add_node(m, "Mul", {"s", "s"}, {"ss"});
+    add_node(m, "Add", {"i", "wi"}, {"ii"});
+    add_node(m, "Sub", {"u", "wu"}, {"uu"});
+    add_node(m, "Add", {"a.b", "a_b"}, {"ab"});
+    add_node(m, "Mul", {"d", "wd"}, {"dd"});
+    for (const char* out : {"rr", "rr", "x", "r", "ee", "ss", "ii", "uu", "ab", "wc", "dd"})
+        add_output(m, out, kFloat, {});  // the declared output types are not read
+    TempDir dir;
+    write_model(m, dir.file("model.onnx"));
+    Tensor rr = float_tensor({3}, {0, 4, 0});
+    std::vector<Tensor> inputs = {
+        float_tensor({3}, {-1, 2, -3}), float_tensor({0, 3}, {}), float_tensor({}, {2.5f}),
+        typed_tensor<int64_t>(DType::Int64, {3}, {0, 0, 1}), typed_tensor<uint8_t>(DType::UInt8, {3}, {1, 200, 3}),
+        float_tensor({2}, {1, 2}), float_tensor({2}, {10, 20}), typed_tensor<double>(DType::Float64, {3}, {1, 1, 1})};
+    std::vector<Tensor> outputs = {
+        rr, rr, inputs[0], float_tensor({3}, {0, 2, 0}), float_tensor({0, 3}, {}), float_tensor({}, {6.25f}),
+        typed_tensor<int64_t>(DType::Int64, {3}, {kMin, kMax, -(int64_t(1) << 40) + 1}),
+        typed_tensor<uint8_t>(DType::UInt8, {3}, {255, 100, 0}), float_tensor({2}, {11, 22}), float_tensor({2}, {7, 8}),
+        typed_tensor<double>(DType::Float64, {3}, {1e-310, -0.0, 1.5})};
+    write_data_set(dir.file("test_data_set_0"), inputs, outputs);
+    CommandResult r = run_kiln({"check", dir.file("model.onnx")});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == kExitOk);
+    CHECK(r.out.find("PASS: 11 outputs match") != std::string::npos);
+}
+
 TEST_CASE("random models: generated code matches the reference evaluator", "[driver][build]") {
     for (uint32_t seed : {11u, 12u}) {
         INFO("seed " << seed);

@@ -76,6 +76,18 @@ TEST_CASE("a binding that agrees with fixed dims is accepted", "[frontend][input
     CHECK(g->value(g->inputs[0]).shape == Shape{2, 3});
 }
 
+TEST_CASE("input shapes whose element count would overflow are rejected", "[frontend][input_shape]") {
+    // 2^80 elements wrap to 0 in int64 arithmetic: this must be an error, not an empty tensor.
+    onnx::ModelProto m = make_model();
+    add_input(m, "x", kFloat, {int64_t(1) << 40, int64_t(1) << 40});
+    add_node(m, "Relu", {"x"}, {"y"});
+    add_output(m, "y", kFloat, {});
+    Expected<Graph> g = import_model(m);
+    REQUIRE_FALSE(g.is_ok());
+    CHECK(contains(g.status().message(), "input 'x' shape 1099511627776x1099511627776 has more than 4294967296 elements"));
+    CHECK(contains(error_with(symbolic_model(), {{"x", {int64_t(1) << 31, 3}}}), "has more than 4294967296 elements"));
+}
+
 TEST_CASE("an input with no shape at all needs a binding and takes any rank", "[frontend][input_shape]") {
     onnx::ModelProto m = relu_model();
     m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->clear_shape();
