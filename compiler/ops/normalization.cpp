@@ -27,7 +27,8 @@ Status make_channel_norm(NodeCtx& c, kernels::ChannelNormParams* p) {
     *p = kernels::ChannelNormParams{x[0], x[1], shape_numel(Shape(x.begin() + 2, x.end())), 1e-5f};
     for (std::size_t i = 1; i < c.num_inputs(); ++i)
         if (c.has_input(i) && c.in_shape(i) != Shape{x[1]})
-            return c.fail("input {} '{}' has shape {}, expected [{}]", i, c.input(i).name, shape_str(c.in_shape(i)), x[1]);
+            return c.fail("input {} '{}' has shape {}, expected [{}]", i, c.input(i).name, shape_str(c.in_shape(i)),
+                          x[1]);
     p->epsilon = c.attr_float("epsilon", 1e-5f);
     return c.status();
 }
@@ -134,9 +135,14 @@ Shape without_leading_ones(Shape s) {
 // Scale and B broadcast to the normalized dims: a full set of them (leading 1s aside) or one value.
 Status param_stride(NodeCtx& c, std::size_t i, const Shape& normalized, int64_t* stride) {
     const Shape& s = c.in_shape(i);
-    if (shape_numel(s) == 1 && s.size() <= normalized.size()) *stride = 0;
-    else if (s.size() <= normalized.size() && without_leading_ones(s) == without_leading_ones(normalized)) *stride = 1;
-    else return c.fail("input {} of shape {} does not match the normalized dims {}", i, shape_str(s), shape_str(normalized));
+    if (shape_numel(s) == 1 && s.size() <= normalized.size()) {
+        *stride = 0;
+    } else if (s.size() <= normalized.size() && without_leading_ones(s) == without_leading_ones(normalized)) {
+        *stride = 1;
+    } else {
+        return c.fail("input {} of shape {} does not match the normalized dims {}", i, shape_str(s),
+                      shape_str(normalized));
+    }
     return Status::ok();
 }
 
@@ -198,7 +204,9 @@ Status emit_layer_norm(EmitCtx& c) {
                                                                          p.scale_stride, p.bias_stride,
                                                                          c_float(p.epsilon)));
     const std::string t = c.in_ctype(0), u = dtype_ctype(plan.stash);
-    auto opt_out = [&](std::size_t i) { return c.has_output(i) ? c.out(i) : fmt::format("static_cast<{}*>(nullptr)", u); };
+    auto opt_out = [&](std::size_t i) {
+        return c.has_output(i) ? c.out(i) : fmt::format("static_cast<{}*>(nullptr)", u);
+    };
     std::string bias = c.has_input(2) ? c.in(2) : fmt::format("static_cast<const {}*>(nullptr)", t);
     c.call("k::layer_norm<{}, {}>({}, {}, {}, {}, {}, {}, {});", t, u, c.in(0), c.in(1), bias, c.out(0), opt_out(1),
            opt_out(2), name);
@@ -241,9 +249,9 @@ Status emit_lrn(EmitCtx& c) {
     kernels::LrnParams p;
     KILN_TRY(make_lrn(c, &p));
     c.use_kernel("portable/normalization.h");
-    std::string name = c.define_params("k::LrnParams", fmt::format("{{{}, {}, {}, {}, {}, {}, {}}}", p.batch, p.channels,
-                                                                   p.spatial, p.size, c_float(p.alpha),
-                                                                   c_float(p.beta), c_float(p.bias)));
+    std::string init = fmt::format("{{{}, {}, {}, {}, {}, {}, {}}}", p.batch, p.channels, p.spatial, p.size,
+                                   c_float(p.alpha), c_float(p.beta), c_float(p.bias));
+    std::string name = c.define_params("k::LrnParams", init);
     c.call("k::lrn({}, {}, {});", c.in(0), c.out(0), name);
     return Status::ok();
 }

@@ -1,5 +1,6 @@
 // Pooling: MaxPool (with the optional Indices output), AveragePool, LpPool and their Global forms,
-// over 1-D to 3-D windows (global pooling over any number of spatial dims). Kernels: portable/pool.h.
+// over 1-D to 3-D windows (global pooling over any number of spatial dims), and MaxUnpool.
+// Kernels: portable/pool.h.
 #include "backends/common/c_literals.h"
 #include "backends/common/emit_context.h"
 #include "backends/portable/kernels/pool.h"
@@ -143,9 +144,91 @@ Status emit_pool(EmitCtx& c) {
     return Status::ok();
 }
 
+// ---- MaxUnpool ----------------------------------------------------------------------------------
+
+struct UnpoolPlan {
+    kernels::UnpoolParams params{};
+    Shape out;
+};
+
+// The default output is the MaxPool input the window geometry implies; output_shape (a constant)
+// may ask for another one.
+Status make_max_unpool(NodeCtx& c, UnpoolPlan* plan) {
+    DType t = c.in_dtype(0);
+    if (t != DType::Float32 && t != DType::Float64)
+        return c.fail("input X has type {}, which is not supported", dtype_name(t));
+    if (c.in_dtype(1) != DType::Int64) return c.fail("input I has type {}, expected i64", dtype_name(c.in_dtype(1)));
+    const Shape& x = c.in_shape(0);
+    if (c.in_shape(1) != x)
+        return c.fail("indices of shape {} do not match X {}", shape_str(c.in_shape(1)), shape_str(x));
+    const int rank = int(x.size()) - 2;
+    if (rank < 1 || int(x.size()) > kernels::kMaxRank)
+        return c.fail("input of shape {} is not supported", shape_str(x));
+    std::vector<int64_t> kernel = c.attr_ints("kernel_shape");
+    std::vector<int64_t> strides, pads = c.attr_ints("pads", std::vector<int64_t>(std::size_t(2 * rank), 0));
+    KILN_TRY(c.status());
+    if (int(kernel.size()) != rank) return c.fail("attribute 'kernel_shape' needs {} values", rank);
+    if (int(pads.size()) != 2 * rank)
+        return c.fail("attribute 'pads' has {} values, expected {}", pads.size(), 2 * rank);
+    KILN_TRY(per_dim_attr(c, "strides", rank, 1, &strides));
+    Shape from = {x[0], x[1]};
+    for (std::size_t d = 0; d < std::size_t(rank); ++d)
+        from.push_back((x[d + 2] - 1) * strides[d] + kernel[d] - pads[d] - pads[d + std::size_t(rank)]);
+    plan->out = from;
+    if (c.has_input(2)) {
+        const Tensor* shape = c.const_input(2);
+        if (!shape)
+            return c.fail("input 2 (output_shape) must be a compile-time constant: Kiln fixes shapes when compiling");
+        plan->out = shape->to_int64_vector();
+        if (plan->out.size() != x.size())
+            return c.fail("output_shape has {} values, expected {}", plan->out.size(), x.size());
+    }
+    for (std::size_t d = 0; d < from.size(); ++d)
+        if (from[d] < 1 || plan->out[d] < 0) return c.fail("output shape {} is not valid", shape_str(plan->out));
+    kernels::UnpoolParams& p = plan->params;
+    p.rank = int32_t(x.size());
+    p.count = shape_numel(x);
+    for (std::size_t d = 0; d < x.size(); ++d) {
+        p.from[d] = from[d];
+        p.to[d] = plan->out[d];
+    }
+    return Status::ok();
+}
+
+Status infer_max_unpool(InferCtx& c) {
+    KILN_TRY(c.require_inputs(2, 3));
+    UnpoolPlan plan;
+    KILN_TRY(make_max_unpool(c, &plan));
+    c.set_output(0, c.in_dtype(0), plan.out);
+    return c.status();
+}
+
+Status eval_max_unpool(EvalCtx& c) {
+    UnpoolPlan plan;
+    KILN_TRY(make_max_unpool(c, &plan));
+    bool ok = dispatch_float(c.in(0).dtype(), [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        kernels::max_unpool(c.in(0).data<T>(), c.in(1).data<int64_t>(), c.out(0).data<T>(), plan.params);
+    });
+    return ok ? Status::ok() : c.fail("type {} is not supported", dtype_name(c.in(0).dtype()));
+}
+
+Status emit_max_unpool(EmitCtx& c) {
+    UnpoolPlan plan;
+    KILN_TRY(make_max_unpool(c, &plan));
+    c.use_kernel("portable/pool.h");
+    const kernels::UnpoolParams& p = plan.params;
+    std::vector<int64_t> from(p.from, p.from + p.rank), to(p.to, p.to + p.rank);
+    std::string name = c.define_params("k::UnpoolParams", fmt::format("{{{}, {}, {{{}}}, {{{}}}}}", p.rank, p.count,
+                                                                      fmt::join(from, ", "), fmt::join(to, ", ")));
+    c.call("k::max_unpool({}, {}, {}, {});", c.in(0), c.in(1), c.out(0), name);
+    return Status::ok();
+}
+
 }  // namespace
 }  // namespace kiln
 
+KILN_DEFINE_OP(MaxUnpool, infer_max_unpool, eval_max_unpool, emit_max_unpool)
 #define KILN_POOL_OP(OP, KIND, GLOBAL) \
     KILN_DEFINE_OP(OP, (infer_pool<KIND, GLOBAL>), (eval_pool<KIND, GLOBAL>), (emit_pool<KIND, GLOBAL>))
 KILN_POOL_OP(MaxPool, PoolKind::Max, false)

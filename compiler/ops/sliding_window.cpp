@@ -47,7 +47,8 @@ Status forward_window(NodeCtx& c, const Shape& x, const std::vector<int64_t>& ke
     std::vector<int64_t> pads = c.attr_ints("pads", std::vector<int64_t>(std::size_t(2 * rank), 0));
     KILN_TRY(c.status());
     if (auto_pad == "NOTSET") {
-        if (int(pads.size()) != 2 * rank) return c.fail("attribute 'pads' has {} values, expected {}", pads.size(), 2 * rank);
+        if (int(pads.size()) != 2 * rank)
+            return c.fail("attribute 'pads' has {} values, expected {}", pads.size(), 2 * rank);
         for (int64_t p : pads)
             if (p < 0) return c.fail("attribute 'pads' has negative value {}", p);
     }

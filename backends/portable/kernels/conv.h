@@ -67,8 +67,8 @@ inline void conv(const T* x, const T* w, const T* bias, T* y, const ConvParams& 
                                 const int64_t id = od * g.stride[0] + offd;
                                 for (int64_t oh = sh.lo; oh < sh.hi; ++oh) {
                                     const int64_t ih = oh * g.stride[1] + offh;
-                                    conv_row_gather(yc + (od * g.out[1] + oh) * g.out[2], xc + (id * g.in[1] + ih) * g.in[2],
-                                                    wv, sw, g.stride[2], offw);
+                                    conv_row_gather(yc + (od * g.out[1] + oh) * g.out[2],
+                                                    xc + (id * g.in[1] + ih) * g.in[2], wv, sw, g.stride[2], offw);
                                 }
                             }
                         }
@@ -109,8 +109,8 @@ inline void conv_transpose(const T* x, const T* w, const T* bias, T* y, const Co
                                 const int64_t od = id * g.stride[0] + offd;
                                 for (int64_t ih = sh.lo; ih < sh.hi; ++ih) {
                                     const int64_t oh = ih * g.stride[1] + offh;
-                                    conv_row_scatter(yc + (od * g.out[1] + oh) * g.out[2], xc + (id * g.in[1] + ih) * g.in[2],
-                                                     wv, sw, g.stride[2], offw);
+                                    conv_row_scatter(yc + (od * g.out[1] + oh) * g.out[2],
+                                                     xc + (id * g.in[1] + ih) * g.in[2], wv, sw, g.stride[2], offw);
                                 }
                             }
                         }

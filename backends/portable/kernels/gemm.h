@@ -25,6 +25,27 @@ inline void matmul_block(const T* a, const T* b, T* y, int64_t m, int64_t n, int
     }
 }
 
+// Sum of a[i * a_stride] * b[i]. Contiguous operands use four partial sums: independent chains the
+// compiler can keep in flight (or in vector lanes) instead of one add latency per element.
+template <typename T>
+inline T dot(const T* a, int64_t a_stride, const T* b, int64_t n) {
+    if (a_stride != 1) {
+        T sum = T(0);
+        for (int64_t i = 0; i < n; ++i) sum += a[i * a_stride] * b[i];
+        return sum;
+    }
+    T s0 = T(0), s1 = T(0), s2 = T(0), s3 = T(0);
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += a[i] * b[i];
+        s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2];
+        s3 += a[i + 3] * b[i + 3];
+    }
+    for (; i < n; ++i) s0 += a[i] * b[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
 // Batch dims of A and B (in whole matrices) broadcast to Y's batch dims.
 struct MatMulParams {
     int64_t m, n, k;
@@ -63,12 +84,7 @@ inline void gemm(const T* a, const T* b, const T* c, T* y, const GemmParams& p) 
         }
         const T* ar = a + i * a_row;
         if (p.trans_b) {
-            for (int64_t j = 0; j < p.n; ++j) {
-                const T* br = b + j * p.k;
-                T sum = T(0);
-                for (int64_t kk = 0; kk < p.k; ++kk) sum += ar[kk * a_col] * br[kk];
-                yr[j] += alpha * sum;
-            }
+            for (int64_t j = 0; j < p.n; ++j) yr[j] += alpha * dot(ar, a_col, b + j * p.k, p.k);
         } else {
             for (int64_t kk = 0; kk < p.k; ++kk) {
                 const T av = alpha * ar[kk * a_col];

@@ -127,5 +127,39 @@ inline void lp_pool(const T* x, T* y, const PoolParams& p) {
     });
 }
 
+// MaxUnpool: y = 0, then x[i] goes to the flat position indices[i] of a tensor of shape `from` (the
+// MaxPool input the indices came from). When the requested output shape `to` differs, each value keeps
+// its coordinates, as the ONNX reference does; positions outside `to` are dropped.
+struct UnpoolParams {
+    int32_t rank;
+    int64_t count;  // elements of x
+    int64_t from[kMaxRank];
+    int64_t to[kMaxRank];
+};
+
+template <typename T>
+inline void max_unpool(const T* x, const int64_t* indices, T* y, const UnpoolParams& p) {
+    int64_t from_size = 1, to_size = 1;
+    for (int32_t d = 0; d < p.rank; ++d) {
+        from_size *= p.from[d];
+        to_size *= p.to[d];
+    }
+    for (int64_t o = 0; o < to_size; ++o) y[o] = T(0);
+    for (int64_t i = 0; i < p.count; ++i) {
+        int64_t f = indices[i];
+        if (f < 0 || f >= from_size) continue;
+        int64_t pos = 0, scale = 1;
+        bool inside = true;
+        for (int32_t d = p.rank - 1; d >= 0; --d) {
+            const int64_t coord = f % p.from[d];
+            f /= p.from[d];
+            inside = inside && coord < p.to[d];
+            pos += coord * scale;
+            scale *= p.to[d];
+        }
+        if (inside) y[pos] = x[i];
+    }
+}
+
 }  // namespace kernels
 }  // namespace kiln
