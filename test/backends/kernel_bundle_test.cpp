@@ -64,7 +64,7 @@ TEST_CASE("all kernels together compile as generated code uses them", "[backends
     REQUIRE(b.is_ok());
     std::string src;
     for (const std::string& inc : b->system_includes) src += "#include " + inc + "\n";
-    src += "namespace {\n" + b->body + "}  // namespace\n";
+    src += "namespace net {\n" + b->body + "}  // namespace net\n";  // as emit_module places them
     TempDir dir;
     write_text_file(dir.file("kernels.cpp"), src);
     std::vector<std::string> compilers = {KILN_TEST_CXX};
