@@ -5,12 +5,14 @@ packages=(
   cmake ninja-build g++ git
   libonnx-dev libonnx-testdata python3-onnx libprotobuf-dev protobuf-compiler
   libeigen3-dev libcli11-dev catch2 libfmt-dev nlohmann-json3-dev
-  python3-numpy python3-torch
+  python3-numpy python3-torch nodejs
 )
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Debian's nodejs lacks npm (a separate package); nodesource's nodejs brings its own and conflicts with it.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all packages present"
   exit 0

@@ -19,6 +19,9 @@ struct CheckOptions {
     std::string cxx;       // host C++ compiler; empty: $CXX or c++
     std::string work_dir;  // keep build files here; empty: a temporary folder removed afterwards
     int timeout_seconds = 120;
+    // Inputs compiled in as constants with their value from the data (which must be the same in every set).
+    std::vector<std::string> freeze;
+    bool freeze_int_inputs = false;  // every integer and bool input (shape, axes, indices...)
 };
 
 // Prints a report on stdout (errors on stderr) and returns the exit code.

@@ -71,6 +71,7 @@ Expected<CompiledModel> compile_model(const CompileOptions& o, const std::functi
     std::vector<Pass> passes = pipeline_for_target(o.target);
     ImportOptions io;
     io.input_shapes = o.input_shapes;
+    io.frozen_inputs = o.frozen_inputs;
     Expected<Graph> g = import_onnx_file(o.model_path, io);
     if (!g) return g.status();
     Expected<Graph> r = run_pipeline(std::move(*g), passes, [&](const Pass& p, const Graph& after) {

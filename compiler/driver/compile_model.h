@@ -19,6 +19,7 @@ struct CompileOptions {
     std::string target = "portable";
     std::string name;  // empty: from the model file name
     std::map<std::string, Shape> input_shapes;
+    std::map<std::string, Tensor> frozen_inputs;  // inputs compiled in as constants
     std::string print_ir_after;  // pass name, or "all"
     bool print_ir = false;       // the final IR
 };

@@ -56,6 +56,9 @@ int kiln_main(int argc, char** argv) {
     compile->add_option("--output,-o", out_dir, "Output folder")->required();
     compile->add_option("--name,-n", copt.name, "C++ namespace and file stem (default: from the model file name)");
     compile->add_flag("--print-ir", copt.print_ir, "Print the IR after all passes");
+    std::vector<std::string> freeze_specs;
+    compile->add_option("--freeze", freeze_specs,
+                        "Compile an input in as a constant: NAME=FILE.pb (a serialized TensorProto; repeatable)");
     compile->add_option("--print-ir-after", copt.print_ir_after, "Print the IR after the named pass (or 'all')");
 
     CheckOptions chk;
@@ -71,6 +74,10 @@ int kiln_main(int argc, char** argv) {
     check->add_option("--json", chk.json_path, "Write a JSON report");
     check->add_option("--cxx", chk.cxx, "Host C++ compiler (default: $CXX or c++)");
     check->add_option("--work-dir", chk.work_dir, "Keep generated code and build files here");
+    check->add_option("--freeze", chk.freeze,
+                      "Compile this input in as a constant with its value from the data (repeatable)");
+    check->add_flag("--freeze-int-inputs", chk.freeze_int_inputs,
+                    "Compile every integer and bool input in as a constant from the data (shape, axes, index inputs)");
     check->add_option("--timeout", chk.timeout_seconds, "Seconds a run of the generated code may take")
         ->capture_default_str()->check(CLI::PositiveNumber);
 
@@ -115,6 +122,19 @@ int kiln_main(int argc, char** argv) {
         }
     }
 
+    for (const std::string& spec : freeze_specs) {
+        auto eq = spec.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            std::cerr << "kiln: --freeze '" << printable(spec) << "': expected NAME=FILE.pb\n";
+            return kExitUsage;
+        }
+        Expected<Tensor> t = load_tensor_file(spec.substr(eq + 1));
+        if (!t) {
+            std::cerr << "kiln: --freeze: " << printable(t.status().message()) << "\n";
+            return kExitUsage;
+        }
+        copt.frozen_inputs[spec.substr(0, eq)] = std::move(*t);
+    }
     if (*compile) {
         auto log = [](const std::string& s) { std::cout << s; };
         Expected<CompiledModel> m = compile_model(copt, log);

@@ -31,6 +31,9 @@ public:
         for (const auto& kv : opts_.input_shapes)
             if (!bound_.count(kv.first))
                 return Status::errorf("--input-shape names '{}', which is not an input of the model", kv.first);
+        for (const auto& kv : opts_.frozen_inputs)
+            if (!bound_.count(kv.first))
+                return Status::errorf("--freeze names '{}', which is not an input of the model", kv.first);
         std::vector<const onnx::NodeProto*> order;
         KILN_TRY(sort_nodes(gp, &order));
         for (const onnx::NodeProto* n : order) KILN_TRY(add_node(*n));
@@ -92,6 +95,8 @@ private:
         v.dtype = dtype_from_onnx(tt.elem_type());
         if (!dtype_supported(v.dtype))
             return Status::errorf("input '{}' has element type {}, which is not supported", in.name(), tt.elem_type());
+        auto frozen = opts_.frozen_inputs.find(in.name());
+        if (frozen != opts_.frozen_inputs.end()) return add_frozen_input(in, frozen->second);
         auto bound = opts_.input_shapes.find(in.name());
         if (!tt.has_shape() && bound == opts_.input_shapes.end())
             return Status::errorf("input '{}' has no shape; give it with --input-shape {}=DIMS", in.name(), in.name());
@@ -126,6 +131,30 @@ private:
         ValueId id = g_.add_value(std::move(v));
         g_.inputs.push_back(id);
         return define(in.name(), id);
+    }
+
+    // A graph input given a fixed value: it becomes a constant of the declared type and (known) dims.
+    Status add_frozen_input(const onnx::ValueInfoProto& in, const Tensor& t) {
+        const auto& tt = in.type().tensor_type();
+        if (dtype_from_onnx(tt.elem_type()) != t.dtype())
+            return Status::errorf("--freeze {}: the value is {} but the input is {}", in.name(), dtype_name(t.dtype()),
+                                  dtype_name(dtype_from_onnx(tt.elem_type())));
+        if (tt.has_shape()) {
+            bool ok = tt.shape().dim_size() == t.rank();
+            for (int i = 0; ok && i < tt.shape().dim_size(); ++i)
+                ok = !tt.shape().dim(i).has_dim_value() || tt.shape().dim(i).dim_value() == t.shape()[std::size_t(i)];
+            if (!ok)
+                return Status::errorf("--freeze {}: the value has shape {}, which the input's declared shape does not allow",
+                                      in.name(), shape_str(t.shape()));
+        }
+        Value v;
+        v.name = in.name();
+        v.dtype = t.dtype();
+        v.shape = t.shape();
+        v.shape_known = true;
+        v.data = t;
+        bound_.insert(in.name());
+        return define(in.name(), g_.add_value(std::move(v)));
     }
 
     // Kahn's algorithm, stable in file order: exporters are supposed to sort nodes but not all do.

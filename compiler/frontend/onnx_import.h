@@ -16,6 +16,8 @@ namespace kiln {
 struct ImportOptions {
     // Binds graph input shapes (required for inputs with symbolic or unknown dims).
     std::map<std::string, Shape> input_shapes;
+    // Graph inputs replaced by constants (specialising the model to one value, e.g. a shape input).
+    std::map<std::string, Tensor> frozen_inputs;
 };
 
 // Older opsets load too; ops read node.opset for semantics that changed, and reject legacy attributes.

@@ -118,17 +118,25 @@ Status emit_prelu(EmitCtx& c) {
     return Status::ok();
 }
 
+// Inference for activations with attributes: reads them through the op's make_* so unknown or mistyped
+// attributes are reported at compile time, then types and shapes as for any unary map.
+template <unsigned SET, auto MAKE>
+Status infer_with_attrs(InferCtx& c) {
+    MAKE(c);
+    return infer_unary_in<SET>(c);
+}
+
 }  // namespace
 }  // namespace kiln
 
 KILN_DEFINE_OP(Celu, infer_celu, eval_celu, emit_celu)
-KILN_DEFINE_OP(Elu, infer_unary_in<kAnyFloat>, eval_elu, emit_elu)
-KILN_DEFINE_OP(HardSigmoid, infer_unary_in<kAnyFloat>, eval_hard_sigmoid, emit_hard_sigmoid)
+KILN_DEFINE_OP(Elu, (infer_with_attrs<kAnyFloat, make_elu>), eval_elu, emit_elu)
+KILN_DEFINE_OP(HardSigmoid, (infer_with_attrs<kAnyFloat, make_hard_sigmoid>), eval_hard_sigmoid, emit_hard_sigmoid)
 KILN_DEFINE_OP(HardSwish, infer_unary_in<kAnyFloat>, (eval_unary_op<kAnyFloat, kernels::HardSwish>), emit_hard_swish)
-KILN_DEFINE_OP(LeakyRelu, infer_unary_in<kAnyFloat>, eval_leaky_relu, emit_leaky_relu)
+KILN_DEFINE_OP(LeakyRelu, (infer_with_attrs<kAnyFloat, make_leaky_relu>), eval_leaky_relu, emit_leaky_relu)
 KILN_DEFINE_OP(PRelu, infer_prelu, eval_prelu, emit_prelu)
-KILN_DEFINE_OP(Selu, infer_unary_in<kAnyFloat>, eval_selu, emit_selu)
-KILN_DEFINE_OP(Shrink, infer_unary_in<kNumeric>, eval_shrink, emit_shrink)
+KILN_DEFINE_OP(Selu, (infer_with_attrs<kAnyFloat, make_selu>), eval_selu, emit_selu)
+KILN_DEFINE_OP(Shrink, (infer_with_attrs<kNumeric, make_shrink>), eval_shrink, emit_shrink)
 KILN_DEFINE_OP(Softplus, infer_unary_in<kAnyFloat>, (eval_unary_op<kAnyFloat, kernels::Softplus>), emit_softplus)
 KILN_DEFINE_OP(Softsign, infer_unary_in<kAnyFloat>, (eval_unary_op<kAnyFloat, kernels::Softsign>), emit_softsign)
-KILN_DEFINE_OP(ThresholdedRelu, infer_unary_in<kAnyFloat>, eval_thresholded_relu, emit_thresholded_relu)
+KILN_DEFINE_OP(ThresholdedRelu, (infer_with_attrs<kAnyFloat, make_thresholded_relu>), eval_thresholded_relu, emit_thresholded_relu)

@@ -154,6 +154,7 @@ Status infer_trilu(InferCtx& c) {
     if (c.in_shape(0).size() < 2) return c.fail("expected rank >= 2, got {}", shape_str(c.in_shape(0)));
     if (c.has_input(1) && (c.in_dtype(1) != DType::Int64 || c.input(1).numel() != 1))
         return c.fail("k should be one int64, is {}[{}]", dtype_name(c.in_dtype(1)), shape_str(c.in_shape(1)));
+    c.attr_int("upper", 1);  // read by eval and emit; reading it here marks it supported
     c.set_output(0, c.in_dtype(0), c.in_shape(0));
     return c.status();
 }

@@ -161,8 +161,8 @@ Status infer_arg(InferCtx& c) {
     if (in.empty()) return c.fail("input must have rank 1 or more");
     const int64_t axis = c.normalize_axis(c.attr_int("axis", 0), int64_t(in.size()));
     KILN_TRY(c.status());
-    if (c.opset() < 12 && c.attr_int("select_last_index", 0) != 0)
-        return c.fail("attribute select_last_index needs opset 12");
+    const bool select_last = c.attr_int("select_last_index", 0) != 0;
+    if (c.opset() < 12 && select_last) return c.fail("attribute select_last_index needs opset 12");
     const bool keepdims = c.attr_int("keepdims", 1) != 0;
     Shape out;
     for (std::size_t d = 0; d < in.size(); ++d) {

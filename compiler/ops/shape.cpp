@@ -168,7 +168,11 @@ Status infer_dropout(InferCtx& c) {
         if (t->numel() == 1 && t->as_int64(0) != 0 && !zero_ratio)
             return c.fail("training_mode=true (random dropout) is not supported");
     }
-    // is_test (before opset 7) is ignored: an inference compiler runs the test-time identity either way.
+    // is_test (before opset 7), ratio (an attribute before 12) and seed only matter when training: an
+    // inference compiler runs the test-time identity either way.
+    c.attr_int("is_test", 0);
+    c.attr_float("ratio", 0.5f);
+    c.attr_int("seed", 0);
     c.set_output(0, c.in_dtype(0), c.in_shape(0));
     c.set_output(1, c.opset() >= 10 ? DType::Bool : c.in_dtype(0), c.in_shape(0));
     return c.status();

@@ -22,9 +22,7 @@ struct Window {
     int64_t pad[kWindowDims];
 };
 
-// Elements of one spatial plane of the input. (Non-template helpers here must be used by every kernel
-// header that includes this one: generated code keeps them in an anonymous namespace, where clang
-// warns about unused functions.)
+// Elements of one spatial plane of the input.
 inline int64_t window_in_size(const Window& w) { return w.in[0] * w.in[1] * w.in[2]; }
 
 // A half-open range of positions.
