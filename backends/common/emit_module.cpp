@@ -144,6 +144,7 @@ private:
             state_.body.line("// L{} {}: {} {} -> {}", layer, sanitize_comment(n.name, 60), n.op_type,
                              fmt::join(ins, ", "), fmt::join(outs, ", "));
             EmitCtx ctx(g_, n, layer, state_);
+            if (!op->emit) return ctx.fail("internal: control flow reached the emitter unexpanded");
             KILN_TRY(op->emit(ctx));
             KILN_TRY(ctx.status());
             ++layer;

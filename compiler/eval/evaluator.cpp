@@ -14,6 +14,7 @@ Status eval_node(const Graph& g, const Node& n, const std::vector<const Tensor*>
         return c.fail("operator is not supported");
     }
     EvalCtx c(g, n, ins, outs);
+    if (!op->eval) return c.fail("control flow must be expanded by shape inference before it runs");
     return op->eval(c);
 }
 

@@ -23,7 +23,34 @@ public:
     Expected<Graph> run(const onnx::ModelProto& m) {
         if (!m.has_graph()) return Status::error("the file has no graph: it is not an ONNX model");
         KILN_TRY(read_opsets(m));
-        const onnx::GraphProto& gp = m.graph();
+        return import_graph(m.graph());
+    }
+
+private:
+    // A subgraph (If/Loop/Scan body) sees the values of the enclosing graphs defined before its node.
+    Importer(const Importer& parent, Importer* mutable_parent)
+        : base_dir_(parent.base_dir_), opts_(no_options()), opsets_(parent.opsets_), parent_(mutable_parent) {}
+    static const ImportOptions& no_options() {
+        static const ImportOptions none;
+        return none;
+    }
+
+    bool known(const std::string& name) const { return names_.count(name) || (parent_ && parent_->known(name)); }
+
+    // The id of `name` here; a value of an enclosing graph becomes a capture of this one.
+    ValueId resolve(const std::string& name) {
+        auto it = names_.find(name);
+        if (it != names_.end()) return it->second;
+        ValueId outer = parent_->resolve(name);
+        Value v = parent_->g_.value(outer);
+        v.data.reset();  // the value is bound at expansion time, constant or not
+        ValueId id = g_.add_value(std::move(v));
+        names_[name] = id;
+        g_.captures.push_back({id, outer});
+        return id;
+    }
+
+    Expected<Graph> import_graph(const onnx::GraphProto& gp) {
         g_.name = gp.name();
         for (const auto& init : gp.initializer()) KILN_TRY(add_initializer(init));
         if (gp.sparse_initializer_size() > 0) return Status::error("sparse initializers are not supported");
@@ -38,16 +65,14 @@ public:
         KILN_TRY(sort_nodes(gp, &order));
         for (const onnx::NodeProto* n : order) KILN_TRY(add_node(*n));
         for (const auto& out : gp.output()) {
-            auto it = names_.find(out.name());
-            if (it == names_.end())
+            if (!known(out.name()))
                 return Status::errorf("graph output '{}' is not produced by any node", out.name());
-            g_.outputs.push_back(it->second);
+            g_.outputs.push_back(resolve(out.name()));
         }
         if (g_.outputs.empty()) return Status::error("the graph has no outputs");
         return std::move(g_);
     }
 
-private:
     Status read_opsets(const onnx::ModelProto& m) {
         for (const auto& op : m.opset_import()) opsets_[op.domain() == "ai.onnx" ? "" : op.domain()] = int(op.version());
         if (!opsets_.count("")) {
@@ -89,6 +114,7 @@ private:
         if (!in.type().has_tensor_type())
             return Status::errorf("input '{}' is not a tensor (sequence, map and optional inputs are not supported)",
                                   in.name());
+        if (parent_) return add_subgraph_input(in);
         const auto& tt = in.type().tensor_type();
         Value v;
         v.name = in.name();
@@ -133,6 +159,17 @@ private:
         return define(in.name(), id);
     }
 
+    // Body inputs get their type and shape when the body is expanded; what the model declares is kept.
+    Status add_subgraph_input(const onnx::ValueInfoProto& in) {
+        const auto& tt = in.type().tensor_type();
+        Value v;
+        v.name = in.name();
+        v.dtype = dtype_from_onnx(tt.elem_type());
+        ValueId id = g_.add_value(std::move(v));
+        g_.inputs.push_back(id);
+        return define(in.name(), id);
+    }
+
     // A graph input given a fixed value: it becomes a constant of the declared type and (known) dims.
     Status add_frozen_input(const onnx::ValueInfoProto& in, const Tensor& t) {
         const auto& tt = in.type().tensor_type();
@@ -161,6 +198,7 @@ private:
     Status sort_nodes(const onnx::GraphProto& gp, std::vector<const onnx::NodeProto*>* order) {
         std::set<std::string> available;
         for (const auto& kv : names_) available.insert(kv.first);
+        auto ready_name = [&](const std::string& n) { return available.count(n) || (parent_ && parent_->known(n)); };
         std::vector<bool> done(std::size_t(gp.node_size()), false);
         std::size_t remaining = done.size();
         while (remaining > 0) {
@@ -170,7 +208,7 @@ private:
                 const auto& n = gp.node(i);
                 bool ready = true;
                 for (const auto& in : n.input())
-                    if (!in.empty() && !available.count(in)) { ready = false; break; }
+                    if (!in.empty() && !ready_name(in)) { ready = false; break; }
                 if (!ready) continue;
                 for (const auto& out : n.output())
                     if (!out.empty()) available.insert(out);
@@ -183,7 +221,7 @@ private:
                 for (int i = 0; i < gp.node_size(); ++i) {
                     if (done[std::size_t(i)]) continue;
                     for (const auto& in : gp.node(i).input())
-                        if (!in.empty() && !available.count(in))
+                        if (!in.empty() && !ready_name(in))
                             return Status::errorf("node '{}' ({}): input '{}' is not produced by any node, initializer "
                                                   "or graph input (or the graph has a cycle)",
                                                   gp.node(i).name(), gp.node(i).op_type(), in);
@@ -217,7 +255,14 @@ private:
         case A::FLOATS: r.kind = Attribute::Kind::Floats; r.floats.assign(a.floats().begin(), a.floats().end()); break;
         case A::INTS: r.kind = Attribute::Kind::Ints; r.ints.assign(a.ints().begin(), a.ints().end()); break;
         case A::STRINGS: r.kind = Attribute::Kind::Strings; r.strings.assign(a.strings().begin(), a.strings().end()); break;
-        case A::GRAPH: r.kind = Attribute::Kind::Graph; break;  // subgraphs are rejected by the ops that take them
+        case A::GRAPH: {
+            Importer child(*this, this);
+            Expected<Graph> g = child.import_graph(a.g());
+            if (!g) return g.status().with_prefix(fmt::format("subgraph '{}': ", a.name()));
+            r.kind = Attribute::Kind::Graph;
+            r.g = std::make_shared<const Graph>(std::move(*g));
+            break;
+        }
         default: r.kind = Attribute::Kind::Unsupported; break;
         }
         return r;
@@ -239,7 +284,7 @@ private:
             n.attrs[a.name()] = std::move(*attr);
         }
         if (n.domain.empty() && n.op_type == "Constant") return add_constant_node(np, n, ctx());
-        for (const auto& in : np.input()) n.inputs.push_back(in.empty() ? kNoValue : names_.at(in));
+        for (const auto& in : np.input()) n.inputs.push_back(in.empty() ? kNoValue : resolve(in));
         for (const auto& out : np.output()) {
             if (out.empty()) {
                 n.outputs.push_back(kNoValue);
@@ -298,6 +343,7 @@ private:
     std::map<std::string, ValueId> names_;
     std::set<std::string> node_names_;
     std::set<std::string> bound_;
+    Importer* parent_ = nullptr;
 };
 
 }  // namespace

@@ -74,6 +74,8 @@ public:
     std::vector<Node> nodes;  // kept in a valid topological order
     std::vector<ValueId> inputs;
     std::vector<ValueId> outputs;
+    // Subgraphs (If/Loop/Scan bodies): values read from the enclosing graph, as (id here, id there).
+    std::vector<std::pair<ValueId, ValueId>> captures;
 
     ValueId add_value(Value v) {
         values.push_back(std::move(v));

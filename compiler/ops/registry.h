@@ -9,6 +9,7 @@
 namespace kiln {
 
 class EmitCtx;
+class ExpandCtx;
 
 struct OpSchema {
     const char* op_type;
@@ -20,6 +21,8 @@ struct OpSchema {
     Status (*emit)(EmitCtx&);
     // Multiply-accumulates of one run of the node (shapes inferred), or nullptr when not counted.
     int64_t (*macs)(NodeCtx&);
+    // Control flow only: replaces the node by ordinary nodes during shape inference (infer/eval/emit unused).
+    Status (*expand)(ExpandCtx&);
 };
 
 // nullptr when Kiln does not know the operator.
@@ -33,8 +36,16 @@ std::vector<const OpSchema*> all_ops();
 #define KILN_DEFINE_OP_MACS(OP, INFER, EVAL, EMIT, MACS)              \
     namespace kiln { namespace ops {                                  \
     const OpSchema& op_##OP() {                                       \
-        static const OpSchema schema{#OP, INFER, EVAL, EMIT, MACS};   \
+        static const OpSchema schema{#OP, INFER, EVAL, EMIT, MACS, nullptr}; \
         return schema;                                                \
     }                                                                 \
     } }
 #define KILN_DEFINE_OP(OP, INFER, EVAL, EMIT) KILN_DEFINE_OP_MACS(OP, INFER, EVAL, EMIT, nullptr)
+// Control flow: KILN_DEFINE_EXPANDED_OP(If, expand_if)
+#define KILN_DEFINE_EXPANDED_OP(OP, EXPAND)                                            \
+    namespace kiln { namespace ops {                                                   \
+    const OpSchema& op_##OP() {                                                        \
+        static const OpSchema schema{#OP, nullptr, nullptr, nullptr, nullptr, EXPAND}; \
+        return schema;                                                                 \
+    }                                                                                  \
+    } }
