@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include "ops/registry.h"
+
 namespace kiln {
 
 namespace {
@@ -53,7 +55,7 @@ ArenaLayout plan_greedy_by_size(const std::vector<BufferRequest>& req, std::size
 }
 
 MemoryPlan plan_memory(const Graph& g, std::size_t alignment) {
-    std::vector<ValueId> ids;
+    std::vector<ValueId> ids;  // per request: the value, or kNoValue for a node's workspace
     std::vector<BufferRequest> req;
     std::map<ValueId, std::size_t> index;
     for (std::size_t n = 0; n < g.nodes.size(); ++n) {
@@ -63,6 +65,12 @@ MemoryPlan plan_memory(const Graph& g, std::size_t alignment) {
             ids.push_back(id);
             req.push_back({g.value(id).nbytes(), int(n), int(n)});
         }
+        const OpSchema* op = find_op(g.nodes[n].domain, g.nodes[n].op_type);
+        if (op && op->workspace_bytes) {
+            NodeCtx c(g, g.nodes[n]);
+            ids.push_back(kNoValue);
+            req.push_back({op->workspace_bytes(c), int(n), int(n)});
+        }
         for (ValueId id : g.nodes[n].inputs) {
             auto it = index.find(id);
             if (it != index.end()) req[it->second].last = int(n);
@@ -70,7 +78,12 @@ MemoryPlan plan_memory(const Graph& g, std::size_t alignment) {
     }
     ArenaLayout layout = plan_greedy_by_size(req, alignment);
     MemoryPlan plan;
-    for (std::size_t i = 0; i < ids.size(); ++i) plan.offset[ids[i]] = layout.offsets[i];
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (ids[i] != kNoValue)
+            plan.offset[ids[i]] = layout.offsets[i];
+        else if (req[i].bytes > 0)
+            plan.workspace[req[i].first] = layout.offsets[i];  // a workspace lives at its node's step only
+    }
     plan.arena_bytes = layout.total_bytes;
     plan.lower_bound_bytes = layout.lower_bound_bytes;
     return plan;

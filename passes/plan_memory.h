@@ -27,11 +27,13 @@ ArenaLayout plan_greedy_by_size(const std::vector<BufferRequest>& requests, std:
 
 struct MemoryPlan {
     std::map<ValueId, std::size_t> offset;  // arena offset of each planned value
+    std::map<int, std::size_t> workspace;   // node index -> arena offset of its scratch (OpSchema::workspace_bytes)
     std::size_t arena_bytes = 0;
     std::size_t lower_bound_bytes = 0;
 };
 
-// Plans every value that nodes produce and that is neither a graph output nor a constant.
+// Plans every value that nodes produce and that is neither a graph output nor a constant, and the scratch
+// a node's kernel asks for, live during that node only (so it never overlaps the node's inputs or outputs).
 MemoryPlan plan_memory(const Graph& g, std::size_t alignment);
 
 }  // namespace kiln

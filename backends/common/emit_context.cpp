@@ -22,6 +22,15 @@ std::string EmitCtx::define_int_array(const std::vector<int64_t>& values, const 
     return name;
 }
 
+std::string EmitCtx::workspace(const std::string& ctype) {
+    auto it = state_.workspace.find(layer_);
+    if (it == state_.workspace.end()) {
+        record("internal: no workspace was planned for this layer");
+        return "nullptr";
+    }
+    return fmt::format("reinterpret_cast<{}*>(arena + {})", ctype, it->second);
+}
+
 std::string EmitCtx::expr(ValueId id) const {
     if (id == kNoValue) return "nullptr";
     state_.read.insert(id);

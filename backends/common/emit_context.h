@@ -17,6 +17,7 @@ struct ModuleEmitState {
     std::map<ValueId, std::string> value_expr;  // value -> C expression of its buffer (a pointer)
     std::set<std::string> kernels;              // kernel sources used, e.g. "portable/elementwise.h"
     std::set<ValueId> read;                     // values whose expression an emitter used
+    std::map<int, std::size_t> workspace;       // layer -> arena offset of its scratch (MemoryPlan::workspace)
     CodeWriter params;                          // file-scope `static const` parameter blocks
     CodeWriter body;                            // statements of run()
 };
@@ -29,6 +30,8 @@ public:
     // Pointer expression of input/output i (typed: `const float*`-compatible for inputs).
     std::string in(std::size_t i) const { return expr(node_.inputs[i]); }
     std::string out(std::size_t i) const { return expr(node_.outputs[i]); }
+    // Pointer expression (ctype*) of the layer's arena scratch, sized by its OpSchema::workspace_bytes.
+    std::string workspace(const std::string& ctype);
     // C type of input/output i's elements ("float", "int64_t", ...).
     std::string in_ctype(std::size_t i) const { return dtype_ctype(in_dtype(i)); }
     std::string out_ctype(std::size_t i) const { return dtype_ctype(out_dtype(i)); }

@@ -29,6 +29,7 @@ public:
     ModuleWriter(const Graph& g, const MemoryPlan& plan, const EmitOptions& o) : g_(g), plan_(plan), o_(o) {}
 
     Expected<GeneratedCode> run() {
+        state_.workspace = plan_.workspace;  // layers are emitted in node order: layer index = node index
         name_io();
         KILN_TRY(bind_values());
         KILN_TRY(emit_layers());

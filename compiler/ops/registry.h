@@ -1,6 +1,7 @@
 // The operator registry: one OpSchema per ONNX operator, listed once in ops.def.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ struct OpSchema {
     Status (*emit)(EmitCtx&);
     // Multiply-accumulates of one run of the node (shapes inferred), or nullptr when not counted.
     int64_t (*macs)(NodeCtx&);
+    // Scratch bytes the emitted kernel needs while the node runs (shapes inferred), or nullptr when none:
+    // plan-memory gives them an arena slice live during that node only, named by EmitCtx::workspace().
+    std::size_t (*workspace_bytes)(NodeCtx&);
     // Control flow only: replaces the node by ordinary nodes during shape inference (infer/eval/emit unused).
     Status (*expand)(ExpandCtx&);
 };
@@ -32,20 +36,22 @@ std::vector<const OpSchema*> all_ops();
 }  // namespace kiln
 
 // Used once per operator in its family file: KILN_DEFINE_OP(Relu, infer_unary, eval_relu, emit_relu);
-// KILN_DEFINE_OP_MACS adds the MAC count used by `kiln inspect` and reports.
-#define KILN_DEFINE_OP_MACS(OP, INFER, EVAL, EMIT, MACS)              \
-    namespace kiln { namespace ops {                                  \
-    const OpSchema& op_##OP() {                                       \
-        static const OpSchema schema{#OP, INFER, EVAL, EMIT, MACS, nullptr}; \
-        return schema;                                                \
-    }                                                                 \
+// KILN_DEFINE_OP_MACS adds the MAC count used by `kiln inspect` and reports; KILN_DEFINE_OP_WORKSPACE
+// also the arena scratch its kernel needs.
+#define KILN_DEFINE_OP_WORKSPACE(OP, INFER, EVAL, EMIT, MACS, WORKSPACE)        \
+    namespace kiln { namespace ops {                                            \
+    const OpSchema& op_##OP() {                                                 \
+        static const OpSchema schema{#OP, INFER, EVAL, EMIT, MACS, WORKSPACE, nullptr}; \
+        return schema;                                                          \
+    }                                                                           \
     } }
+#define KILN_DEFINE_OP_MACS(OP, INFER, EVAL, EMIT, MACS) KILN_DEFINE_OP_WORKSPACE(OP, INFER, EVAL, EMIT, MACS, nullptr)
 #define KILN_DEFINE_OP(OP, INFER, EVAL, EMIT) KILN_DEFINE_OP_MACS(OP, INFER, EVAL, EMIT, nullptr)
 // Control flow: KILN_DEFINE_EXPANDED_OP(If, expand_if)
 #define KILN_DEFINE_EXPANDED_OP(OP, EXPAND)                                            \
     namespace kiln { namespace ops {                                                   \
     const OpSchema& op_##OP() {                                                        \
-        static const OpSchema schema{#OP, nullptr, nullptr, nullptr, nullptr, EXPAND}; \
+        static const OpSchema schema{#OP, nullptr, nullptr, nullptr, nullptr, nullptr, EXPAND}; \
         return schema;                                                                 \
     }                                                                                  \
     } }
