@@ -104,8 +104,8 @@ Status eval_dequantize(EvalCtx& c) {
     KILN_TRY(make_axis_params(c, &p));
     auto run = [&](auto tag) {
         using TX = typename decltype(tag)::type;
-        kernels::dequantize_linear(c.in(0).data<TX>(), c.in(1).data<float>(), c.has_in(2) ? c.in(2).data<TX>() : nullptr,
-                                   c.out(0).data<float>(), p);
+        const TX* zp = c.has_in(2) ? c.in(2).data<TX>() : nullptr;
+        kernels::dequantize_linear(c.in(0).data<TX>(), c.in(1).data<float>(), zp, c.out(0).data<float>(), p);
     };
     bool ok = c.in(0).dtype() == DType::Int32 ? (run(TypeTag<int32_t>{}), true) : dispatch_q8(c.in(0).dtype(), run);
     return ok ? Status::ok() : c.fail("input type {} is not supported", dtype_name(c.in(0).dtype()));

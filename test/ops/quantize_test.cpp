@@ -127,7 +127,8 @@ T requant_reference(int64_t acc, float scale, int zp) {
 }  // namespace
 
 TEST_CASE("QuantizeLinear rounds ties to even and saturates", "[ops][quantize]") {
-    const Tensor x = float_tensor({12}, {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 126.5f, 127.5f, 1e10f, -1e10f, kInf, -kInf});
+    const Tensor x =
+        float_tensor({12}, {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 126.5f, 127.5f, 1e10f, -1e10f, kInf, -kInf});
     SECTION("uint8 without zero point") {
         Tensor y = run_node("QuantizeLinear", 13, {{"x", x}, {"s", float_tensor({}, {1.0f}), true}})[0];
         CHECK(y.dtype() == DType::UInt8);
@@ -139,8 +140,9 @@ TEST_CASE("QuantizeLinear rounds ties to even and saturates", "[ops][quantize]")
     }
     SECTION("the quotient is rounded, not x") {
         // 5 / 2 = 2.5 -> 2 and 7 / 2 = 3.5 -> 4; then + zero point 128.
-        Tensor y = run_node("QuantizeLinear", 13, {{"x", float_tensor({4}, {5, 7, -5, -7})}, {"s", float_tensor({}, {2})},
-                                                   {"zp", u8({}, {128})}})[0];
+        const std::vector<Arg> args = {
+            {"x", float_tensor({4}, {5, 7, -5, -7})}, {"s", float_tensor({}, {2})}, {"zp", u8({}, {128})}};
+        Tensor y = run_node("QuantizeLinear", 13, args)[0];
         CHECK(values<uint8_t>(y) == std::vector<uint8_t>{130, 132, 126, 124});
     }
     SECTION("NaN becomes the lowest value, as in ONNX Runtime") {
@@ -168,8 +170,8 @@ TEST_CASE("QuantizeLinear and DequantizeLinear per axis", "[ops][quantize]") {
         CHECK(values<float>(back) == std::vector<float>{1, -1, 4, 6, 8, -8, 2, 3, 8, 8, -472, 548});
     }
     SECTION("axis 0 and the last axis") {
-        Tensor y0 = run_node("QuantizeLinear", 13, {{"x", x}, {"s", float_tensor({2}, {1, 2})}, {"z", u8({2}, {100, 0})}},
-                             {int_attr("axis", 0)})[0];
+        const std::vector<Arg> args = {{"x", x}, {"s", float_tensor({2}, {1, 2})}, {"z", u8({2}, {100, 0})}};
+        Tensor y0 = run_node("QuantizeLinear", 13, args, {int_attr("axis", 0)})[0];
         CHECK(values<uint8_t>(y0) == std::vector<uint8_t>{101, 99, 104, 106, 110, 90, 1, 2, 4, 4, 0, 255});
         Tensor yl = run_node("DequantizeLinear", 13, {{"q", u8({3, 2}, {0, 0, 1, 1, 255, 255})},
                                                       {"s", float_tensor({2}, {0.5f, 2})}, {"z", u8({2}, {1, 3})}},
@@ -266,9 +268,9 @@ TEST_CASE("QLinearConv rows longer than one accumulator chunk, with SAME padding
     std::mt19937 rng(11);
     Tensor x = random_q<int8_t>(DType::Int8, {1, 1, 150}, rng);
     Tensor y = run_node("QLinearConv", 10,
-                        {{"x", x}, {"xs", float_tensor({}, {1})}, {"xzp", i8({}, {-3})}, {"w", i8({1, 1, 3}, {0, 1, 0})},
-                         {"ws", float_tensor({1}, {1})}, {"wzp", i8({1}, {0})}, {"ys", float_tensor({}, {2})},
-                         {"yzp", i8({}, {1})}},
+                        {{"x", x}, {"xs", float_tensor({}, {1})}, {"xzp", i8({}, {-3})},
+                         {"w", i8({1, 1, 3}, {0, 1, 0})}, {"ws", float_tensor({1}, {1})}, {"wzp", i8({1}, {0})},
+                         {"ys", float_tensor({}, {2})}, {"yzp", i8({}, {1})}},
                         {string_attr("auto_pad", "SAME_UPPER")})[0];
     REQUIRE(y.shape() == Shape{1, 1, 150});
     for (int64_t i = 0; i < 150; ++i)

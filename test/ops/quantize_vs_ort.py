@@ -81,7 +81,8 @@ def qlinearmatmul(cases, rng, name, at, bt, yt, ashape, bshape, b_per_column, b_
     bs = (rng.uniform(0.002, 0.01, size=n) if b_per_column else np.array([0.004])).astype(np.float32)
     inits = [('as', scalar(0.013, np.float32)), ('azp', scalar(17 if at == np.int8 else 140, at)), ('bs', bs),
              ('bzp', (q8(rng, bs.shape, bt) // 4).astype(bt)),
-             ('ys', scalar(0.05 * ashape[-1] ** 0.5 / 3, np.float32)), ('yzp', scalar(-3 if yt == np.int8 else 118, yt))]
+             ('ys', scalar(0.05 * ashape[-1] ** 0.5 / 3, np.float32)),
+             ('yzp', scalar(-3 if yt == np.int8 else 118, yt))]
     inputs = [('a', q8(rng, ashape, at))]
     (inits if b_constant else inputs).append(('b', q8(rng, bshape, bt)))
     cases.add(name, 'QLinearMatMul', ['a', 'as', 'azp', 'b', 'bs', 'bzp', 'ys', 'yzp'], {}, inputs, inits,
@@ -106,7 +107,8 @@ def make_cases(root):
     # x_scale * w_scale / y_scale = 0.5: every odd accumulator is a rounding tie.
     c.add('qlinearconv_requant_ties', 'QLinearConv', ['x', 'xs', 'xzp', 'w', 'ws', 'wzp', 'ys', 'yzp'], {},
           [('x', (q8(rng, (1, 2, 6, 6), u8) // 16 + 120).astype(u8))],
-          [('xs', scalar(0.25, np.float32)), ('xzp', scalar(128, u8)), ('w', (q8(rng, (3, 2, 2, 2), s8) // 16).astype(s8)),
+          [('xs', scalar(0.25, np.float32)), ('xzp', scalar(128, u8)),
+           ('w', (q8(rng, (3, 2, 2, 2), s8) // 16).astype(s8)),
            ('ws', np.array([1.0], np.float32)), ('wzp', np.array([0], s8)), ('ys', scalar(0.5, np.float32)),
            ('yzp', scalar(128, u8))], [('y', TP.UINT8)])
 
@@ -117,7 +119,8 @@ def make_cases(root):
     c.add('convinteger_group_noxzp', 'ConvInteger', ['x', 'w', '', 'wzp'], dict(group=3, dilations=[2, 1]), [('x', x)],
           [('w', q8(rng, (6, 1, 2, 2), u8)), ('wzp', scalar(7, u8))], [('y', TP.INT32)], opset=10)
     c.add('convinteger_s8s8', 'ConvInteger', ['x', 'w', 'xzp', 'wzp'], {}, [('x', q8(rng, (1, 2, 5, 5), s8))],
-          [('w', q8(rng, (3, 2, 3, 3), s8)), ('xzp', scalar(-3, s8)), ('wzp', scalar(0, s8))], [('y', TP.INT32)], opset=10)
+          [('w', q8(rng, (3, 2, 3, 3), s8)), ('xzp', scalar(-3, s8)), ('wzp', scalar(0, s8))], [('y', TP.INT32)],
+          opset=10)
 
     qlinearmatmul(c, rng, 'qlinearmatmul_batched_percol', u8, s8, u8, (2, 3, 5, 70), (70, 67), True)
     qlinearmatmul(c, rng, 'qlinearmatmul_s8s8s8', s8, s8, s8, (4, 9), (9, 6), False, b_constant=False)
@@ -142,7 +145,8 @@ def make_cases(root):
     c.add('quantizelinear_axis0_s8', 'QuantizeLinear', ['x', 's', 'zp'], dict(axis=0), [('x', x)],
           [('s', np.array([0.5, 0.25, 2.0], np.float32)), ('zp', np.array([0, -3, 5], s8))], [('y', TP.INT8)])
     c.add('quantizelinear_axisneg2_u8', 'QuantizeLinear', ['x', 's', 'zp'], dict(axis=-2), [('x', x)],
-          [('s', np.array([0.5, 1.0, 2.0, 4.0], np.float32)), ('zp', np.array([0, 128, 255, 7], u8))], [('y', TP.UINT8)])
+          [('s', np.array([0.5, 1.0, 2.0, 4.0], np.float32)), ('zp', np.array([0, 128, 255, 7], u8))],
+          [('y', TP.UINT8)])
     ties = np.arange(-260, 260, dtype=np.float32).reshape(4, 130) + 0.5
     c.add('quantizelinear_ties_nozp', 'QuantizeLinear', ['x', 's'], {}, [('x', ties)], [('s', scalar(1.0, np.float32))],
           [('y', TP.UINT8)])
@@ -179,8 +183,8 @@ def main():
     failed = []
     for name in names:
         d = os.path.join(work, name)
-        ort = subprocess.run(['node', ORT_RUN, 'run', os.path.join(d, 'model.onnx'), os.path.join(d, 'test_data_set_0')],
-                             env=env, capture_output=True, text=True)
+        ort = subprocess.run(['node', ORT_RUN, 'run', os.path.join(d, 'model.onnx'),
+                              os.path.join(d, 'test_data_set_0')], env=env, capture_output=True, text=True)
         if ort.returncode == 77:
             print('quantize_vs_ort: SKIP: ONNX Runtime is not available (run test/ort/install_ort.sh)')
             return 77
