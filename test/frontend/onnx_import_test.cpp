@@ -63,7 +63,14 @@ TEST_CASE("node attributes of every kind are imported", "[frontend]") {
     is->add_ints(1);
     attr("ss", onnx::AttributeProto::STRINGS)->add_strings("a");
     *attr("t", onnx::AttributeProto::TENSOR)->mutable_t() = int64_tensor("", {2}, {4, 5});
-    attr("g", onnx::AttributeProto::GRAPH);
+    // A subgraph reading a value of the enclosing graph ("x") becomes a Graph with that value captured.
+    onnx::GraphProto* sub = attr("g", onnx::AttributeProto::GRAPH)->mutable_g();
+    sub->set_name("body");
+    onnx::NodeProto* sn = sub->add_node();
+    sn->set_op_type("Neg");
+    sn->add_input("x");
+    sn->add_output("nx");
+    sub->add_output()->set_name("nx");
     Expected<Graph> g = import_model(m);
     INFO(g.status().message());
     REQUIRE(g.is_ok());
@@ -78,6 +85,12 @@ TEST_CASE("node attributes of every kind are imported", "[frontend]") {
     REQUIRE(a.at("t").t.has_value());
     CHECK(a.at("t").t->to_int64_vector() == std::vector<int64_t>{4, 5});
     CHECK(a.at("g").kind == Attribute::Kind::Graph);
+    REQUIRE(a.at("g").g);
+    const Graph& body = *a.at("g").g;
+    CHECK(body.nodes.size() == 1);
+    REQUIRE(body.captures.size() == 1);
+    CHECK(body.value(body.captures[0].first).name == "x");
+    CHECK(body.captures[0].second == g->find_value("x"));
 }
 
 TEST_CASE("initializers via raw_data and typed fields import to the same tensor", "[frontend]") {
