@@ -109,11 +109,11 @@ Status read_axes(NodeCtx& c, const std::vector<double>& scales, const std::vecto
             a.scale = scales[d];
             if (!(a.scale > 0) || !std::isfinite(a.scale) || (upsample && a.scale < 1))
                 return c.fail("scale {} of dim {} is not {}", a.scale, d, upsample ? ">= 1" : "positive");
-            // output_dimension = floor(input_dimension * (roi_end - roi_start) * scale): the box only
-            // counts for tf_crop_and_resize (roi is empty otherwise).
-            a.resized = double(a.in) * (a.roi_end - a.roi_start) * a.scale;
+            // The spec's prose multiplies by the roi box's extent, but ONNX's own shape inference, its
+            // reference implementation and ONNX Runtime all take floor(input * scale), in float.
+            a.resized = double(a.in) * a.scale;
             if (!(a.resized < limit)) return c.fail("scale {} of dim {} gives too large an output", a.scale, d);
-            a.out = std::max<int64_t>(0, int64_t(std::floor(a.resized)));
+            a.out = int64_t(std::floor(float(a.in) * float(a.scale)));
         } else {
             if (!(sizes[d] >= 0) || sizes[d] > limit) return c.fail("size {} of dim {} is not valid", sizes[d], d);
             a.out = int64_t(sizes[d]);

@@ -16,7 +16,9 @@ bool AxisTaps::identity(int64_t in) const {
     return true;
 }
 
-double resize_source_coordinate(const ResizeMethod& m, const ResizeAxis& a, int64_t o) {
+namespace {
+
+double coordinate(const ResizeMethod& m, const ResizeAxis& a, int64_t o) {
     const double x = double(o), in = double(a.in);
     switch (m.coord) {
     case ResizeCoord::HalfPixel: return (x + 0.5) / a.scale - 0.5;
@@ -31,6 +33,17 @@ double resize_source_coordinate(const ResizeMethod& m, const ResizeAxis& a, int6
         return 0.5 * (a.roi_start + a.roi_end) * (in - 1);
     }
     return 0.0;
+}
+
+}  // namespace
+
+// A coordinate computed from a float32 scale carries its rounding error (3 / 0.6f = 4.9999998). Within
+// that error of a multiple of 1/2 it is taken as that multiple, as the exact scale (and ONNX Runtime's
+// float arithmetic) gives it; otherwise nearest's floor, ceil and tie rules would flip on noise.
+double resize_source_coordinate(const ResizeMethod& m, const ResizeAxis& a, int64_t o) {
+    const double x = coordinate(m, a, o);
+    const double half = std::round(2 * x) / 2;
+    return std::fabs(x - half) <= 1e-6 * std::max(1.0, std::fabs(x)) ? half : x;
 }
 
 namespace {
@@ -92,6 +105,13 @@ AxisTaps resize_axis_taps(const ResizeMethod& m, const ResizeAxis& a) {
     const int kernel = m.mode == ResizeMode::Nearest ? 1 : m.mode == ResizeMode::Linear ? 2 : 4;
     const int64_t width = std::min<int64_t>(kernel, a.in);
     AxisTaps t;
+    // A dim of scale 1 is left alone, as ONNX Runtime does: every mode but tf_half_pixel_for_nn maps it
+    // onto itself anyway, and that one would shift it by half an element (a crop box may move it).
+    if (a.scale == 1 && a.out == a.in && m.coord != ResizeCoord::TfCropAndResize) {
+        for (int64_t o = 0; o < a.out; ++o) t.first.push_back(int32_t(o));
+        t.weight.assign(t.first.size(), 1.0f);
+        return t;
+    }
     t.taps = int32_t(width);
     for (int64_t o = 0; o < a.out; ++o) {
         const double x = resize_source_coordinate(m, a, o);
