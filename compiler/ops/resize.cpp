@@ -20,7 +20,7 @@ struct ResizeRequest {
     double extrapolation = 0.0;
 };
 
-// The values of float input i, which must be a constant; `present` is false when the input is absent or
+// The values of input i (scales, sizes or roi), which must be a constant; `present` is false when it is absent or
 // empty (Resize-11 passes an empty tensor for the one of scales and sizes it does not use).
 Status constant_values(NodeCtx& c, std::size_t i, const char* what, std::vector<double>* values, bool* present) {
     *present = false;
@@ -214,10 +214,10 @@ Status eval_resize(EvalCtx& c) {
 
 // "{{a, b, ...}}" for an IndexTable/WeightTable, a few values per line.
 template <typename V, typename F>
-std::string c_table(const std::vector<V>& v, F literal) {
+std::string c_table(const std::vector<V>& v, std::size_t per_line, F literal) {
     std::string s = "{{";
     for (std::size_t i = 0; i < v.size(); ++i) {
-        if (i) s += i % 16 == 0 ? ",\n    " : ", ";
+        if (i) s += i % per_line == 0 ? ",\n    " : ", ";
         s += literal(v[i]);
     }
     return s + "}}";
@@ -241,14 +241,14 @@ Status emit_resize(EmitCtx& c) {
     c.use_kernel("portable/resize.h");
     const std::string p = c.define_params("k::ResizeParams", c_resize_params(r.params));
     const std::string first = c.define_params(fmt::format("k::IndexTable<{}>", r.first.size()),
-                                              c_table(r.first, [](int32_t v) { return fmt::format("{}", v); }), "first");
+                                              c_table(r.first, 16, [](int32_t v) { return fmt::format("{}", v); }), "first");
     if (r.gather) {
         std::string fill = fmt::format("static_cast<const {}*>(nullptr)", c.in_ctype(0));
         if (r.params.extrapolate) fill = "&" + c.define_params(c.in_ctype(0), c_element(plan.fill, 0), "fill");
         c.call("k::resize_nearest({}, {}, {}, {}.v, {});", c.in(0), c.out(0), p, first, fill);
     } else {
         const std::string weight = c.define_params(fmt::format("k::WeightTable<{}>", r.weight.size()),
-                                                   c_table(r.weight, [](float v) { return c_float(v); }), "weight");
+                                                   c_table(r.weight, 8, [](float v) { return c_float(v); }), "weight");
         c.call("k::resize_interpolate({}, {}, {}, {}.v, {}.v);", c.in(0), c.out(0), p, first, weight);
     }
     return Status::ok();
