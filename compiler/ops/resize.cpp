@@ -90,7 +90,8 @@ Status read_axes(NodeCtx& c, const std::vector<double>& scales, const std::vecto
         return c.fail(scales.empty() ? "one of scales and sizes is required" : "scales and sizes are both given");
     const std::vector<double>& given = scales.empty() ? sizes : scales;
     if (given.size() != rank)
-        return c.fail("{} has {} values for an input of rank {}", scales.empty() ? "sizes" : "scales", given.size(), rank);
+        return c.fail("{} has {} values for an input of rank {}", scales.empty() ? "sizes" : "scales", given.size(),
+                      rank);
     if (rank == 0 || rank > std::size_t(kernels::kMaxRank))
         return c.fail("input of shape {} is not supported (rank 1 to {})", shape_str(x), kernels::kMaxRank);
     if (!roi.empty() && roi.size() != 2 * rank)
@@ -240,8 +241,9 @@ Status emit_resize(EmitCtx& c) {
     const ResizePlan& r = plan.resize;
     c.use_kernel("portable/resize.h");
     const std::string p = c.define_params("k::ResizeParams", c_resize_params(r.params));
-    const std::string first = c.define_params(fmt::format("k::IndexTable<{}>", r.first.size()),
-                                              c_table(r.first, 16, [](int32_t v) { return fmt::format("{}", v); }), "first");
+    const std::string first =
+        c.define_params(fmt::format("k::IndexTable<{}>", r.first.size()),
+                        c_table(r.first, 16, [](int32_t v) { return fmt::format("{}", v); }), "first");
     if (r.gather) {
         std::string fill = fmt::format("static_cast<const {}*>(nullptr)", c.in_ctype(0));
         if (r.params.extrapolate) fill = "&" + c.define_params(c.in_ctype(0), c_element(plan.fill, 0), "fill");

@@ -35,13 +35,15 @@ Status grid_sample_params(NodeCtx& c, kernels::GridSampleParams* p) {
     if (p->padding < 0) return c.fail("attribute padding_mode='{}' is not supported", padding);
     if (align != 0 && align != 1) return c.fail("attribute align_corners={} is not 0 or 1", align);
     p->align_corners = int32_t(align);
-    if (!is_float(c.in_dtype(0))) return c.fail("input X has type {}, which is not supported", dtype_name(c.in_dtype(0)));
+    if (!is_float(c.in_dtype(0)))
+        return c.fail("input X has type {}, which is not supported", dtype_name(c.in_dtype(0)));
     if (!is_float(c.in_dtype(1))) return c.fail("grid has type {}, expected f32 or f64", dtype_name(c.in_dtype(1)));
     const Shape& x = c.in_shape(0);
     const Shape& g = c.in_shape(1);
     if (x.size() != 4) return c.fail("input X of shape {} is not supported (N x C x H x W only)", shape_str(x));
     if (g.size() != 4 || g[0] != x[0] || g[3] != 2)
-        return c.fail("grid of shape {} does not match X {} (expected N x H_out x W_out x 2)", shape_str(g), shape_str(x));
+        return c.fail("grid of shape {} does not match X {} (expected N x H_out x W_out x 2)", shape_str(g),
+                      shape_str(x));
     *p = kernels::GridSampleParams{x[0], x[1], x[2], x[3], g[1], g[2], p->mode, p->padding, p->align_corners};
     return Status::ok();
 }
@@ -100,7 +102,8 @@ Status roi_align_params(NodeCtx& c, kernels::RoiAlignParams* p) {
     const Shape& x = c.in_shape(0);
     const Shape& rois = c.in_shape(1);
     const Shape& batch = c.in_shape(2);
-    if (!is_float(c.in_dtype(0))) return c.fail("input X has type {}, which is not supported", dtype_name(c.in_dtype(0)));
+    if (!is_float(c.in_dtype(0)))
+        return c.fail("input X has type {}, which is not supported", dtype_name(c.in_dtype(0)));
     if (c.in_dtype(1) != c.in_dtype(0))
         return c.fail("rois have type {}, X has {}", dtype_name(c.in_dtype(1)), dtype_name(c.in_dtype(0)));
     if (c.in_dtype(2) != DType::Int64)

@@ -95,7 +95,8 @@ double ref_interpolate_1d(const std::vector<double>& data, double scale, double 
     const int limit = int(data.size()) + 2 * pad;
     std::vector<int> idx(static_cast<std::size_t>(limit));
     std::iota(idx.begin(), idx.end(), 0);
-    std::stable_sort(idx.begin(), idx.end(), [&](int a, int b) { return std::fabs(xo + pad - a) < std::fabs(xo + pad - b); });
+    std::stable_sort(idx.begin(), idx.end(),
+                     [&](int a, int b) { return std::fabs(xo + pad - a) < std::fabs(xo + pad - b); });
     idx.resize(std::size_t(n));
     std::sort(idx.begin(), idx.end());
     if (o.exclude_outside) {
@@ -238,7 +239,8 @@ TEST_CASE("nearest tables follow each rounding mode", "[ops][resize]") {
     t = resize_axis_taps(method(ResizeMode::Nearest, ResizeCoord::Asymmetric, ResizeRounding::RoundPreferCeil),
                          axis_sizes(4, 8));
     CHECK(t.first == std::vector<int32_t>{0, 1, 1, 2, 2, 3, 3, 3});
-    t = resize_axis_taps(method(ResizeMode::Nearest, ResizeCoord::AlignCorners, ResizeRounding::Ceil), axis_sizes(3, 4));
+    t = resize_axis_taps(method(ResizeMode::Nearest, ResizeCoord::AlignCorners, ResizeRounding::Ceil),
+                         axis_sizes(3, 4));
     CHECK(t.first == std::vector<int32_t>{0, 1, 2, 2});  // 0, 2/3, 4/3, 2
     t = resize_axis_taps(method(ResizeMode::Nearest, ResizeCoord::TfHalfPixelForNN, ResizeRounding::Floor),
                          axis_sizes(4, 3));
