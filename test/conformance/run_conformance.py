@@ -86,18 +86,34 @@ def classify(code, out, err, timed_out, timeout):
 
 # Kiln compiles static shapes: a test that feeds a shape, axes or similar input at run time is specialised to
 # its data by compiling those integer inputs in as constants (kiln check --freeze-int-inputs); the result
-# then says so in its reason.
+# then says so in its reason. A float input that must be constant too (Resize's scales and roi) is named in
+# kiln's reason ("input 2 ('scales', the scales) must be a compile-time constant") and frozen by name.
 NEEDS_CONSTANT = ("must be a compile-time constant", "must be a constant")
 FROZEN_NOTE = "with --freeze-int-inputs"
+NAMED_INPUT = re.compile(r"input \d+ \('([^']+)'")
+
+
+def needs_constant(result):
+    return result.status == "UNSUPPORTED" and any(k in result.reason for k in NEEDS_CONSTANT)
 
 
 def run_test(kiln, data_dir, target, name, timeout):
     result = run_check(kiln, data_dir, target, name, timeout, [])
-    if result.status == "UNSUPPORTED" and any(k in result.reason for k in NEEDS_CONSTANT):
-        frozen = run_check(kiln, data_dir, target, name, timeout, ["--freeze-int-inputs"])
-        reason = FROZEN_NOTE if frozen.status == "PASS" else "{}: {}".format(FROZEN_NOTE, frozen.reason)
-        return Result(name, frozen.status, reason, result.seconds + frozen.seconds)
-    return result
+    if not needs_constant(result):
+        return result
+    seconds = result.seconds
+    named = []
+    while True:
+        extra = ["--freeze-int-inputs"] + [a for n in named for a in ("--freeze", n)]
+        frozen = run_check(kiln, data_dir, target, name, timeout, extra)
+        seconds += frozen.seconds
+        more = [n for n in NAMED_INPUT.findall(frozen.reason) if n not in named] if needs_constant(frozen) else []
+        if not more or len(named) >= 8:
+            break
+        named += more
+    note = FROZEN_NOTE + "".join(" --freeze " + n for n in named)
+    reason = note if frozen.status == "PASS" else "{}: {}".format(note, frozen.reason)
+    return Result(name, frozen.status, reason, seconds)
 
 
 def run_check(kiln, data_dir, target, name, timeout, extra):

@@ -30,6 +30,16 @@ FAKE_KILN = textwrap.dedent("""\
         sys.stderr.write("kiln check: " + model + ": generated code did not build (exit 1):\\n"
                          "/tmp/kiln-check-0badc0de/model.cpp:3:1: error: expected ';'\\n")
         sys.exit(4)
+    if name == "test_frozen":
+        # Needs its integer input `sizes` and its float input `roi` frozen, and says which one is missing.
+        args = sys.argv[3:]
+        frozen = [args[i + 1] for i, a in enumerate(args) if a == "--freeze"]
+        missing = "sizes" if "--freeze-int-inputs" not in args else "roi" if "roi" not in frozen else None
+        if missing:
+            sys.stderr.write("kiln check: " + model + ": node 'r' (Resize, opset 13): input 1 ('" + missing +
+                             "', the " + missing + ") must be a compile-time constant: ...\\n")
+            sys.exit(3)
+        print("PASS: 1 outputs match"); sys.exit(0)
     if name == "test_hang":
         time.sleep(30)
     sys.exit(99)
@@ -41,7 +51,7 @@ class RunnerTest(unittest.TestCase):
         self.tmp = tempfile.TemporaryDirectory()
         root = self.tmp.name
         self.data = os.path.join(root, "data")
-        for test in ("node/test_pass", "node/test_fail", "node/test_unsup", "node/test_unsup2", "simple/test_build",
+        for test in ("node/test_pass", "node/test_fail", "node/test_unsup", "node/test_unsup2", "node/test_frozen", "simple/test_build",
                      "simple/test_hang", "simple/test_crash"):
             os.makedirs(os.path.join(self.data, test))
             open(os.path.join(self.data, test, "model.onnx"), "w").close()
@@ -140,6 +150,11 @@ class RunnerTest(unittest.TestCase):
         code, out = self.run_runner("--expectations", self.expect, "--suites", "node", filter_regex=None)
         self.assertEqual(code, 1, out)
         self.assertIn("REGRESSION node/test_gone: expected PASS, got no such test", out)
+
+    def test_inputs_that_must_be_constant_are_frozen(self):
+        code, out = self.run_runner("-v", filter_regex="test_frozen")
+        self.assertEqual(code, 0, out)
+        self.assertIn("node/test_frozen PASS with --freeze-int-inputs --freeze roi", out)
 
     def test_bad_arguments(self):
         code, out = self.run_runner("--suites", "nope")
