@@ -1,6 +1,8 @@
 // Layer-scoped emission helpers.
 #include "backends/common/emit_context.h"
 
+#include <algorithm>
+
 #include "backends/common/c_literals.h"
 
 namespace kiln {
@@ -29,6 +31,25 @@ std::string EmitCtx::workspace(const std::string& ctype) {
         return "nullptr";
     }
     return fmt::format("reinterpret_cast<{}*>(arena + {})", ctype, it->second);
+}
+
+std::string EmitCtx::define_array(const Tensor& values, const std::string& suffix) {
+    std::string name = layer_name() + "_" + suffix;
+    state_.params.open(fmt::format("static const {} {}[{}] =", dtype_ctype(values.dtype()), name,
+                                   std::max<int64_t>(values.numel(), 1)));
+    std::string line;
+    for (int64_t i = 0; i < values.numel(); ++i) {
+        std::string e = c_element(values, i) + ",";
+        if (!line.empty() && line.size() + e.size() + 1 > 100) {
+            state_.params.raw_line(line);
+            line.clear();
+        }
+        line += line.empty() ? e : " " + e;
+    }
+    if (values.numel() == 0) line = "0";
+    state_.params.raw_line(line);
+    state_.params.close(";");
+    return name;
 }
 
 std::string EmitCtx::expr(ValueId id) const {

@@ -43,6 +43,9 @@ public:
     std::string define_params(const std::string& type, const std::string& init, const std::string& suffix = "p");
     // Defines `static const int64_t <layer>_<suffix>[] = {...};` (for index lists) and returns the name.
     std::string define_int_array(const std::vector<int64_t>& values, const std::string& suffix);
+    // Defines `static const <ctype> <layer>_<suffix>[N] = {...};` holding a tensor computed at compile time
+    // (tables a kernel reads, such as DFT twiddle factors) and returns the name.
+    std::string define_array(const Tensor& values, const std::string& suffix);
 
     // One statement in run(); every layer's statements follow its one-line comment.
     template <typename... Args>
