@@ -49,7 +49,8 @@ Status infer_einsum(InferCtx& c) {
     if (!type_in_set(t, kNumeric)) return type_error(c, 0);
     for (std::size_t i = 1; i < c.num_inputs(); ++i)
         if (c.in_dtype(i) != t)
-            return c.fail("input {} has type {}; expected {} like input 0", i, dtype_name(c.in_dtype(i)), dtype_name(t));
+            return c.fail("input {} has type {}; expected {} like input 0", i, dtype_name(c.in_dtype(i)),
+                          dtype_name(t));
     kernels::EinsumParams p;
     Shape out;
     KILN_TRY(make_einsum_params(c, &p, &out));

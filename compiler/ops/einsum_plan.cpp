@@ -66,7 +66,8 @@ Expected<EinsumEquation> parse_einsum(const std::string& equation) {
             term.labels.push_back(letter_label(ch));
             ++i;
         } else if (ch == '.') {
-            if (equation.compare(i, 3, "...") != 0) return fail(fmt::format("'.' at position {} is not part of '...'", i));
+            if (equation.compare(i, 3, "...") != 0)
+                return fail(fmt::format("'.' at position {} is not part of '...'", i));
             if (term.ellipsis >= 0) return fail(fmt::format("{} has a second '...' at position {}", term_name(), i));
             term.ellipsis = int(term.labels.size());
             i += 3;
@@ -96,7 +97,8 @@ Expected<EinsumEquation> parse_einsum(const std::string& equation) {
         any_ellipsis = any_ellipsis || t.ellipsis >= 0;
     }
     for (int l : eq.output.labels) {
-        if (!in_inputs[std::size_t(l)]) return fail(fmt::format("output label '{}' is not in any input", label_name(l)));
+        if (!in_inputs[std::size_t(l)])
+            return fail(fmt::format("output label '{}' is not in any input", label_name(l)));
         if (in_output_seen[std::size_t(l)]) return fail(fmt::format("output label '{}' appears twice", label_name(l)));
         in_output_seen[std::size_t(l)] = true;
     }
@@ -122,7 +124,8 @@ Expected<EinsumPlan> plan_einsum(const std::string& equation, const std::vector<
         const int rank = int(inputs[k].size()), named = int(t.labels.size());
         if (t.ellipsis < 0 && rank != named)
             return fail(fmt::format("input {} has rank {} but its term names {} dims", k, rank, named));
-        if (rank < named) return fail(fmt::format("input {} has rank {}, fewer than the {} labels of its term", k, rank, named));
+        if (rank < named)
+            return fail(fmt::format("input {} has rank {}, fewer than the {} labels of its term", k, rank, named));
         ell_dims[k] = rank - named;
         ell_total = std::max(ell_total, ell_dims[k]);
     }

@@ -38,7 +38,8 @@ std::vector<double> reference(const std::vector<std::string>& terms, const std::
                               const std::vector<Operand>& ins) {
     std::map<char, int64_t> size;
     for (std::size_t k = 0; k < ins.size(); ++k)
-        for (std::size_t d = 0; d < terms[k].size(); ++d) size[terms[k][d]] = std::max(size[terms[k][d]], ins[k].shape[d]);
+        for (std::size_t d = 0; d < terms[k].size(); ++d)
+            size[terms[k][d]] = std::max(size[terms[k][d]], ins[k].shape[d]);
     std::vector<char> labels;
     for (const auto& [l, s] : size) labels.push_back(l);
     int64_t out_n = 1;
@@ -138,7 +139,8 @@ TEST_CASE("einsum equations parse into terms; implicit output follows numpy", "[
 }
 
 TEST_CASE("einsum equation errors name the equation and the problem", "[ops][einsum]") {
-    CHECK_THAT(plan_error("ij,jk->ik", {{2, 3}}), Catch::Contains("equation 'ij,jk->ik': has 2 input terms for 1 inputs"));
+    CHECK_THAT(plan_error("ij,jk->ik", {{2, 3}}),
+               Catch::Contains("equation 'ij,jk->ik': has 2 input terms for 1 inputs"));
     CHECK_THAT(plan_error("ij->i2", {{2, 3}}), Catch::Contains("unexpected '2' at position 5"));
     CHECK_THAT(plan_error("i.j->i", {{2, 3}}), Catch::Contains("'.' at position 1 is not part of '...'"));
     CHECK_THAT(plan_error("......i", {{2, 3}}), Catch::Contains("input term 0 has a second '...' at position 3"));

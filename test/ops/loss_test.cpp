@@ -130,7 +130,8 @@ TEST_CASE("nll_loss matches the definition over odd sizes, reductions, weights a
                     const std::vector<float> x = random_floats(std::size_t(3 * 7 * d), 11);
                     const std::vector<float> w = positive(random_floats(7, 12));
                     // Label 40 never occurs, so that case also covers labels without ignore_index.
-                    const std::vector<int32_t> t = random_labels<int32_t>(std::size_t(3 * d), 7, ignore == 40 ? 6 : ignore, 13);
+                    const std::vector<int32_t> t =
+                        random_labels<int32_t>(std::size_t(3 * d), 7, ignore == 40 ? 6 : ignore, 13);
                     std::vector<float> loss(reduction == kernels::kLossNone ? std::size_t(3 * d) : 1);
                     kernels::nll_loss<Io>(x.data(), t.data(), weighted ? w.data() : nullptr, loss.data(), p);
                     const std::vector<double> logp(x.begin(), x.end());
@@ -202,8 +203,8 @@ TEST_CASE("loss kernels compute float16 in float", "[ops][loss]") {
 namespace {
 
 // scores [N, C, d1], labels [N, d1], optional weights; `extra` adds attributes.
-onnx::ModelProto loss_model(const std::string& op, Shape scores, Shape labels, bool weights, const std::string& reduction,
-                            bool log_prob = false, int label_type = kInt64) {
+onnx::ModelProto loss_model(const std::string& op, Shape scores, Shape labels, bool weights,
+                            const std::string& reduction, bool log_prob = false, int label_type = kInt64) {
     onnx::ModelProto m = make_model(13);
     add_input(m, "x", kFloat, std::vector<Dim>(scores.begin(), scores.end()));
     add_input(m, "t", label_type, std::vector<Dim>(labels.begin(), labels.end()));
@@ -235,10 +236,12 @@ std::string infer_error(const onnx::ModelProto& m) {
 }  // namespace
 
 TEST_CASE("loss ops: output shapes follow the reduction; log_prob has the scores' shape", "[ops][loss]") {
-    Graph g = inferred(*import_model(loss_model("SoftmaxCrossEntropyLoss", {3, 5, 2, 4}, {3, 2, 4}, true, "none", true)));
+    Graph g =
+        inferred(*import_model(loss_model("SoftmaxCrossEntropyLoss", {3, 5, 2, 4}, {3, 2, 4}, true, "none", true)));
     CHECK(g.value(g.find_value("y")).shape == Shape{3, 2, 4});
     CHECK(g.value(g.find_value("lp")).shape == Shape{3, 5, 2, 4});
-    Graph s = inferred(*import_model(loss_model("NegativeLogLikelihoodLoss", {3, 5}, {3}, false, "sum", false, kInt32)));
+    Graph s =
+        inferred(*import_model(loss_model("NegativeLogLikelihoodLoss", {3, 5}, {3}, false, "sum", false, kInt32)));
     CHECK(s.value(s.find_value("y")).shape == Shape{});
 
     // The evaluator runs the kernel: sum of -x[n, t[n]].
