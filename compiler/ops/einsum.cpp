@@ -43,6 +43,8 @@ Status make_einsum_params(NodeCtx& c, kernels::EinsumParams* p, Shape* out_shape
 
 Status infer_einsum(InferCtx& c) {
     KILN_TRY(c.require_inputs(1, 1000));
+    for (std::size_t i = 0; i < c.num_inputs(); ++i)
+        if (!c.has_input(i)) return c.fail("input {} is missing (every Einsum input is an operand)", i);
     if (c.num_inputs() > std::size_t(kernels::kEinsumMaxInputs))
         return c.fail("has {} inputs; at most {} are supported", c.num_inputs(), kernels::kEinsumMaxInputs);
     const DType t = c.in_dtype(0);
