@@ -107,6 +107,7 @@ Status infer_eye_like(InferCtx& c) {
         t = dtype_from_onnx(int(c.attr_int("dtype", 0)));
         if (!dtype_supported(t) || t == DType::String) return c.fail("attribute dtype={} is not supported", c.attr_int("dtype", 0));
     }
+    c.attr_int("k", 0);  // the diagonal, used by eval and emit
     c.set_output(0, t, c.in_shape(0));
     return c.status();
 }

@@ -49,6 +49,11 @@ kernels::IsInf make_isinf(NodeCtx& c) {
     return {c.attr_int("detect_positive", 1) != 0, c.attr_int("detect_negative", 1) != 0};
 }
 
+Status infer_isinf(InferCtx& c) {
+    make_isinf(c);  // reads detect_positive / detect_negative
+    return infer_float_predicate(c);
+}
+
 Status eval_not(EvalCtx& c) { return eval_predicate(c, kernels::Not()); }
 Status eval_isnan(EvalCtx& c) { return eval_predicate(c, kernels::IsNaN()); }
 Status eval_isinf(EvalCtx& c) { return eval_predicate(c, make_isinf(c)); }
@@ -108,7 +113,7 @@ KILN_DEFINE_OP(Equal, infer_compare<kEquatable>, (eval_binary_op<kEquatable, ker
 KILN_DEFINE_OP(Greater, infer_compare<kOrdered>, (eval_binary_op<kOrdered, kernels::Greater, true>), emit_named<kGreater>)
 KILN_DEFINE_OP(GreaterOrEqual, infer_compare<kOrdered>, (eval_binary_op<kOrdered, kernels::GreaterOrEqual, true>),
                emit_named<kGreaterOrEqual>)
-KILN_DEFINE_OP(IsInf, infer_float_predicate, eval_isinf, emit_isinf)
+KILN_DEFINE_OP(IsInf, infer_isinf, eval_isinf, emit_isinf)
 KILN_DEFINE_OP(IsNaN, infer_float_predicate, eval_isnan, emit_isnan)
 KILN_DEFINE_OP(Less, infer_compare<kOrdered>, (eval_binary_op<kOrdered, kernels::Less, true>), emit_named<kLess>)
 KILN_DEFINE_OP(LessOrEqual, infer_compare<kOrdered>, (eval_binary_op<kOrdered, kernels::LessOrEqual, true>),

@@ -51,6 +51,7 @@ Status infer_pad(InferCtx& c) {
     KILN_TRY(c.require_inputs(c.opset() < 11 ? 1 : 2, c.opset() < 11 ? 1 : 3));
     kernels::PadParams p;
     KILN_TRY(pad_params(c, &p));
+    if (c.opset() < 11) attr_value(c);  // the constant, read by eval and emit
     if (c.opset() >= 11 && c.has_input(2)) {
         if (c.in_dtype(2) != c.in_dtype(0))
             return c.fail("constant_value has type {}, data has {}", dtype_name(c.in_dtype(2)), dtype_name(c.in_dtype(0)));

@@ -39,6 +39,7 @@ Status infer_topk(InferCtx& c) {
     if (!dtype_is_float(t) && !dtype_is_integer(t)) return c.fail("type {} is not supported", dtype_name(t));
     if (t == DType::Float16 || t == DType::BFloat16) return c.fail("type {} is not supported", dtype_name(t));
     // sorted=0 allows any order; the sorted order is one of them.
+    c.attr_int("sorted", 1);
     kernels::TopKParams p;
     KILN_TRY(topk_params(c, &p));
     Shape out = c.in_shape(0);
