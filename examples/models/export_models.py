@@ -15,8 +15,10 @@ How each model is made:
   shift in [-0.25, 0.25], then its running statistics are measured: a few forward passes in train mode
   over seeded standard-normal images with momentum=None (a plain average over the batches). The test
   feeds standard-normal inputs too, so activations stay of order one through every layer, as they do in a
-  trained network. SqueezeNet has no BatchNorm; its ceil-mode max pools and Concat-ed fire modules are
-  what it adds.
+  trained network. The exporter folds each BatchNorm that follows a Conv into the Conv (torch's
+  eval-mode peephole); mobilenet_v2 is exported with training=TrainingMode.PRESERVE instead (the model is
+  still in eval mode), which skips that fusion, so its 52 BatchNormalization nodes reach Kiln as they are.
+  SqueezeNet has no BatchNorm; its ceil-mode max pools and Concat-ed fire modules are what it adds.
 - gru, lstm: nn.GRU / nn.LSTM (16 input features, hidden size 32, 2 layers, bidirectional, batch_first)
   over 20 time steps, then a Linear head (64 -> 10) on every step; input 1x20x16, output 1x20x10, opset
   14. Initial states are zeros (not inputs), which the exporter writes as an Expand of a constant; the
@@ -117,14 +119,14 @@ def transformer(gen):
     return model
 
 
-# name -> (builder(generator) -> nn.Module, input shape, opset, seed)
+# name -> (builder(generator) -> nn.Module, input shape, opset, seed, keep BatchNormalization nodes)
 MODELS = {
-    "mobilenet_v2": (torchvision_model("mobilenet_v2"), IMAGE, 13, 1001),
-    "resnet18": (torchvision_model("resnet18"), IMAGE, 13, 1002),
-    "squeezenet1_1": (torchvision_model("squeezenet1_1"), IMAGE, 13, 1003),
-    "gru": (sequence_model(nn.GRU), (1, 20, 16), 14, 1004),
-    "lstm": (sequence_model(nn.LSTM), (1, 20, 16), 14, 1005),
-    "transformer": (transformer, (1, 16, 32), 14, 1006),
+    "mobilenet_v2": (torchvision_model("mobilenet_v2"), IMAGE, 13, 1001, True),
+    "resnet18": (torchvision_model("resnet18"), IMAGE, 13, 1002, False),
+    "squeezenet1_1": (torchvision_model("squeezenet1_1"), IMAGE, 13, 1003, False),
+    "gru": (sequence_model(nn.GRU), (1, 20, 16), 14, 1004, False),
+    "lstm": (sequence_model(nn.LSTM), (1, 20, 16), 14, 1005, False),
+    "transformer": (transformer, (1, 16, 32), 14, 1006, False),
 }
 
 
@@ -135,7 +137,7 @@ def write_tensor(array, path, name):
 
 
 def export(name, outdir):
-    build, shape, opset, seed = MODELS[name]
+    build, shape, opset, seed, keep_batchnorm = MODELS[name]
     torch.manual_seed(seed)  # the architectures' own initialisation draws from the global generator
     gen = torch.Generator().manual_seed(seed)
     model = build(gen).eval()
@@ -146,7 +148,9 @@ def export(name, outdir):
     folder = os.path.join(outdir, name)
     os.makedirs(os.path.join(folder, "pytorch"), exist_ok=True)
     path = os.path.join(folder, "model.onnx")
-    torch.onnx.export(model, x, path, opset_version=opset, do_constant_folding=True,
+    # PRESERVE exports the model as it is (eval mode) without EVAL's Conv+BatchNorm fusion.
+    mode = torch.onnx.TrainingMode.PRESERVE if keep_batchnorm else torch.onnx.TrainingMode.EVAL
+    torch.onnx.export(model, x, path, opset_version=opset, do_constant_folding=True, training=mode,
                       input_names=["input"], output_names=["output"])
     proto = onnx.load(path)
     onnx.checker.check_model(proto)
