@@ -2,10 +2,13 @@
 """Exports real network architectures to ONNX for Kiln's model tests (test/models/), without any download.
 
     /usr/bin/python3 examples/models/export_models.py OUTDIR [--models mobilenet_v2,gru,...] [--list]
+                                                     [--skip-unavailable]
 
 Run with Debian's /usr/bin/python3 (python3-torch, python3-torchvision, python3-onnx). For each model NAME it
 writes OUTDIR/NAME/model.onnx and OUTDIR/NAME/pytorch/{input_0,output_0}.pb: one seeded input and PyTorch's
 own output for it, so the test can check that ONNX Runtime (Kiln's reference) agrees with the model's author.
+Without torchvision the torchvision models are an error, or with --skip-unavailable are left out with the
+reason in OUTDIR/NAME.skipped.
 
 How each model is made:
 - mobilenet_v2, resnet18, squeezenet1_1: torchvision 0.14 architectures with weights=None (there is no
@@ -71,6 +74,14 @@ def calibrate_batchnorm(model, gen, input_shape):
     model.eval()
 
 
+def torchvision_missing():
+    try:
+        import torchvision  # noqa: F401
+        return None
+    except ImportError:
+        return "torchvision is not installed (apt-get install python3-torchvision)"
+
+
 def torchvision_model(name):
     def make(gen):
         import torchvision
@@ -119,14 +130,15 @@ def transformer(gen):
     return model
 
 
-# name -> (builder(generator) -> nn.Module, input shape, opset, seed, keep BatchNormalization nodes)
+# name -> (builder(generator) -> nn.Module, input shape, opset, seed, keep BatchNormalization nodes,
+#          what is missing to build it: a function returning None or the reason)
 MODELS = {
-    "mobilenet_v2": (torchvision_model("mobilenet_v2"), IMAGE, 13, 1001, True),
-    "resnet18": (torchvision_model("resnet18"), IMAGE, 13, 1002, False),
-    "squeezenet1_1": (torchvision_model("squeezenet1_1"), IMAGE, 13, 1003, False),
-    "gru": (sequence_model(nn.GRU), (1, 20, 16), 14, 1004, False),
-    "lstm": (sequence_model(nn.LSTM), (1, 20, 16), 14, 1005, False),
-    "transformer": (transformer, (1, 16, 32), 14, 1006, False),
+    "mobilenet_v2": (torchvision_model("mobilenet_v2"), IMAGE, 13, 1001, True, torchvision_missing),
+    "resnet18": (torchvision_model("resnet18"), IMAGE, 13, 1002, False, torchvision_missing),
+    "squeezenet1_1": (torchvision_model("squeezenet1_1"), IMAGE, 13, 1003, False, torchvision_missing),
+    "gru": (sequence_model(nn.GRU), (1, 20, 16), 14, 1004, False, lambda: None),
+    "lstm": (sequence_model(nn.LSTM), (1, 20, 16), 14, 1005, False, lambda: None),
+    "transformer": (transformer, (1, 16, 32), 14, 1006, False, lambda: None),
 }
 
 
@@ -137,7 +149,7 @@ def write_tensor(array, path, name):
 
 
 def export(name, outdir):
-    build, shape, opset, seed, keep_batchnorm = MODELS[name]
+    build, shape, opset, seed, keep_batchnorm, _ = MODELS[name]
     torch.manual_seed(seed)  # the architectures' own initialisation draws from the global generator
     gen = torch.Generator().manual_seed(seed)
     model = build(gen).eval()
@@ -167,6 +179,8 @@ def main():
     ap.add_argument("outdir", nargs="?", help="folder that receives one sub-folder per model")
     ap.add_argument("--models", default=",".join(MODELS), help="comma-separated subset (default: all)")
     ap.add_argument("--list", action="store_true", help="print the model names and exit")
+    ap.add_argument("--skip-unavailable", action="store_true",
+                    help="leave out models whose packages are missing (reason in OUTDIR/NAME.skipped)")
     args = ap.parse_args()
     if args.list:
         print("\n".join(MODELS))
@@ -181,6 +195,15 @@ def main():
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     for name in names:
+        missing = MODELS[name][5]()
+        if missing and not args.skip_unavailable:
+            ap.error(f"{name}: {missing}")
+        if missing:
+            os.makedirs(args.outdir, exist_ok=True)
+            with open(os.path.join(args.outdir, name + ".skipped"), "w") as f:
+                f.write(f"{name}: {missing}\n")
+            print(f"export_models: {name}: left out: {missing}", flush=True)
+            continue
         export(name, args.outdir)
     return 0
 

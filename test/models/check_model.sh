@@ -5,8 +5,9 @@
 #     reference, not Kiln, is in question and the test fails saying so);
 #  2. compiled, built and run by `kiln check` against ONNX Runtime's outputs on seeded inputs, rtol 1e-3,
 #     atol 1e-4. The generated code is kept in OUTDIR/check/NAME when the check fails.
-# Exits 77 (a CTest skip) when the set-up skipped. --awaiting-op OP: while Kiln has no operator OP at all,
-# the test skips saying so instead of failing; once OP exists the model is checked like any other.
+# Exits 77 (a CTest skip) when the set-up skipped or left this model out (NAME.skipped: no torchvision).
+# --awaiting-op OP: while Kiln has no operator OP at all, the test skips saying so instead of failing; once
+# OP exists the model is checked like any other.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,6 +30,10 @@ if [ -f "$out/SKIPPED" ]; then
     exit 77
 fi
 model_dir=$out/exported/$name
+if [ -f "$model_dir.skipped" ]; then
+    echo "check_model: SKIP: $(cat "$model_dir.skipped")"
+    exit 77
+fi
 [ -f "$model_dir/model.onnx" ] && [ -d "$model_dir/ort" ] ||
     { echo "check_model: $model_dir has no model.onnx or ort/ (did models.setup run?)" >&2; exit 2; }
 
