@@ -1,7 +1,9 @@
 // Writes the generated sources of a planned graph: NAME.h (the API and I/O constants) and NAME.cpp
-// (kernels, weights, arena, run()). Analysis is finished before this runs.
+// (kernels, weights, arena, run()); large weights go to NAME-weights-K.cpp files beside them. Analysis is
+// finished before this runs.
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <string>
 
@@ -12,14 +14,22 @@
 
 namespace kiln {
 
+// Weights up to this many bytes stay in NAME.cpp; more go to NAME-weights-0.cpp, NAME-weights-1.cpp... of
+// about this size each (a tensor is never split). A C++ front end needs some 300 bytes of memory and a few
+// microseconds per array element it parses, whatever the literal's spelling (g++ 12: 3.7 GB and 47 s for
+// ResNet-18's 11.7M weights in one file), so separate files bound a build's peak memory, let a parallel
+// build compile them side by side, and spare recompiling them when only the schedule changes.
+constexpr std::size_t kDefaultWeightFileBytes = std::size_t(4) << 20;
+
 struct EmitOptions {
     std::string name;         // C++ namespace and file stem; a valid identifier
     std::string model_label;  // model file name, for the header comment
     const TargetInfo* target;
+    std::size_t weight_file_bytes = kDefaultWeightFileBytes;
 };
 
 struct GeneratedCode {
-    std::map<std::string, std::string> files;  // file name -> contents
+    std::map<std::string, std::string> files;  // file name -> contents; every .cpp file is part of the model
     std::size_t arena_bytes = 0;
     std::size_t weight_bytes = 0;
 };

@@ -227,9 +227,11 @@ int run_check(const CheckOptions& o) {
     std::vector<std::string> cmd = {cxx, "-std=c++14", "-Wall", "-Wextra", "-Werror", "-pedantic"};
     cmd.insert(cmd.end(), target->cxx_flags.begin(), target->cxx_flags.end());
     fs::path exe = work / "harness";
-    for (const std::string& a : {"-I" + work.string(), "-DKILN_MODEL_HEADER=\"" + m->name + ".h\"", "-DKILN_NS=" + m->name,
-                                 (work / (m->name + ".cpp")).string(), (work / "check_harness.cpp").string(), "-o" + exe.string()})
+    for (const std::string& a : {"-I" + work.string(), "-DKILN_MODEL_HEADER=\"" + m->name + ".h\"", "-DKILN_NS=" + m->name})
         cmd.push_back(a);
+    for (const auto& kv : files)  // NAME.cpp, its weight files if any, the harness; one at a time bounds memory
+        if (fs::path(kv.first).extension() == ".cpp") cmd.push_back((work / kv.first).string());
+    cmd.push_back("-o" + exe.string());
     ProcessResult build = run_process(cmd, 600);
     if (build.exit_code != 0)
         return fail(kExitBuildFailed, fmt::format("{}: generated code did not build ({}):\n{}", o.compile.model_path,

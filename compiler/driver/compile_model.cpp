@@ -84,7 +84,7 @@ Expected<CompiledModel> compile_model(const CompileOptions& o, const std::functi
     m.name = name;
     m.graph = std::move(*r);
     m.plan = plan_memory(m.graph, target->alignment);
-    EmitOptions eo{name, fs::path(o.model_path).filename().string(), target};
+    EmitOptions eo{name, fs::path(o.model_path).filename().string(), target, o.weight_file_bytes};
     Expected<GeneratedCode> code = emit_module(m.graph, m.plan, eo);
     if (!code) return code.status().with_prefix(o.model_path + ": ");
     m.code = std::move(*code);
@@ -117,9 +117,20 @@ Status write_files_atomically(const std::string& dir, const std::map<std::string
     return Status::ok();
 }
 
-void remove_generated(const std::string& dir, const std::string& name) {
+void remove_generated(const std::string& dir, const std::string& name, const std::set<std::string>& keep) {
     std::error_code ec;
-    for (const char* ext : {".h", ".cpp"}) fs::remove(fs::path(dir) / (name + ext), ec);
+    std::vector<std::string> ours = {name + ".h", name + ".cpp"};
+    // A model name has no '-', so NAME-weights-K.cpp never belongs to another model in the folder.
+    const std::string prefix = name + "-weights-";
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+        std::string f = e.path().filename().string();
+        if (f.size() > prefix.size() + 4 && f.compare(0, prefix.size(), prefix) == 0 &&
+            f.compare(f.size() - 4, 4, ".cpp") == 0 &&
+            f.find_first_not_of("0123456789", prefix.size()) == f.size() - 4)
+            ours.push_back(f);
+    }
+    for (const std::string& f : ours)
+        if (!keep.count(f)) fs::remove(fs::path(dir) / f, ec);
 }
 
 }  // namespace kiln

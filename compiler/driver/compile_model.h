@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 
 #include "backends/common/emit_module.h"
@@ -22,6 +23,7 @@ struct CompileOptions {
     std::map<std::string, Tensor> frozen_inputs;  // inputs compiled in as constants
     std::string print_ir_after;  // pass name, or "all"
     bool print_ir = false;       // the final IR
+    std::size_t weight_file_bytes = kDefaultWeightFileBytes;  // see emit_module.h
 };
 
 struct CompiledModel {
@@ -41,8 +43,9 @@ Expected<CompiledModel> compile_model(const CompileOptions& options, const std::
 // Writes files into dir (created if needed) through a temporary folder beside it, renaming each into
 // place only once all are written. On failure nothing is left half-written.
 Status write_files_atomically(const std::string& dir, const std::map<std::string, std::string>& files);
-// Removes the files a compile of `name` writes, so a failed compile leaves no stale sources behind.
-void remove_generated(const std::string& dir, const std::string& name);
+// Removes the files a compile of `name` writes (NAME.h, NAME.cpp, NAME-weights-K.cpp) except those in `keep`:
+// a failed compile leaves no stale sources behind, a successful one no weight files of an earlier compile.
+void remove_generated(const std::string& dir, const std::string& name, const std::set<std::string>& keep = {});
 
 // A C++ identifier usable as a namespace: letters, digits, _; not a keyword.
 bool is_valid_model_name(const std::string& name);

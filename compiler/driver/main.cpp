@@ -51,7 +51,8 @@ int kiln_main(int argc, char** argv) {
     CompileOptions copt;
     std::vector<std::string> shapes;
     std::string out_dir;
-    auto* compile = app.add_subcommand("compile", "Compile a model into NAME.h and NAME.cpp");
+    auto* compile =
+        app.add_subcommand("compile", "Compile a model into NAME.h, NAME.cpp (+ NAME-weights-K.cpp: large weights)");
     add_model_options(compile, copt, shapes, true);
     compile->add_option("--output,-o", out_dir, "Output folder")->required();
     compile->add_option("--name,-n", copt.name, "C++ namespace and file stem (default: from the model file name)");
@@ -60,6 +61,8 @@ int kiln_main(int argc, char** argv) {
     compile->add_option("--freeze", freeze_specs,
                         "Compile an input in as a constant: NAME=FILE.pb (a serialized TensorProto; repeatable)");
     compile->add_option("--print-ir-after", copt.print_ir_after, "Print the IR after the named pass (or 'all')");
+    const char* weight_file_help = "Weights past this many bytes go to NAME-weights-K.cpp files of about this size";
+    compile->add_option("--weight-file-bytes", copt.weight_file_bytes, weight_file_help)->capture_default_str();
 
     CheckOptions chk;
     std::vector<std::string> chk_shapes;
@@ -78,6 +81,7 @@ int kiln_main(int argc, char** argv) {
                       "Compile this input in as a constant with its value from the data (repeatable)");
     check->add_flag("--freeze-int-inputs", chk.freeze_int_inputs,
                     "Compile every integer and bool input in as a constant from the data (shape, axes, index inputs)");
+    check->add_option("--weight-file-bytes", chk.compile.weight_file_bytes, weight_file_help)->capture_default_str();
     check->add_option("--timeout", chk.timeout_seconds, "Seconds a run of the generated code may take")
         ->capture_default_str()->check(CLI::PositiveNumber);
 
@@ -150,8 +154,13 @@ int kiln_main(int argc, char** argv) {
             std::cerr << "kiln compile: " << printable(s.message()) << "\n";
             return kExitIo;
         }
-        std::cout << fmt::format("kiln: wrote {}/{}.h and {}.cpp ({} layers, arena {} bytes, weights {} bytes)\n", out_dir,
-                                 m->name, m->name, m->graph.nodes.size(), m->code.arena_bytes, m->code.weight_bytes);
+        std::set<std::string> written;
+        for (const auto& kv : m->code.files) written.insert(kv.first);
+        remove_generated(out_dir, m->name, written);  // weight files an earlier compile split off
+        std::string weight_files = written.size() > 2 ? fmt::format(" and {} weight files", written.size() - 2) : "";
+        std::cout << fmt::format("kiln: wrote {}/{}.h and {}.cpp{} ({} layers, arena {} bytes, weights {} bytes)\n",
+                                 out_dir, m->name, m->name, weight_files, m->graph.nodes.size(), m->code.arena_bytes,
+                                 m->code.weight_bytes);
         return kExitOk;
     }
     if (*check) return run_check(chk);
