@@ -5,7 +5,7 @@ packages=(
   cmake ninja-build g++ git
   libonnx-dev libonnx-testdata python3-onnx libprotobuf-dev protobuf-compiler
   libeigen3-dev libcli11-dev catch2 libfmt-dev nlohmann-json3-dev
-  python3-numpy python3-torch nodejs
+  python3-numpy python3-torch python3-torchvision nodejs
 )
 missing=()
 for p in "${packages[@]}"; do
