@@ -1,6 +1,7 @@
 // ModelProto -> Graph: opsets, initializers, Constant nodes, graph inputs with bound shapes,
 // attributes, and a topological order. Every failure names the model and, where it applies, the node.
 #include "frontend/onnx_import.h"
+#include "ops/registry.h"
 
 #include <filesystem>
 #include <fstream>
@@ -278,6 +279,8 @@ private:
         auto ctx = [&]() { return fmt::format("node '{}' ({}, opset {}): ", n.name, n.op_type, n.opset); };
         if (ops == opsets_.end())
             return Status::errorf("{}domain '{}' is not imported by the model", ctx(), n.domain);
+        if (n.domain == kInternalDomain)
+            return Status::errorf("{}domain '{}' is reserved for operators Kiln's passes create", ctx(), n.domain);
         for (const auto& a : np.attribute()) {
             Expected<Attribute> attr = convert_attr(a);
             if (!attr) return attr.status().with_prefix(ctx());

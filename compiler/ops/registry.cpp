@@ -6,15 +6,20 @@
 namespace kiln {
 namespace ops {
 #define KILN_OP(OP) const OpSchema& op_##OP();
+#define KILN_INTERNAL_OP(OP) KILN_OP(OP)
 #include "ops/ops.def"
+#undef KILN_INTERNAL_OP
 #undef KILN_OP
 }  // namespace ops
 
 namespace {
-const std::map<std::string, const OpSchema*>& table() {
-    static const std::map<std::string, const OpSchema*> t = {
-#define KILN_OP(OP) {#OP, &ops::op_##OP()},
+// (domain, op type) -> schema; ONNX ops under "", Kiln's internal ops under kInternalDomain.
+const std::map<std::pair<std::string, std::string>, const OpSchema*>& table() {
+    static const std::map<std::pair<std::string, std::string>, const OpSchema*> t = {
+#define KILN_OP(OP) {{"", #OP}, &ops::op_##OP()},
+#define KILN_INTERNAL_OP(OP) {{kInternalDomain, #OP}, &ops::op_##OP()},
 #include "ops/ops.def"
+#undef KILN_INTERNAL_OP
 #undef KILN_OP
     };
     return t;
@@ -22,14 +27,14 @@ const std::map<std::string, const OpSchema*>& table() {
 }  // namespace
 
 const OpSchema* find_op(const std::string& domain, const std::string& op_type) {
-    if (!domain.empty() && domain != "ai.onnx") return nullptr;
-    auto it = table().find(op_type);
+    auto it = table().find({domain == "ai.onnx" ? std::string() : domain, op_type});
     return it == table().end() ? nullptr : it->second;
 }
 
 std::vector<const OpSchema*> all_ops() {
     std::vector<const OpSchema*> v;
-    for (const auto& kv : table()) v.push_back(kv.second);
+    for (const auto& kv : table())
+        if (kv.first.first.empty()) v.push_back(kv.second);
     return v;
 }
 

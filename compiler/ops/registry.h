@@ -29,8 +29,12 @@ struct OpSchema {
     Status (*expand)(ExpandCtx&);
 };
 
-// nullptr when Kiln does not know the operator.
+// Domain of the operators only Kiln's passes create (fused layers and the like); models may not use it.
+constexpr const char* kInternalDomain = "kiln";
+
+// nullptr when Kiln does not know the operator. Domain "" (or "ai.onnx") is ONNX's, kInternalDomain Kiln's.
 const OpSchema* find_op(const std::string& domain, const std::string& op_type);
+// The ONNX operators (not the internal ones).
 std::vector<const OpSchema*> all_ops();
 
 }  // namespace kiln
