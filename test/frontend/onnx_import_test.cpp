@@ -217,6 +217,16 @@ TEST_CASE("domains and opset imports that do not fit are rejected", "[frontend]"
         m.mutable_opset_import(0)->set_domain("com.example");
         CHECK(contains(import_error(m), "imports no default-domain opset"));
     }
+    SECTION("Kiln's internal domain, even when imported") {
+        onnx::ModelProto m = relu_model();
+        auto* op = m.add_opset_import();
+        op->set_domain("kiln");
+        op->set_version(1);
+        m.mutable_graph()->mutable_node(0)->set_domain("kiln");
+        std::string e = import_error(m);
+        CHECK(contains(e, "node 'relu1' (Relu"));
+        CHECK(contains(e, "domain 'kiln' is reserved"));
+    }
 }
 
 TEST_CASE("graphs without a graph or outputs are rejected", "[frontend]") {
