@@ -220,7 +220,7 @@ std::string report_text(const CompileReport& r) {
     s += "\nops:";
     for (const auto& [op, count] : r.ops) s += fmt::format(" {}x{}", printable(op), count);
     s += fmt::format("\nparameters: {} ({} bytes)\nMACs: {}\n", r.parameters, r.weights_bytes, r.macs);
-    s += fmt::format("arena: {} bytes (lower bound {} bytes; arena is {} of it)\n", r.arena_bytes,
+    s += fmt::format("arena: {} bytes (lower bound {} bytes), {} of the bound\n", r.arena_bytes,
                      r.arena_lower_bound_bytes, pct(r.arena_bytes, r.arena_lower_bound_bytes));
     s += fmt::format("naive (every intermediate in its own space): {} bytes\n", r.naive_bytes);
     if (r.tflm)

@@ -76,16 +76,18 @@ std::string svg_plan(const CompileReport& r) {
                 html_escape(fmt::format("scratch of layer {} '{}' ({})\n{} bytes at offset {}", l.index, l.name, l.op,
                                         l.workspace_bytes, *l.workspace_offset)));
     }
-    auto hline = [&](const char* cls, std::size_t bytes, const std::string& label) {
+    auto hline = [&](const char* cls, std::size_t bytes, const std::string& label, double label_dy) {
         double y = ypos(bytes);
         s += fmt::format("<line class=\"{}\" x1=\"{}\" y1=\"{:.2f}\" x2=\"{}\" y2=\"{:.2f}\"/>\n", cls, kLeft, y,
                          kLeft + kWidth, y);
-        s += fmt::format("<text class=\"{}-label\" x=\"{}\" y=\"{:.2f}\">{}</text>\n", cls, kLeft + kWidth + 6, y + 4,
-                         label);
+        s += fmt::format("<text class=\"{}-label\" x=\"{}\" y=\"{:.2f}\">{}</text>\n", cls, kLeft + kWidth + 6,
+                         y + label_dy, label);
     };
-    hline("arena", r.arena_bytes, fmt::format("arena {}", kib(r.arena_bytes)));
-    hline("lower-bound", r.arena_lower_bound_bytes,
-          fmt::format("lower bound {}", kib(r.arena_lower_bound_bytes)));
+    // When the plan meets its bound the two lines coincide: the labels go above and below them.
+    const bool close = ypos(r.arena_lower_bound_bytes) - ypos(r.arena_bytes) < 14;
+    hline("arena", r.arena_bytes, fmt::format("arena {}", kib(r.arena_bytes)), close ? -4 : 4);
+    hline("lower-bound", r.arena_lower_bound_bytes, fmt::format("lower bound {}", kib(r.arena_lower_bound_bytes)),
+          close ? 14 : 4);
     s += "</svg>\n";
     return s;
 }
