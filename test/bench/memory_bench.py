@@ -159,7 +159,7 @@ def main():
             print(f"memory_bench: note: {name}: {j['ops']['BatchNormalization']} BatchNormalization nodes survive "
                   f"the passes", flush=True)
 
-    text = (f"Kiln memory benchmark, target {args.target} (bytes; layers = after Kiln's passes / in the file)\n\n"
+    text = (f"Kiln memory benchmark, target {args.target} (bytes; layers = after Kiln's passes / in the unfused graph)\n\n"
             + table(rows) + "\n")
     if skipped:
         text += f"\nleft out (see {models}/NAME.skipped): {', '.join(skipped)}\n"
