@@ -199,6 +199,7 @@ int kiln_main(int argc, char** argv) {
         Status s = write_files_atomically(out_dir, m->code.files);
         if (!s) {
             remove_generated(out_dir, m->name);
+            remove_reports(report_paths);
             std::cerr << "kiln compile: " << printable(s.message()) << "\n";
             return kExitIo;
         }

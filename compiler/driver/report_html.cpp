@@ -2,7 +2,9 @@
 // an SVG picture of the memory plan (each arena tensor a box over its lifetime in schedule steps x its arena
 // bytes, hover titles naming it) and the per-layer table. Every string taken from the model is escaped.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <map>
 
 #include "driver/report.h"
 
@@ -21,11 +23,12 @@ std::string ratio(std::size_t a, std::size_t b) {
     return b ? fmt::format("{:.3f}", double(a) / double(b)) : "-";
 }
 
-// A stable colour per op type (FNV-1a of its name), so the same op looks the same in every report.
-std::string op_colour(const std::string& op) {
-    uint32_t h = 2166136261u;
-    for (unsigned char c : op) h = (h ^ c) * 16777619u;
-    return fmt::format("hsl({},62%,68%)", h % 360);
+// One colour per op type of the report, hues a golden angle apart so that neighbours in the list differ.
+std::map<std::string, std::string> op_colours(const CompileReport& r) {
+    std::map<std::string, std::string> colours;
+    int k = 0;
+    for (const auto& kv : r.ops) colours[kv.first] = fmt::format("hsl({:.0f},62%,68%)", std::fmod(k++ * 137.508, 360.0));
+    return colours;
 }
 
 std::string shape_text(const TensorReport& t) { return fmt::format("{}[{}]", t.dtype, shape_str(t.shape)); }
@@ -34,7 +37,7 @@ void summary_row(std::string& s, const std::string& what, const std::string& val
     s += fmt::format("<tr><th class=\"l\">{}</th><td>{}</td><td class=\"l\">{}</td></tr>\n", what, value, note);
 }
 
-std::string svg_plan(const CompileReport& r) {
+std::string svg_plan(const CompileReport& r, const std::map<std::string, std::string>& colour) {
     const int steps = std::max<int>(1, int(r.layers.size()));
     const std::size_t top = std::max<std::size_t>({r.arena_bytes, r.arena_lower_bound_bytes, 1});
     const double sx = kWidth / steps, sy = kHeight / double(top);
@@ -66,7 +69,7 @@ std::string svg_plan(const CompileReport& r) {
     for (const LayerReport& l : r.layers) {
         for (const TensorReport& t : l.outputs) {
             if (!t.arena_offset) continue;
-            box("tensor", op_colour(l.op), t.first, t.last, *t.arena_offset, t.bytes,
+            box("tensor", colour.at(l.op), t.first, t.last, *t.arena_offset, t.bytes,
                 html_escape(fmt::format("{} = {} (layer {} '{}')\n{}, {} bytes at offset {}\nlive in steps {}-{}",
                                         t.name, l.op, l.index, l.name, shape_text(t), t.bytes, *t.arena_offset,
                                         t.first, t.last)));
@@ -104,6 +107,7 @@ span.swatch{display:inline-block;width:0.9em;height:0.9em;border:1px solid #444;
 }  // namespace
 
 std::string report_html(const CompileReport& r) {
+    const std::map<std::string, std::string> colours = op_colours(r);
     std::string s = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
     s += fmt::format("<title>Kiln report: {}</title>\n<style>\n{}\n</style>\n</head>\n<body>\n",
                      html_escape(r.model), kStyle);
@@ -127,11 +131,11 @@ std::string report_html(const CompileReport& r) {
     s += "</table>\n<h2>Ops after passes</h2>\n<table class=\"ops\">\n<tr><th class=\"l\">op</th><th>count</th></tr>\n";
     for (const auto& [op, count] : r.ops)
         s += fmt::format("<tr><td class=\"l\"><span class=\"swatch\" style=\"background:{}\"></span> {}</td><td>{}</td></tr>\n",
-                         op_colour(op), html_escape(op), count);
+                         colours.at(op), html_escape(op), count);
     s += "</table>\n<h2>Arena plan</h2>\n<p>Each box is a tensor in the arena: from the step that produces it to "
          "the last step that reads it (x), at its arena offset and size (y); grey boxes are kernel scratch. "
          "The dashed red line is the lower bound. Hover a box for its name.</p>\n";
-    s += svg_plan(r);
+    s += svg_plan(r, colours);
     s += "<h2>Layers in schedule order</h2>\n<table class=\"layers\">\n<tr><th>#</th><th class=\"l\">layer</th>"
          "<th class=\"l\">op</th><th class=\"l\">output</th><th>MACs</th><th>arena offset</th><th>bytes</th>"
          "<th>live until</th><th>scratch</th></tr>\n";
