@@ -124,7 +124,8 @@ CompileReport build_report(const CompiledModel& m, const CompileOptions& o, std:
             t.first = int(i);
             t.last = std::max(int(i), last_reader[std::size_t(id)]);
             auto at = m.plan.offset.find(id);
-            if (at != m.plan.offset.end() && !g.is_graph_output(id)) t.arena_offset = at->second;
+            t.graph_output = g.is_graph_output(id);
+            if (at != m.plan.offset.end() && !t.graph_output) t.arena_offset = at->second;
             if (is_intermediate(g, id)) r.naive_bytes += t.bytes;
             layer.outputs.push_back(std::move(t));
         }
@@ -145,6 +146,7 @@ std::string report_json(const CompileReport& r) {
     auto tensor = [&](const TensorReport& t, bool with_arena) {
         json j = {{"name", t.name}, {"dtype", t.dtype}, {"shape", t.shape}, {"bytes", t.bytes}};
         if (with_arena) {
+            j["graph_output"] = t.graph_output;
             j["arena_offset"] = opt(t.arena_offset);
             j["arena_bytes"] = t.arena_offset ? json(t.bytes) : json(nullptr);
             j["first_step"] = t.first;
@@ -191,6 +193,9 @@ std::string report_text(const CompileReport& r) {
         return fmt::format("  {} '{}': {}[{}]\n", what, printable(t.name), t.dtype, shape_str(t.shape));
     };
     auto pct = [](std::size_t a, std::size_t b) { return b ? fmt::format("{:.1f}%", 100.0 * double(a) / double(b)) : "-"; };
+    auto where = [](const TensorReport& t) {
+        return t.arena_offset ? std::to_string(*t.arena_offset) : t.graph_output ? "output" : "-";
+    };
     std::string s = fmt::format("model {} ({} after passes: {} layers, target {})\n", printable(r.model), r.name,
                                 r.layers.size(), r.target);
     for (const TensorReport& t : r.inputs) s += io("input ", t);
@@ -202,7 +207,7 @@ std::string report_text(const CompileReport& r) {
         if (!l.outputs.empty()) {
             const TensorReport& t = l.outputs[0];
             shape = fmt::format("{}[{}]", t.dtype, shape_str(t.shape));
-            offset = t.arena_offset ? std::to_string(*t.arena_offset) : "output";
+            offset = where(t);
             bytes = std::to_string(t.bytes);
         }
         s += fmt::format("  {:<4} {:<28} {:<20} {:<24} {:>12} {:>10} {:>10}\n", l.index,
@@ -211,7 +216,7 @@ std::string report_text(const CompileReport& r) {
             const TensorReport& t = l.outputs[k];
             s += fmt::format("  {:<4} {:<28} {:<20} {:<24} {:>12} {:>10} {:>10}\n", "", "", "",
                              fmt::format("{}[{}]", t.dtype, shape_str(t.shape)), "",
-                             t.arena_offset ? std::to_string(*t.arena_offset) : "output", t.bytes);
+                             where(t), t.bytes);
         }
         if (l.workspace_offset)
             s += fmt::format("  {:<4} {:<28} {:<20} {:<24} {:>12} {:>10} {:>10}\n", "", "", "", "(workspace)", "",

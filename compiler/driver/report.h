@@ -21,6 +21,7 @@ struct TensorReport {
     std::size_t bytes = 0;
     // Arena slice; unset for graph outputs (the caller's buffer) and constants.
     std::optional<std::size_t> arena_offset;
+    bool graph_output = false;
     int first = 0;  // schedule step of the producer
     int last = 0;   // schedule step of the last reader (= first when nothing reads it)
 };

@@ -157,7 +157,8 @@ std::string report_html(const CompileReport& r) {
             if (k < l.outputs.size()) {
                 const TensorReport& t = l.outputs[k];
                 s += fmt::format("<td>{}</td><td>{}</td><td>{}</td>",
-                                 t.arena_offset ? std::to_string(*t.arena_offset) : "output", t.bytes, t.last);
+                                 t.arena_offset ? std::to_string(*t.arena_offset) : t.graph_output ? "output" : "-",
+                                 t.bytes, t.last);
             } else {
                 s += "<td></td><td></td><td></td>";
             }

@@ -109,6 +109,7 @@ TEST_CASE("the JSON report has the summary and per-layer fields, consistent with
         for (const json& t : l["outputs"]) {
             CHECK(t["dtype"] == "f32");
             CHECK(t["shape"].is_array());
+            CHECK(t["graph_output"] == (t["name"] == "y"));
             if (t["name"] == "y") {  // a graph output: written to the caller's buffer
                 CHECK(t["arena_offset"].is_null());
                 CHECK(t["arena_bytes"].is_null());
