@@ -214,6 +214,14 @@ TEST_CASE("a failed compile writes no report; bad report paths are one-line erro
     CHECK(contains(ext.err, ".json or .html"));
     CHECK_FALSE(fs::exists(dir.file("out/good.cpp")));
 
+    // One FILE per --report: a model path after it is still the model.
+    CommandResult before = run_kiln({"compile", "--report", dir.file("first.json"), "--report", dir.file("second.html"),
+                                     dir.file("good.onnx"), "-o", dir.file("out")});
+    INFO(before.err);
+    CHECK(before.exit_code == kExitOk);
+    CHECK(fs::exists(dir.file("first.json")));
+    CHECK(fs::exists(dir.file("second.html")));
+
     write_text_file(dir.file("plain"), "a file, not a folder");
     CommandResult path = run_kiln({"compile", dir.file("good.onnx"), "-o", dir.file("out"), "--report", dir.file("plain/r.json")});
     CHECK(path.exit_code == kExitIo);
