@@ -9,6 +9,7 @@
 #include "driver/check_model.h"
 #include "driver/compare.h"
 #include "driver/exit_codes.h"
+#include "driver/report.h"
 #include "eval/evaluator.h"
 #include "ops/registry.h"
 
@@ -16,42 +17,19 @@ namespace kiln {
 
 namespace fs = std::filesystem;
 
-int run_inspect(const CompileOptions& o) {
+int run_inspect(const CompileOptions& o, bool json) {
+    // With --json only the JSON reaches stdout, so it parses; IR dumps are not requested by inspect.
     Expected<CompiledModel> m = compile_model(o, [](const std::string& s) { std::cout << s; });
     if (!m) {
         std::cerr << "kiln inspect: " << printable(m.status().message()) << "\n";
         return kExitBadModel;
     }
-    const Graph& g = m->graph;
-    std::map<std::string, int> ops;
-    int64_t macs = 0;
-    std::cout << fmt::format("model {} ({} after passes: {} layers)\n", o.model_path, m->name, g.nodes.size());
-    for (ValueId id : g.inputs)
-        std::cout << fmt::format("  input  '{}': {}[{}]\n", g.value(id).name, dtype_name(g.value(id).dtype), shape_str(g.value(id).shape));
-    for (ValueId id : g.outputs)
-        std::cout << fmt::format("  output '{}': {}[{}]\n", g.value(id).name, dtype_name(g.value(id).dtype), shape_str(g.value(id).shape));
-    std::cout << fmt::format("\n  {:<4} {:<28} {:<20} {:<24} {:>12}\n", "#", "layer", "op", "output", "MACs");
-    for (std::size_t i = 0; i < g.nodes.size(); ++i) {
-        const Node& n = g.nodes[i];
-        ++ops[n.op_type];
-        const OpSchema* op = find_op(n.domain, n.op_type);
-        NodeCtx c(g, n);
-        int64_t node_macs = op && op->macs ? op->macs(c) : 0;
-        macs += node_macs;
-        const Value& out = g.value(n.outputs[0]);
-        std::cout << fmt::format("  {:<4} {:<28} {:<20} {:<24} {:>12}\n", i, n.name.substr(0, 28), n.op_type,
-                                 fmt::format("{}[{}]", dtype_name(out.dtype), shape_str(out.shape)), node_macs);
-    }
-    std::set<ValueId> weights;
-    for (const Node& n : g.nodes)
-        for (ValueId id : n.inputs)
-            if (id != kNoValue && g.value(id).is_constant()) weights.insert(id);
-    int64_t params = 0;
-    for (ValueId id : weights) params += g.value(id).numel();
-    std::cout << "\nops:";
-    for (const auto& [op, count] : ops) std::cout << fmt::format(" {}x{}", op, count);
-    std::cout << fmt::format("\nparameters: {} ({} bytes)\nMACs: {}\narena: {} bytes (lower bound {} bytes)\n", params,
-                             m->code.weight_bytes, macs, m->plan.arena_bytes, m->plan.lower_bound_bytes);
+    Expected<TflmReference> tflm = plan_tflm_reference(o);
+    if (!tflm)
+        std::cerr << "kiln inspect: warning: no TFLM-style reference plan: " << printable(tflm.status().message())
+                  << "\n";
+    CompileReport r = build_report(*m, o, tflm ? std::optional<TflmReference>(*tflm) : std::nullopt);
+    std::cout << (json ? report_json(r) : report_text(r));
     return kExitOk;
 }
 

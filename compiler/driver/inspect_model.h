@@ -8,8 +8,9 @@
 
 namespace kiln {
 
-// Prints ops, shapes, parameters, MACs and the memory plan; returns the exit code.
-int run_inspect(const CompileOptions& options);
+// Prints the compile report's summary (report.h: ops, shapes, MACs, the memory plan against its lower bound,
+// the naive and TFLM-style numbers), or with json the report as JSON; returns the exit code.
+int run_inspect(const CompileOptions& options, bool json = false);
 
 struct RunOptions {
     CompileOptions compile;

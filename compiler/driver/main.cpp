@@ -1,6 +1,8 @@
 // The kiln command line: compile, check, inspect, run. Only this file decides exit codes and
 // where messages go.
+#include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 
@@ -9,6 +11,7 @@
 #include "driver/compile_model.h"
 #include "driver/exit_codes.h"
 #include "driver/inspect_model.h"
+#include "driver/report.h"
 
 namespace {
 
@@ -40,6 +43,13 @@ void add_model_options(CLI::App* cmd, CompileOptions& o, std::vector<std::string
     cmd->add_option("--input-shape", shapes, "Bind an input's shape: NAME=1x3x224x224 (repeatable)");
 }
 
+// Removes the reports a failed compile was asked to write, so none describes code that was not written.
+void remove_reports(const std::vector<std::string>& paths) {
+    std::error_code ec;
+    for (const std::string& p : paths)
+        if (std::filesystem::is_regular_file(p, ec)) std::filesystem::remove(p, ec);
+}
+
 }  // namespace
 
 namespace {
@@ -61,6 +71,14 @@ int kiln_main(int argc, char** argv) {
     compile->add_option("--freeze", freeze_specs,
                         "Compile an input in as a constant: NAME=FILE.pb (a serialized TensorProto; repeatable)");
     compile->add_option("--print-ir-after", copt.print_ir_after, "Print the IR after the named pass (or 'all')");
+    bool print_ir_after_all = false;
+    compile->add_flag("--print-ir-after-all", print_ir_after_all, "Print the IR after every pass (= --print-ir-after all)");
+    std::vector<std::string> report_paths;
+    compile->add_option("--report", report_paths,
+                        "Write a report of the passes and the memory plan: FILE.json or FILE.html (an SVG of the "
+                        "arena); give it twice for both")
+        ->type_name("FILE")
+        ->allow_extra_args(false);  // one FILE per --report, so a model path after it stays the model
     const char* weight_file_help = "Weights past this many bytes go to NAME-weights-K.cpp files of about this size";
     compile->add_option("--weight-file-bytes", copt.weight_file_bytes, weight_file_help)->capture_default_str();
 
@@ -87,8 +105,11 @@ int kiln_main(int argc, char** argv) {
 
     CompileOptions iopt;
     std::vector<std::string> ishapes;
-    auto* inspect = app.add_subcommand("inspect", "Print ops, shapes, parameters, MACs and the memory plan");
+    bool inspect_json = false;
+    auto* inspect = app.add_subcommand(
+        "inspect", "Print ops, shapes, MACs and the memory plan (arena, lower bound, naive, TFLM-style greedy)");
     add_model_options(inspect, iopt, ishapes, true);
+    inspect->add_flag("--json", inspect_json, "Print the report as JSON (as compile --report FILE.json writes it)");
 
     RunOptions ropt;
     std::vector<std::string> rshapes;
@@ -114,6 +135,22 @@ int kiln_main(int argc, char** argv) {
         !parse_input_shapes(ishapes, &iopt.input_shapes, &err) || !parse_input_shapes(rshapes, &ropt.compile.input_shapes, &err)) {
         std::cerr << "kiln: " << printable(err) << "\n";
         return kExitUsage;
+    }
+
+    if (print_ir_after_all) {
+        if (!copt.print_ir_after.empty() && copt.print_ir_after != "all") {
+            std::cerr << "kiln compile: --print-ir-after-all and --print-ir-after " << printable(copt.print_ir_after)
+                      << " contradict each other\n";
+            return kExitUsage;
+        }
+        copt.print_ir_after = "all";
+    }
+    for (const std::string& path : report_paths) {
+        Expected<std::string> format = report_format(path);
+        if (!format) {
+            std::cerr << "kiln compile: " << printable(format.status().message()) << "\n";
+            return kExitUsage;
+        }
     }
 
     for (const auto& [cmd, opts] : {std::make_pair(compile, &copt), std::make_pair(check, &chk.compile),
@@ -145,26 +182,49 @@ int kiln_main(int argc, char** argv) {
         if (!m) {
             std::string name = copt.name.empty() ? default_model_name(copt.model_path) : copt.name;
             if (is_valid_model_name(name)) remove_generated(out_dir, name);
+            remove_reports(report_paths);  // a report of an earlier compile would describe other code
             std::cerr << "kiln compile: " << printable(m.status().message()) << "\n";
             return kExitBadModel;
+        }
+        // The reference plan imports the model again: only when a report asks for it.
+        std::optional<TflmReference> tflm;
+        if (!report_paths.empty()) {
+            Expected<TflmReference> t = plan_tflm_reference(copt);
+            if (t)
+                tflm = *t;
+            else  // a reference number only: the report says null rather than failing a good compile
+                std::cerr << "kiln compile: warning: no TFLM-style reference plan: " << printable(t.status().message())
+                          << "\n";
         }
         Status s = write_files_atomically(out_dir, m->code.files);
         if (!s) {
             remove_generated(out_dir, m->name);
+            remove_reports(report_paths);
             std::cerr << "kiln compile: " << printable(s.message()) << "\n";
             return kExitIo;
         }
         std::set<std::string> written;
         for (const auto& kv : m->code.files) written.insert(kv.first);
         remove_generated(out_dir, m->name, written);  // weight files an earlier compile split off
+        if (!report_paths.empty()) {
+            CompileReport report = build_report(*m, copt, tflm);
+            for (const std::string& path : report_paths) {
+                Status rs = write_report(report, path);
+                if (!rs) {
+                    std::cerr << "kiln compile: " << printable(rs.message()) << "\n";
+                    return kExitIo;
+                }
+            }
+        }
         std::string weight_files = written.size() > 2 ? fmt::format(" and {} weight files", written.size() - 2) : "";
         std::cout << fmt::format("kiln: wrote {}/{}.h and {}.cpp{} ({} layers, arena {} bytes, weights {} bytes)\n",
                                  out_dir, m->name, m->name, weight_files, m->graph.nodes.size(), m->code.arena_bytes,
                                  m->code.weight_bytes);
+        for (const std::string& path : report_paths) std::cout << "kiln: wrote report " << printable(path) << "\n";
         return kExitOk;
     }
     if (*check) return run_check(chk);
-    if (*inspect) return run_inspect(iopt);
+    if (*inspect) return run_inspect(iopt, inspect_json);
     if (*run) return run_reference(ropt);
     return kExitUsage;
 }
