@@ -1,13 +1,18 @@
 // ElementwiseChain: the kernel against the unfused kernels over odd sizes (blocks of 32 and partial ones),
-// per-channel and scalar operands, in place; inference that reads and validates every attribute.
+// per-channel and scalar operands, in place; inference that reads and validates every attribute; the
+// generated code of fused chains built and run by `kiln check` against the unfused reference evaluator.
 #include <cstring>
 
 #include <catch2/catch.hpp>
 
 #include "backends/portable/kernels/elementwise_chain.h"
 #include "ops/broadcast.h"
+#include "driver/exit_codes.h"
 #include "ops/registry.h"
+#include "support/graph_check.h"
 #include "support/onnx_builder.h"
+#include "support/run_command.h"
+#include "support/temp_dir.h"
 
 using namespace kiln;
 using namespace kiln::test;
@@ -125,4 +130,43 @@ TEST_CASE("the chain's inference validates its program", "[ops][elementwise_chai
     CHECK(has(infer_chain({{2, 3, 4}, {2, 1, 4}}, {"Mul"}, {1}, {0}, {0, 0}), "not a scalar, per-channel"));
     CHECK(has(infer_chain({{3}, {2, 3}}, {"Mul"}, {1}, {0}, {0, 0}), "not a scalar, per-channel"));
     CHECK(has(infer_chain({{4}}, {}, {}, {}, {}), "1 to 16"));
+}
+
+TEST_CASE("generated code of fused chains builds and matches the unfused reference", "[ops][elementwise_chain][slow]") {
+    // GELU on [1,5,40] and a per-channel scale+bias+x*sigmoid on [1,3,7,9] (odd sizes: partial blocks).
+    onnx::ModelProto m = make_model(13);
+    add_input(m, "x", kFloat, {1, 5, 40});
+    add_input(m, "z", kFloat, {1, 3, 7, 9});
+    add_initializer(m, raw_float_tensor("sqrt2", {}, {1.4142135f}));
+    add_initializer(m, raw_float_tensor("one", {}, {1}));
+    add_initializer(m, raw_float_tensor("half", {}, {0.5f}));
+    add_initializer(m, raw_float_tensor("scale", {3, 1, 1}, {0.5f, -2, 3}));
+    add_initializer(m, raw_float_tensor("bias", {3, 1, 1}, {1, 0.25f, -1}));
+    add_node(m, "Div", {"x", "sqrt2"}, {"d"});
+    add_node(m, "Erf", {"d"}, {"e"});
+    add_node(m, "Add", {"e", "one"}, {"a"});
+    add_node(m, "Mul", {"x", "a"}, {"xm"});
+    add_node(m, "Mul", {"xm", "half"}, {"y"});
+    add_node(m, "Mul", {"z", "scale"}, {"zs"});
+    add_node(m, "Add", {"bias", "zs"}, {"zb"});
+    add_node(m, "Sigmoid", {"zb"}, {"sg"});
+    add_node(m, "Mul", {"sg", "zb"}, {"w"});
+    add_output(m, "y", kFloat, {1, 5, 40});
+    add_output(m, "w", kFloat, {1, 3, 7, 9});
+    Graph g = inferred(*import_model(m));
+    std::vector<Tensor> ins = random_inputs(g, 11);
+    std::vector<Tensor> outs = evaluate_ok(g, ins);  // unfused: infer-shapes only
+    TempDir dir;
+    write_model(m, dir.file("model.onnx"));
+    write_data_set(dir.file("test_data_set_0"), ins, outs);
+    CommandResult ir = run_kiln({"compile", dir.file("model.onnx"), "-o", dir.file("out"), "--print-ir"});
+    INFO(ir.out << ir.err);
+    REQUIRE(ir.exit_code == kExitOk);
+    CHECK(ir.out.find("ops=[Div,Erf,Add,Mul,Mul]") != std::string::npos);
+    // zb has two readers (Sigmoid, Mul): the chain stops there and a second one starts at Sigmoid, reading zb twice.
+    CHECK(ir.out.find("ops=[Mul,Add]") != std::string::npos);
+    CHECK(ir.out.find("ops=[Sigmoid,Mul]") != std::string::npos);
+    CommandResult r = run_kiln({"check", dir.file("model.onnx")});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == kExitOk);
 }
