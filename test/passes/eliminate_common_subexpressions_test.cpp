@@ -130,6 +130,37 @@ TEST_CASE("nodes that differ in attributes, opset or inputs stay", "[passes][eli
     require_same_outputs(before, after, random_inputs(before, 5));
 }
 
+TEST_CASE("tensor and float-list attributes are compared bit for bit", "[passes][eliminate_common_subexpressions]") {
+    // Relu's kernel ignores these attributes, so the graph still evaluates; only the comparison matters.
+    onnx::ModelProto m = make_model(13);
+    add_input(m, "x", kFloat, {4});
+    for (const char* y : {"a", "b", "c", "d", "e", "f"}) add_node(m, "Relu", {"x"}, {y});
+    add_node(m, "Sum", {"a", "b", "c", "d", "e", "f"}, {"y"});
+    add_output(m, "y", kFloat, {4});
+    Graph before = inferred(*import_model(m));
+    auto tensor_attr = [](std::vector<float> v) {
+        Attribute a;
+        a.kind = Attribute::Kind::Tensor;
+        a.t = float_tensor({int64_t(v.size())}, v);
+        return a;
+    };
+    auto floats_attr = [](std::vector<float> v) {
+        Attribute a;
+        a.kind = Attribute::Kind::Floats;
+        a.floats = v;
+        return a;
+    };
+    before.nodes[0].attrs["t"] = tensor_attr({1, 2});
+    before.nodes[1].attrs["t"] = tensor_attr({1, 2});  // equal to node 0: merges
+    before.nodes[2].attrs["t"] = tensor_attr({1, 3});
+    before.nodes[3].attrs["f"] = floats_attr({0.0f, 1.5f});
+    before.nodes[4].attrs["f"] = floats_attr({-0.0f, 1.5f});  // equal as numbers, not as bits
+    before.nodes[5].attrs["f"] = floats_attr({0.0f, 1.5f});   // equal to node 3: merges
+    Graph after = cse(before);
+    CHECK(count_ops(after, "Relu") == 4);
+    require_same_outputs(before, after, random_inputs(before, 6));
+}
+
 TEST_CASE("random ops and subgraph nodes are never merged", "[passes][eliminate_common_subexpressions]") {
     // Kiln runs no random op, so the graph is built and then renamed: only the structure is checked.
     onnx::ModelProto m = make_model(13);
