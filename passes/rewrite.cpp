@@ -20,12 +20,6 @@ void ValueReplacements::apply(Graph& g) const {
         for (ValueId& id : n.inputs) id = resolve(id);
 }
 
-void replace_all_uses(Graph& g, ValueId from, ValueId to) {
-    for (Node& n : g.nodes)
-        for (ValueId& id : n.inputs)
-            if (id == from) id = to;
-}
-
 std::vector<int> reader_counts(const Graph& g) {
     std::vector<int> count(g.values.size(), 0);
     for (const Node& n : g.nodes)

@@ -25,9 +25,6 @@ private:
     std::vector<ValueId> to_;
 };
 
-// Every node input that reads `from` reads `to` instead (a one-off ValueReplacements).
-void replace_all_uses(Graph& g, ValueId from, ValueId to);
-
 // How many distinct nodes read each value (a node reading a value twice counts once).
 std::vector<int> reader_counts(const Graph& g);
 
