@@ -18,6 +18,9 @@ struct Pass {
 // Each pass's entry point; the file of the same name says what it does and assumes.
 Expected<Graph> infer_shapes(Graph g);
 Expected<Graph> fold_constants(Graph g);
+Expected<Graph> eliminate_identities(Graph g);
+Expected<Graph> eliminate_common_subexpressions(Graph g);
+Expected<Graph> fuse_elementwise(Graph g);
 Expected<Graph> eliminate_dead_code(Graph g);
 
 // The passes run for a target, in order.

@@ -7,6 +7,9 @@ std::vector<Pass> pipeline_for_target(const std::string& /*target*/) {
     return {
         {"infer-shapes", infer_shapes},
         {"fold-constants", fold_constants},
+        {"eliminate-identities", eliminate_identities},
+        {"eliminate-common-subexpressions", eliminate_common_subexpressions},
+        {"fuse-elementwise", fuse_elementwise},
         {"eliminate-dead-code", eliminate_dead_code},
     };
 }

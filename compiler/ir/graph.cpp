@@ -67,7 +67,13 @@ std::string attr_str(const Attribute& a) {
     case Attribute::Kind::Tensor: return fmt::format("tensor<{}[{}]>", dtype_name(a.t->dtype()), shape_str(a.t->shape()));
     case Attribute::Kind::Floats: return fmt::format("[{}]", fmt::join(a.floats, ","));
     case Attribute::Kind::Ints: return fmt::format("[{}]", fmt::join(a.ints, ","));
-    case Attribute::Kind::Strings: return fmt::format("[{} strings]", a.strings.size());
+    case Attribute::Kind::Strings: {
+        // Short lists in full (an ElementwiseChain's program reads as ops=[Mul,Add,Relu]); long ones counted.
+        bool short_list = a.strings.size() <= 16;
+        for (const std::string& s : a.strings) short_list = short_list && s.size() <= 24;
+        if (short_list) return fmt::format("[{}]", fmt::join(a.strings, ","));
+        return fmt::format("[{} strings]", a.strings.size());
+    }
     case Attribute::Kind::Graph: return "<graph>";
     case Attribute::Kind::Unsupported: return "<unsupported>";
     }

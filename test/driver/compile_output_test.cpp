@@ -108,14 +108,14 @@ TEST_CASE("inspect prints layers, parameters and the arena", "[driver][inspect]"
     add_input(m, "x", kFloat, {4});
     add_initializer(m, raw_float_tensor("w", {4}, {1, 2, 3, 4}));
     add_node(m, "Mul", {"x", "w"}, {"a"}, "scale");
-    add_node(m, "Relu", {"a"}, {"y"}, "act");
+    add_node(m, "Softmax", {"a"}, {"y"}, "act");  // not elementwise: Mul stays a layer of its own
     add_output(m, "y", kFloat, {4});
     write_model(m, dir.file("m.onnx"));
     CommandResult r = run_kiln({"inspect", dir.file("m.onnx")});
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == kExitOk);
     CHECK(contains(r.out, "input  'x': f32[4]"));
-    CHECK(contains(r.out, "ops: Mulx1 Relux1"));
+    CHECK(contains(r.out, "ops: Mulx1 Softmaxx1"));
     CHECK(contains(r.out, "parameters: 4 (16 bytes)"));
     CHECK(contains(r.out, "arena: 16 bytes (lower bound 16 bytes)"));
 }

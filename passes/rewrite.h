@@ -1,0 +1,38 @@
+// Small graph-rewriting helpers shared by the simplification passes (eliminate-identities,
+// eliminate-common-subexpressions, fuse-elementwise): value replacement and reader queries.
+#pragma once
+
+#include <vector>
+
+#include "ir/graph.h"
+
+namespace kiln {
+
+// Pending "value A now reads as value B" replacements, resolved through chains (A -> B -> C) and applied
+// to every node input at once, so a pass can decide node by node and rewire in one sweep.
+// Graph outputs are never renamed: callers must not replace a graph output's value.
+class ValueReplacements {
+public:
+    explicit ValueReplacements(const Graph& g) : to_(g.values.size(), kNoValue) {}
+    void replace(ValueId from, ValueId to) { to_[std::size_t(from)] = to; }
+    // What id reads as after the replacements so far (id itself when not replaced).
+    ValueId resolve(ValueId id) const;
+    bool empty() const;
+    // Rewrites every node input through resolve().
+    void apply(Graph& g) const;
+
+private:
+    std::vector<ValueId> to_;
+};
+
+// How many distinct nodes read each value (a node reading a value twice counts once).
+std::vector<int> reader_counts(const Graph& g);
+
+// True when exactly one node reads id and id is not a graph output: the value can disappear into that
+// reader (fusion, rewiring its producer) without changing what the graph exposes.
+bool is_private_to_one_reader(const Graph& g, const std::vector<int>& readers, ValueId id);
+
+// Drops the nodes marked in `drop` (indexed like g.nodes), keeping the order of the rest.
+void remove_nodes(Graph& g, const std::vector<bool>& drop);
+
+}  // namespace kiln
