@@ -19,6 +19,11 @@ struct Pass {
 Expected<Graph> infer_shapes(Graph g);
 Expected<Graph> fold_constants(Graph g);
 Expected<Graph> eliminate_dead_code(Graph g);
+Expected<Graph> fold_batchnorm(Graph g);
+Expected<Graph> fold_pad(Graph g);
+Expected<Graph> fuse_matmul_add(Graph g);
+Expected<Graph> fold_affine(Graph g);
+Expected<Graph> fuse_epilogue(Graph g);
 
 // The passes run for a target, in order.
 std::vector<Pass> pipeline_for_target(const std::string& target);

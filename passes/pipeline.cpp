@@ -7,6 +7,11 @@ std::vector<Pass> pipeline_for_target(const std::string& /*target*/) {
     return {
         {"infer-shapes", infer_shapes},
         {"fold-constants", fold_constants},
+        {"fold-batchnorm", fold_batchnorm},
+        {"fold-pad", fold_pad},
+        {"fuse-matmul-add", fuse_matmul_add},
+        {"fold-affine", fold_affine},
+        {"fuse-epilogue", fuse_epilogue},
         {"eliminate-dead-code", eliminate_dead_code},
     };
 }

@@ -37,7 +37,8 @@ inline T dot(const T* a, int64_t a_stride, const T* b, int64_t n) {
     }
     T s0 = T(0), s1 = T(0), s2 = T(0), s3 = T(0);
     int64_t i = 0;
-    for (; i + 4 <= n; i += 4) {
+    const int64_t n4 = n - n % 4;  // (not i + 4 <= n: with gemm inlined, g++ -O2 then warns the tail loop overflows)
+    for (; i < n4; i += 4) {
         s0 += a[i] * b[i];
         s1 += a[i + 1] * b[i + 1];
         s2 += a[i + 2] * b[i + 2];
