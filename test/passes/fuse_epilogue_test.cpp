@@ -173,7 +173,7 @@ TEST_CASE("what must not fuse", "[passes][fuse_epilogue]") {
         CHECK(after.nodes[1].op_type == "Relu");
         require_close_outputs(before, after);
     }
-    SECTION("the Add's other operand broadcasts or is constant; Clip bounds at run time") {
+    SECTION("the Add's other operand broadcasts") {
         onnx::ModelProto m = make_model();
         add_input(m, "x", kFloat, {1, 4, 6, 6});
         add_input(m, "z", kFloat, {1, 6, 1, 1});
@@ -186,6 +186,19 @@ TEST_CASE("what must not fuse", "[passes][fuse_epilogue]") {
         Graph after = apply(fuse_epilogue, before);
         CHECK(after.nodes.size() == 3);
         CHECK(count_domain_ops(after, "FusedConv") == 0);
+        require_close_outputs(before, after);
+    }
+    SECTION("Clip with a run-time bound") {
+        onnx::ModelProto m = make_model();
+        add_input(m, "x", kFloat, {1, 4, 6, 6});
+        add_input(m, "hi", kFloat, {});
+        add_conv(m);
+        add_node(m, "Clip", {"c", "", "hi"}, {"y"});
+        add_output(m, "y", kFloat, {1, 6, 6, 6});
+        Graph before = load(m);
+        Graph after = apply(fuse_epilogue, before);
+        CHECK(after.nodes.size() == 2);
+        CHECK(count_ops(after, "Conv") == 1);
         require_close_outputs(before, after);
     }
     SECTION("x * Sigmoid(x) where the Sigmoid has another reader") {
