@@ -81,15 +81,17 @@ inline void gemm_rows(const T* a, const T* b, const T* c, const T* z, T* y, cons
     const int64_t a_row = p.trans_a ? 1 : p.k, a_col = p.trans_a ? p.m : 1;
     for (int64_t i = 0; i < p.m; ++i) {
         T* yr = y + i * p.n;
-        if (p.has_c && beta != T(0)) {
-            const T* cr = c + i * p.c_row_stride;
+        // One pass over the row, reading z's element before writing y's (they may be the same).
+        const T* cr = p.has_c && beta != T(0) ? c + i * p.c_row_stride : nullptr;
+        const T* zr = z ? z + i * p.n : nullptr;
+        if (cr && zr) {
+            for (int64_t j = 0; j < p.n; ++j) yr[j] = beta * cr[j * p.c_col_stride] + zr[j];
+        } else if (cr) {
             for (int64_t j = 0; j < p.n; ++j) yr[j] = beta * cr[j * p.c_col_stride];
+        } else if (zr) {
+            for (int64_t j = 0; j < p.n; ++j) yr[j] = zr[j];
         } else {
             for (int64_t j = 0; j < p.n; ++j) yr[j] = T(0);
-        }
-        if (z) {
-            const T* zr = z + i * p.n;
-            for (int64_t j = 0; j < p.n; ++j) yr[j] += zr[j];
         }
         const T* ar = a + i * a_row;
         if (p.trans_b) {

@@ -1,0 +1,131 @@
+// The fused kernels (conv_fused, conv_transpose_fused, gemm_fused with the epilogue.h activations) against
+// the unfused kernels followed by the residual add and the elementwise activation functors, over odd
+// channel counts, strides, groups (depthwise too), with and without bias and residual, and in place (y on z).
+#include <cmath>
+#include <functional>
+#include <random>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "backends/portable/kernels/activation.h"
+#include "backends/portable/kernels/conv.h"
+#include "backends/portable/kernels/elementwise.h"
+#include "backends/portable/kernels/gemm.h"
+
+using namespace kiln::kernels;
+
+namespace {
+
+std::vector<float> random_vec(std::size_t n, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> d(-2.0f, 2.0f);
+    std::vector<float> v(n);
+    for (float& x : v) x = d(rng);
+    return v;
+}
+
+struct ActCase {
+    Epilogue e;
+    std::function<float(float)> unfused;  // the standalone activation kernels' functors
+};
+
+std::vector<ActCase> activation_cases() {
+    return {
+        {{kActNone, 0, 0}, [](float x) { return x; }},
+        {{kActRelu, 0, 0}, [](float x) { return Relu()(x); }},
+        {{kActClip, 0, 6}, [](float x) { return Clip{0.0f, 6.0f}(x); }},
+        {{kActLeakyRelu, 0.1f, 0}, [](float x) { return LeakyRelu{0.1f}(x); }},
+        {{kActSigmoid, 0, 0}, [](float x) { return Sigmoid()(x); }},
+        {{kActHardSigmoid, 0.2f, 0.5f}, [](float x) { return HardSigmoid{0.2f, 0.5f}(x); }},
+        {{kActHardSwish, 0, 0}, [](float x) { return HardSwish()(x); }},
+        {{kActSilu, 0, 0}, [](float x) { return x * Sigmoid()(x); }},
+        {{kActTanh, 0, 0}, [](float x) { return std::tanh(x); }},
+    };
+}
+
+void require_close(const std::vector<float>& want, const std::vector<float>& got) {
+    REQUIRE(want.size() == got.size());
+    int bad = 0;
+    for (std::size_t i = 0; i < want.size(); ++i)
+        if (!(std::fabs(want[i] - got[i]) <= 1e-5f + 1e-5f * std::fabs(want[i]))) {
+            if (bad++ < 3) FAIL_CHECK("element " << i << ": " << want[i] << " vs " << got[i]);
+        }
+    CHECK(bad == 0);
+}
+
+// 2-D window (D = 1) with symmetric padding.
+Window window_2d(int64_t h, int64_t w, int64_t k, int64_t stride, int64_t pad, bool transposed) {
+    Window g{};
+    const int64_t oh = transposed ? (h - 1) * stride + k - 2 * pad : (h + 2 * pad - k) / stride + 1;
+    const int64_t ow = transposed ? (w - 1) * stride + k - 2 * pad : (w + 2 * pad - k) / stride + 1;
+    const int64_t in[3] = {1, h, w}, out[3] = {1, oh, ow}, kern[3] = {1, k, k}, st[3] = {1, stride, stride},
+                  pd[3] = {0, pad, pad};
+    for (int d = 0; d < 3; ++d) {
+        g.in[d] = in[d];
+        g.out[d] = out[d];
+        g.kernel[d] = kern[d];
+        g.stride[d] = st[d];
+        g.dilation[d] = 1;
+        g.pad[d] = pd[d];
+    }
+    return g;
+}
+
+}  // namespace
+
+TEST_CASE("conv_fused and conv_transpose_fused match conv + residual + activation", "[ops][fused]") {
+    uint32_t seed = 1;
+    for (bool transposed : {false, true})
+        for (int64_t channels : {1, 3, 7, 17})
+            for (int64_t stride : {1, 2})
+                for (bool depthwise : {false, true})
+                    for (const ActCase& act : activation_cases()) {
+                        INFO("transposed " << transposed << " channels " << channels << " stride " << stride
+                                           << " depthwise " << depthwise << " activation " << act.e.activation);
+                        const int64_t cin = depthwise ? channels : 5, groups = depthwise ? channels : 1;
+                        ConvParams p{2, cin, channels, groups, window_2d(7, 6, 3, stride, 1, transposed)};
+                        const Window& g = p.win;
+                        const std::size_t wsize = std::size_t(transposed ? cin * (channels / groups) * 9
+                                                                         : channels * (cin / groups) * 9);
+                        const std::size_t xsize = std::size_t(2 * cin * 7 * 6);
+                        const std::size_t ysize = std::size_t(2 * channels * g.out[1] * g.out[2]);
+                        std::vector<float> x = random_vec(xsize, seed++), w = random_vec(wsize, seed++);
+                        std::vector<float> b = random_vec(std::size_t(channels), seed++), z = random_vec(ysize, seed++);
+                        for (int variant = 0; variant < 3; ++variant) {  // bias + z, no bias + no z, bias + z in place
+                            const bool with_z = variant != 1;
+                            const float* bias = variant == 1 ? nullptr : b.data();
+                            std::vector<float> want(ysize);
+                            if (transposed) conv_transpose(x.data(), w.data(), bias, want.data(), p);
+                            else conv(x.data(), w.data(), bias, want.data(), p);
+                            for (std::size_t i = 0; i < ysize; ++i) want[i] = act.unfused(want[i] + (with_z ? z[i] : 0.0f));
+                            std::vector<float> got = variant == 2 ? z : std::vector<float>(ysize, 99.0f);
+                            const float* zp = !with_z ? nullptr : (variant == 2 ? got.data() : z.data());
+                            if (transposed) conv_transpose_fused(x.data(), w.data(), bias, zp, got.data(), p, act.e);
+                            else conv_fused(x.data(), w.data(), bias, zp, got.data(), p, act.e);
+                            require_close(want, got);
+                        }
+                    }
+}
+
+TEST_CASE("gemm_fused matches gemm + residual + activation", "[ops][fused]") {
+    uint32_t seed = 100;
+    for (int64_t n : {1, 3, 7, 17})
+        for (int trans_b : {0, 1})
+            for (const ActCase& act : activation_cases()) {
+                INFO("n " << n << " transB " << trans_b << " activation " << act.e.activation);
+                const int64_t m = 5, k = 9;
+                GemmParams p{m, n, k, 0, trans_b, 0.5f, 2.0f, 1, 0, 1};  // C is a row vector [N]
+                std::vector<float> a = random_vec(std::size_t(m * k), seed++), b = random_vec(std::size_t(k * n), seed++);
+                std::vector<float> c = random_vec(std::size_t(n), seed++), z = random_vec(std::size_t(m * n), seed++);
+                std::vector<float> want(std::size_t(m * n));
+                gemm(a.data(), b.data(), c.data(), want.data(), p);
+                for (std::size_t i = 0; i < want.size(); ++i) want[i] = act.unfused(want[i] + z[i]);
+                std::vector<float> got(want.size(), 99.0f);
+                gemm_fused(a.data(), b.data(), c.data(), z.data(), got.data(), p, act.e);
+                require_close(want, got);
+                std::vector<float> in_place = z;  // y on z's buffer
+                gemm_fused(a.data(), b.data(), c.data(), in_place.data(), in_place.data(), p, act.e);
+                require_close(want, in_place);
+            }
+}
