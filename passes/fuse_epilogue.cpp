@@ -121,10 +121,14 @@ private:
 
     void try_fuse(std::size_t i) {
         const Node& layer = g_.nodes[i];
-        if (fused_[i] || !layer.domain.empty() || layer.outputs.size() != 1 || layer.inputs.size() < 2) return;
-        const std::string& op = layer.op_type;
+        if (fused_[i] || layer.outputs.size() != 1 || layer.inputs.size() < 2) return;
+        // A FusedGemm of fuse-matmul-add (N-D MatMul + bias) without epilogue yet takes one as a Gemm does.
+        const bool bare_fused_gemm = layer.domain == kInternalDomain && layer.op_type == "FusedGemm" &&
+                                     layer.inputs.size() <= 3 && layer.attrs.count("activation") == 0;
+        if (!layer.domain.empty() && !bare_fused_gemm) return;
+        const std::string op = bare_fused_gemm ? "Gemm" : layer.op_type;
         if (op != "Conv" && op != "ConvTranspose" && op != "Gemm") return;
-        if (op == "Gemm" && (layer.opset < 7 || layer.attrs.count("broadcast"))) return;
+        if (op == "Gemm" && !bare_fused_gemm && (layer.opset < 7 || layer.attrs.count("broadcast"))) return;
         const ValueId y = layer.outputs[0];
         const Value& yv = g_.value(y);
         if (yv.dtype != DType::Float32 && yv.dtype != DType::Float64) return;

@@ -129,3 +129,98 @@ TEST_CASE("gemm_fused matches gemm + residual + activation", "[ops][fused]") {
                 require_close(want, in_place);
             }
 }
+
+// ---- the fused ops end to end: passes, then generated code against the evaluator on the original graph ----
+
+#include "passes/fusion_check.h"
+#include "support/run_command.h"
+#include "support/temp_dir.h"
+
+namespace {
+
+// One branch per activation (Conv -> BatchNormalization -> activation), a residual block
+// (Conv -> BN -> Add(x) -> Relu), ConvTranspose -> HardSwish, Gemm -> Add(run-time) -> Tanh and
+// MatMul(3-D) + bias -> x * Sigmoid(x).
+onnx::ModelProto fused_model() {
+    using namespace kiln::test;
+    onnx::ModelProto m = make_model();
+    add_input(m, "x", kFloat, {1, 4, 6, 6});
+    add_input(m, "a", kFloat, {3, 5});
+    add_input(m, "z", kFloat, {3, 7});
+    add_input(m, "s", kFloat, {2, 3, 5});
+    uint32_t seed = 1;
+    auto conv_bn = [&](const std::string& in, const std::string& out) {
+        add_random(m, out + "_w", {4, 4, 3, 3}, seed++);
+        set_ints(add_node(m, "Conv", {in, out + "_w"}, {out + "_c"}), "pads", {1, 1, 1, 1});
+        add_random(m, out + "_g", {4}, seed++, 0.5f, 2.0f);
+        add_random(m, out + "_be", {4}, seed++);
+        add_random(m, out + "_m", {4}, seed++);
+        add_random(m, out + "_v", {4}, seed++, 0.1f, 2.0f);
+        add_node(m, "BatchNormalization", {out + "_c", out + "_g", out + "_be", out + "_m", out + "_v"}, {out});
+    };
+    const std::vector<std::string> acts = {"Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "Tanh"};
+    for (const std::string& act : acts) {
+        conv_bn("x", "bn_" + act);
+        add_node(m, act, {"bn_" + act}, {"y_" + act});
+        add_output(m, "y_" + act, kFloat, {1, 4, 6, 6});
+    }
+    add_initializer(m, raw_float_tensor("lo", {}, {0.0f}));
+    add_initializer(m, raw_float_tensor("hi", {}, {6.0f}));
+    conv_bn("x", "bn_clip");
+    add_node(m, "Clip", {"bn_clip", "lo", "hi"}, {"y_clip"});
+    add_output(m, "y_clip", kFloat, {1, 4, 6, 6});
+    conv_bn("x", "bn_res");
+    add_node(m, "Add", {"bn_res", "x"}, {"sum"});
+    add_node(m, "Relu", {"sum"}, {"y_res"});
+    add_output(m, "y_res", kFloat, {1, 4, 6, 6});
+    add_random(m, "ct_w", {4, 2, 3, 3}, seed++);
+    set_ints(add_node(m, "ConvTranspose", {"x", "ct_w"}, {"ct"}), "strides", {2, 2});
+    add_node(m, "HardSwish", {"ct"}, {"y_ct"});
+    add_output(m, "y_ct", kFloat, {1, 2, 13, 13});
+    add_random(m, "g_w", {5, 7}, seed++);
+    add_random(m, "g_c", {7}, seed++);
+    add_node(m, "Gemm", {"a", "g_w", "g_c"}, {"g"});
+    add_node(m, "Add", {"z", "g"}, {"gz"});
+    add_node(m, "Tanh", {"gz"}, {"y_gemm"});
+    add_output(m, "y_gemm", kFloat, {3, 7});
+    add_random(m, "mm_w", {5, 6}, seed++);
+    add_random(m, "mm_b", {6}, seed++);
+    add_node(m, "MatMul", {"s", "mm_w"}, {"mm"});
+    add_node(m, "Add", {"mm", "mm_b"}, {"mmb"});
+    add_node(m, "Sigmoid", {"mmb"}, {"mms"});
+    add_node(m, "Mul", {"mmb", "mms"}, {"y_silu"});
+    add_output(m, "y_silu", kFloat, {2, 3, 6});
+    return m;
+}
+
+}  // namespace
+
+TEST_CASE("fused layers: no BatchNormalization left, generated code matches the unfused graph", "[ops][fused]") {
+    using namespace kiln;
+    using namespace kiln::test;
+    onnx::ModelProto m = fused_model();
+    Graph before = load(m);
+    Expected<Graph> after = run_pipeline(before, pipeline_for_target("portable"));
+    REQUIRE(after.is_ok());
+    CHECK(count_ops(*after, "BatchNormalization") == 0);
+    CHECK(count_domain_ops(*after, "FusedConv") == 7);
+    CHECK(count_domain_ops(*after, "FusedConvTranspose") == 1);
+    CHECK(count_domain_ops(*after, "FusedGemm") == 2);
+    std::string ops;
+    for (const Node& n : after->nodes) ops += n.op_type + " ";
+    INFO(ops);
+    CHECK(after->nodes.size() == 10);
+    require_close_outputs(before, *after);
+
+    TempDir dir;
+    write_model(m, dir.file("model.onnx"));
+    std::vector<Tensor> ins = random_inputs(before, 11);
+    write_data_set(dir.file("test_data_set_0"), ins, evaluate_ok(before, ins));
+    CommandResult c = run_kiln({"check", dir.file("model.onnx"), "--data", dir.file("test_data_set_0")});
+    INFO(c.out << c.err);
+    CHECK(c.exit_code == 0);
+    CommandResult ir = run_kiln({"compile", dir.file("model.onnx"), "-o", dir.file("out"), "--print-ir"});
+    CHECK(ir.exit_code == 0);
+    CHECK(ir.out.find("BatchNormalization") == std::string::npos);
+    CHECK(ir.out.find("FusedConv(") != std::string::npos);
+}
