@@ -216,3 +216,37 @@ TEST_CASE("what must not fuse", "[passes][fuse_epilogue]") {
         require_close_outputs(before, after);
     }
 }
+
+TEST_CASE("fuse-matmul-add's FusedGemm takes an activation; Clip bounds as attributes (opset 10)",
+          "[passes][fuse_epilogue]") {
+    SECTION("N-D MatMul + bias + Relu") {
+        onnx::ModelProto m = make_model();
+        add_input(m, "a", kFloat, {2, 3, 5});
+        add_random(m, "w", {5, 4}, 1);
+        add_random(m, "b", {4}, 2);
+        add_node(m, "MatMul", {"a", "w"}, {"h"});
+        add_node(m, "Add", {"h", "b"}, {"hb"});
+        add_node(m, "Relu", {"hb"}, {"y"});
+        add_output(m, "y", kFloat, {2, 3, 4});
+        Graph before = load(m);
+        Graph after = apply(fuse_epilogue, apply(fuse_matmul_add, before));
+        REQUIRE(after.nodes.size() == 1);
+        CHECK(after.nodes[0].op_type == "FusedGemm");
+        CHECK(after.nodes[0].attrs.at("activation").s == "Relu");
+        require_close_outputs(before, after);
+    }
+    SECTION("Clip(min, max) attributes") {
+        onnx::ModelProto m = make_model(10);
+        add_input(m, "x", kFloat, {1, 4, 6, 6});
+        add_conv(m);
+        onnx::NodeProto* clip = add_node(m, "Clip", {"c"}, {"y"});
+        set_float(clip, "min", -0.5f);
+        set_float(clip, "max", 0.5f);
+        add_output(m, "y", kFloat, {1, 6, 6, 6});
+        Graph before = load(m);
+        Graph after = apply(fuse_epilogue, before);
+        REQUIRE(after.nodes.size() == 1);
+        CHECK(after.nodes[0].attrs.at("activation_params").floats == std::vector<float>{-0.5f, 0.5f});
+        require_close_outputs(before, after);
+    }
+}
