@@ -224,3 +224,43 @@ TEST_CASE("fused layers: no BatchNormalization left, generated code matches the 
     CHECK(ir.out.find("BatchNormalization") == std::string::npos);
     CHECK(ir.out.find("FusedConv(") != std::string::npos);
 }
+
+TEST_CASE("FusedConv and FusedGemm check their attributes and residual", "[ops][fused]") {
+    using namespace kiln;
+    using namespace kiln::test;
+    onnx::ModelProto m = make_model();
+    add_input(m, "x", kFloat, {1, 4, 6, 6});
+    add_random(m, "w", {6, 4, 3, 3}, 1);
+    add_node(m, "Relu", {"x"}, {"y"});
+    add_output(m, "y", kFloat, {1, 4, 6, 6});
+    Graph g = load(m);
+    Node& n = g.nodes[0];
+    n.op_type = "FusedConv";
+    n.domain = "kiln";
+    n.opset = 1;
+    n.inputs = {g.find_value("x"), g.find_value("w")};
+    Attribute act;
+    act.kind = Attribute::Kind::String;
+    auto infer_message = [&](Graph copy) {
+        Expected<Graph> r = infer_shapes(std::move(copy));
+        return r.is_ok() ? std::string("ok") : r.status().message();
+    };
+    act.s = "Relu";
+    n.attrs["activation"] = act;
+    CHECK(infer_message(g) == "ok");
+    act.s = "Gelu";
+    n.attrs["activation"] = act;
+    CHECK(infer_message(g).find("activation 'Gelu' is not supported") != std::string::npos);
+    act.s = "Clip";
+    n.attrs["activation"] = act;
+    CHECK(infer_message(g).find("takes 2 activation_params, got 0") != std::string::npos);
+    act.s = "";
+    n.attrs["activation"] = act;
+    n.inputs = {g.find_value("x"), g.find_value("w"), kNoValue, g.find_value("x")};  // Z of the wrong shape
+    CHECK(infer_message(g).find("residual Z has shape 1x4x6x6, expected the output's 1x6x4x4") != std::string::npos);
+    n.inputs.resize(2);
+    Attribute extra;
+    extra.kind = Attribute::Kind::Int;
+    n.attrs["unknown"] = extra;
+    CHECK(infer_message(g).find("attribute 'unknown' is not supported") != std::string::npos);
+}

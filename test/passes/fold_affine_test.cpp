@@ -83,3 +83,19 @@ TEST_CASE("Mul / Add that must stay", "[passes][fold_affine]") {
         require_close_outputs(before, after);
     }
 }
+
+TEST_CASE("Mul by a per-channel constant folds into a grouped ConvTranspose", "[passes][fold_affine]") {
+    onnx::ModelProto m = make_model();
+    add_input(m, "x", kFloat, {1, 4, 3, 3});
+    add_random(m, "w", {4, 3, 2, 2}, 1);  // group 2: 6 output channels
+    set_int(add_node(m, "ConvTranspose", {"x", "w"}, {"c"}), "group", 2);
+    add_random(m, "s", {6, 1, 1}, 2);
+    add_node(m, "Mul", {"c", "s"}, {"y"});
+    add_output(m, "y", kFloat, {1, 6, 4, 4});
+    Graph before = load(m);
+    Graph after = apply(fold_affine, before);
+    REQUIRE(after.nodes.size() == 1);
+    CHECK(after.nodes[0].op_type == "ConvTranspose");
+    CHECK_FALSE(after.nodes[0].has_input(2));  // a pure scale creates no bias
+    require_close_outputs(before, after);
+}

@@ -104,3 +104,16 @@ TEST_CASE("Pads that must stay", "[passes][fold_pad]") {
         }
     }
 }
+
+TEST_CASE("a -inf Pad folds into MaxPool", "[passes][fold_pad]") {
+    onnx::ModelProto m = make_model();
+    add_input(m, "x", kFloat, {1, 3, 6, 5});
+    add_pad(m, {0, 0, 1, 0, 0, 0, 1, 2}, -INFINITY, true);
+    set_ints(add_node(m, "MaxPool", {"p"}, {"y"}), "kernel_shape", {3, 3});
+    add_output(m, "y", kFloat, {1, 3, 6, 5});
+    Graph before = load(m);
+    Graph after = apply(fold_pad, before);
+    REQUIRE(after.nodes.size() == 1);
+    CHECK(after.nodes[0].attrs.at("pads").ints == std::vector<int64_t>{1, 0, 1, 2});
+    require_close_outputs(before, after);
+}

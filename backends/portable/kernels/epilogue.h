@@ -25,48 +25,77 @@ struct Epilogue {
     float p0, p1;
 };
 
-// The same formulas as the unfused activation kernels (elementwise.h, activation.h).
+// The same formulas as the unfused activation kernels (elementwise.h, activation.h), one functor each so
+// apply_epilogue runs one tight loop per activation (no switch per element).
 template <typename T>
 inline T sigmoid_of(T x) {
     return T(1) / (T(1) + std::exp(-x));
 }
 
 template <typename T>
-inline T activate(T x, const Epilogue& e) {
-    switch (e.activation) {
-    case kActRelu: return x > T(0) ? x : T(0);
-    case kActClip: {
-        // ONNX order: max(x, lo) then min(., hi).
-        const T v = x < T(e.p0) ? T(e.p0) : x;
-        return v > T(e.p1) ? T(e.p1) : v;
+struct EpilogueRelu {
+    T operator()(T x) const { return x > T(0) ? x : T(0); }
+};
+// ONNX order: max(x, lo) then min(., hi).
+template <typename T>
+struct EpilogueClip {
+    T lo, hi;
+    T operator()(T x) const {
+        const T v = x < lo ? lo : x;
+        return v > hi ? hi : v;
     }
-    case kActLeakyRelu: return x < T(0) ? T(e.p0) * x : x;
-    case kActSigmoid: return sigmoid_of(x);
-    case kActHardSigmoid: {
-        const T v = T(e.p0) * x + T(e.p1);
+};
+template <typename T>
+struct EpilogueLeakyRelu {
+    T alpha;
+    T operator()(T x) const { return x < T(0) ? alpha * x : x; }
+};
+template <typename T>
+struct EpilogueSigmoid {
+    T operator()(T x) const { return sigmoid_of(x); }
+};
+template <typename T>
+struct EpilogueHardSigmoid {
+    T alpha, beta;
+    T operator()(T x) const {
+        const T v = alpha * x + beta;
         return v < T(0) ? T(0) : (v > T(1) ? T(1) : v);
     }
-    case kActHardSwish: {
+};
+template <typename T>
+struct EpilogueHardSwish {
+    T operator()(T x) const {
         const T v = x / T(6) + T(0.5);
         return x * (v < T(0) ? T(0) : (v > T(1) ? T(1) : v));
     }
-    case kActSilu: return x * sigmoid_of(x);
-    case kActTanh: return std::tanh(x);
-    default: return x;
-    }
+};
+template <typename T>
+struct EpilogueSilu {
+    T operator()(T x) const { return x * sigmoid_of(x); }
+};
+template <typename T>
+struct EpilogueTanh {
+    T operator()(T x) const { return std::tanh(x); }
+};
+
+template <typename T, typename F>
+inline void map_in_place(T* y, int64_t n, F f) {
+    for (int64_t i = 0; i < n; ++i) y[i] = f(y[i]);
 }
 
-// y[0..n) = act(y[0..n)). The switch is hoisted out of the loop for the common cases.
+// y[0..n) = act(y[0..n)).
 template <typename T>
 inline void apply_epilogue(T* y, int64_t n, const Epilogue& e) {
     switch (e.activation) {
-    case kActNone: return;
-    case kActRelu:
-        for (int64_t i = 0; i < n; ++i) y[i] = y[i] > T(0) ? y[i] : T(0);
-        return;
-    default:
-        for (int64_t i = 0; i < n; ++i) y[i] = activate(y[i], e);
-        return;
+    case kActRelu: map_in_place(y, n, EpilogueRelu<T>()); return;
+    case kActClip: map_in_place(y, n, EpilogueClip<T>{T(e.p0), T(e.p1)}); return;
+    case kActLeakyRelu: map_in_place(y, n, EpilogueLeakyRelu<T>{T(e.p0)}); return;
+    case kActSigmoid: map_in_place(y, n, EpilogueSigmoid<T>()); return;
+    case kActHardSigmoid: map_in_place(y, n, EpilogueHardSigmoid<T>{T(e.p0), T(e.p1)}); return;
+    case kActHardSwish: map_in_place(y, n, EpilogueHardSwish<T>()); return;
+    case kActSilu: map_in_place(y, n, EpilogueSilu<T>()); return;
+    case kActTanh: map_in_place(y, n, EpilogueTanh<T>()); return;
+    default: return;
     }
 }
 
