@@ -22,6 +22,11 @@ Expected<Graph> eliminate_identities(Graph g);
 Expected<Graph> eliminate_common_subexpressions(Graph g);
 Expected<Graph> fuse_elementwise(Graph g);
 Expected<Graph> eliminate_dead_code(Graph g);
+Expected<Graph> fold_batchnorm(Graph g);
+Expected<Graph> fold_pad(Graph g);
+Expected<Graph> fuse_matmul_add(Graph g);
+Expected<Graph> fold_affine(Graph g);
+Expected<Graph> fuse_epilogue(Graph g);
 
 // The passes run for a target, in order.
 std::vector<Pass> pipeline_for_target(const std::string& target);

@@ -9,6 +9,11 @@ std::vector<Pass> pipeline_for_target(const std::string& /*target*/) {
         {"fold-constants", fold_constants},
         {"eliminate-identities", eliminate_identities},
         {"eliminate-common-subexpressions", eliminate_common_subexpressions},
+        {"fold-batchnorm", fold_batchnorm},
+        {"fold-pad", fold_pad},
+        {"fuse-matmul-add", fuse_matmul_add},
+        {"fold-affine", fold_affine},
+        {"fuse-epilogue", fuse_epilogue},
         {"fuse-elementwise", fuse_elementwise},
         {"eliminate-dead-code", eliminate_dead_code},
     };

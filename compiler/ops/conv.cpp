@@ -2,19 +2,13 @@
 // strides, dilations, explicit or automatic padding and an optional bias. Kernels: portable/conv.h.
 #include "backends/common/emit_context.h"
 #include "backends/portable/kernels/conv.h"
+#include "ops/conv_plan.h"
 #include "ops/dispatch.h"
 #include "ops/registry.h"
 #include "ops/sliding_window.h"
 
 namespace kiln {
 namespace {
-
-// The node's kernel and output shape in the form the kernel takes; computed the same way for shape
-// inference, evaluation and emission.
-struct ConvPlan {
-    kernels::ConvParams params{};
-    Shape out;
-};
 
 Status check_types(NodeCtx& c) {
     DType t = c.in_dtype(0);
@@ -226,6 +220,11 @@ int64_t conv_transpose_macs(NodeCtx& c) {
 }
 
 }  // namespace
+
+Status make_conv_plan(NodeCtx& c, ConvPlan* plan) { return make_conv(c, plan); }
+Status make_conv_transpose_plan(NodeCtx& c, ConvPlan* plan) { return make_conv_transpose(c, plan); }
+std::string conv_params_init(const kernels::ConvParams& p) { return c_conv_params(p); }
+
 }  // namespace kiln
 
 KILN_DEFINE_OP_MACS(Conv, infer_conv, eval_conv, emit_conv, conv_macs)

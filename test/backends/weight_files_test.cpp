@@ -36,7 +36,8 @@ std::vector<std::string> matches(const std::string& text, const std::regex& re) 
     return out;
 }
 
-// y = (x W + b) * s + t with W 1024 bytes and b, s, t 128 bytes each.
+// y = (x W - b) * s - t with W 1024 bytes and b, s, t 128 bytes each (Sub, so that fuse-matmul-add and
+// fold-affine leave all four weights in place).
 onnx::ModelProto dense_model() {
     onnx::ModelProto m = make_model();
     add_input(m, "x", kFloat, {1, 8});
@@ -45,9 +46,9 @@ onnx::ModelProto dense_model() {
     add_initializer(m, to_proto(random_float_tensor({32}, 3), "s"));
     add_initializer(m, to_proto(random_float_tensor({32}, 4), "t"));
     add_node(m, "MatMul", {"x", "W"}, {"h"});
-    add_node(m, "Add", {"h", "b"}, {"h2"});
+    add_node(m, "Sub", {"h", "b"}, {"h2"});
     add_node(m, "Mul", {"h2", "s"}, {"h3"});
-    add_node(m, "Add", {"h3", "t"}, {"y"});
+    add_node(m, "Sub", {"h3", "t"}, {"y"});
     add_output(m, "y", kFloat, {1, 32});
     return m;
 }

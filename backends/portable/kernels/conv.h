@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "common.h"
+#include "epilogue.h"
 #include "window.h"
 
 namespace kiln {
@@ -38,8 +39,25 @@ inline void conv_row_scatter(T* y, const T* x, T w, Span s, int64_t stride, int6
     for (int64_t i = s.lo; i < s.hi; ++i) y[i * stride + offset] += w * x[i];
 }
 
+// One output channel's starting value: bias[m] (0 without bias) plus the residual channel zc when given.
+// zc may equal yc (in place): each element is read before it is written.
 template <typename T>
-inline void conv(const T* x, const T* w, const T* bias, T* y, const ConvParams& p) {
+inline void init_channel(T* yc, const T* bias, const T* zc, int64_t m, int64_t size) {
+    const T b = bias ? bias[m] : T(0);
+    if (zc) {
+        for (int64_t o = 0; o < size; ++o) yc[o] = b + zc[o];
+    } else {
+        for (int64_t o = 0; o < size; ++o) yc[o] = b;
+    }
+}
+
+// Fused form (FusedConv): y = act(conv(x) + bias + z) with z (optional, y's shape) the residual. Each
+// output channel starts as bias + z and gets its activation as soon as it is complete, so nothing
+// intermediate is written. y may alias z (same buffer, in place): element o of a channel is read from z
+// only when it is initialised, before anything else writes it. y must not alias x.
+template <typename T>
+inline void conv_fused(const T* x, const T* w, const T* bias, const T* z, T* y, const ConvParams& p,
+                       const Epilogue& e) {
     const Window& g = p.win;
     const int64_t in_size = window_in_size(g), out_size = g.out[0] * g.out[1] * g.out[2];
     const int64_t k_size = g.kernel[0] * g.kernel[1] * g.kernel[2];
@@ -47,8 +65,7 @@ inline void conv(const T* x, const T* w, const T* bias, T* y, const ConvParams& 
     for (int64_t n = 0; n < p.batch; ++n) {
         for (int64_t m = 0; m < p.out_channels; ++m) {
             T* yc = y + (n * p.out_channels + m) * out_size;
-            const T b = bias ? bias[m] : T(0);
-            for (int64_t o = 0; o < out_size; ++o) yc[o] = b;
+            init_channel(yc, bias, z ? z + (n * p.out_channels + m) * out_size : nullptr, m, out_size);
             const int64_t group = m / cog;
             for (int64_t ic = 0; ic < cig; ++ic) {
                 const T* xc = x + (n * p.in_channels + group * cig + ic) * in_size;
@@ -75,13 +92,21 @@ inline void conv(const T* x, const T* w, const T* bias, T* y, const ConvParams& 
                     }
                 }
             }
+            apply_epilogue(yc, out_size, e);
         }
     }
 }
 
-// The adjoint of conv: every input element scatters kernel-weighted copies into the output.
 template <typename T>
-inline void conv_transpose(const T* x, const T* w, const T* bias, T* y, const ConvParams& p) {
+inline void conv(const T* x, const T* w, const T* bias, T* y, const ConvParams& p) {
+    conv_fused(x, w, bias, static_cast<const T*>(nullptr), y, p, Epilogue{kActNone, 0.0f, 0.0f});
+}
+
+// The adjoint of conv: every input element scatters kernel-weighted copies into the output. Fused form
+// (FusedConvTranspose) as conv_fused: y = act(conv_transpose(x) + bias + z), y may alias z, not x.
+template <typename T>
+inline void conv_transpose_fused(const T* x, const T* w, const T* bias, const T* z, T* y, const ConvParams& p,
+                                 const Epilogue& e) {
     const Window& g = p.win;
     const int64_t in_size = window_in_size(g), out_size = g.out[0] * g.out[1] * g.out[2];
     const int64_t k_size = g.kernel[0] * g.kernel[1] * g.kernel[2];
@@ -89,8 +114,7 @@ inline void conv_transpose(const T* x, const T* w, const T* bias, T* y, const Co
     for (int64_t n = 0; n < p.batch; ++n) {
         for (int64_t m = 0; m < p.out_channels; ++m) {
             T* yc = y + (n * p.out_channels + m) * out_size;
-            const T b = bias ? bias[m] : T(0);
-            for (int64_t o = 0; o < out_size; ++o) yc[o] = b;
+            init_channel(yc, bias, z ? z + (n * p.out_channels + m) * out_size : nullptr, m, out_size);
             const int64_t group = m / cog, mg = m % cog;
             for (int64_t ic = 0; ic < cig; ++ic) {
                 const T* xc = x + (n * p.in_channels + group * cig + ic) * in_size;
@@ -117,8 +141,14 @@ inline void conv_transpose(const T* x, const T* w, const T* bias, T* y, const Co
                     }
                 }
             }
+            apply_epilogue(yc, out_size, e);
         }
     }
+}
+
+template <typename T>
+inline void conv_transpose(const T* x, const T* w, const T* bias, T* y, const ConvParams& p) {
+    conv_transpose_fused(x, w, bias, static_cast<const T*>(nullptr), y, p, Epilogue{kActNone, 0.0f, 0.0f});
 }
 
 }  // namespace kernels

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "common.h"
+#include "epilogue.h"
 
 namespace kiln {
 namespace kernels {
@@ -36,7 +37,8 @@ inline T dot(const T* a, int64_t a_stride, const T* b, int64_t n) {
     }
     T s0 = T(0), s1 = T(0), s2 = T(0), s3 = T(0);
     int64_t i = 0;
-    for (; i + 4 <= n; i += 4) {
+    const int64_t n4 = n - n % 4;  // (not i + 4 <= n: with gemm inlined, g++ -O2 then warns the tail loop overflows)
+    for (; i < n4; i += 4) {
         s0 += a[i] * b[i];
         s1 += a[i + 1] * b[i + 1];
         s2 += a[i + 2] * b[i + 2];
@@ -70,15 +72,24 @@ struct GemmParams {
     int64_t c_row_stride, c_col_stride;
 };
 
-template <typename T>
-inline void gemm(const T* a, const T* b, const T* c, T* y, const GemmParams& p) {
+// The gemm loop with a per-row epilogue callable: integer gemm passes a no-op, so activations (float
+// math) are only instantiated for the float types FusedGemm takes.
+template <typename T, typename RowEpilogue>
+inline void gemm_rows(const T* a, const T* b, const T* c, const T* z, T* y, const GemmParams& p,
+                      RowEpilogue row_epilogue) {
     const T alpha = T(p.alpha), beta = T(p.beta);
     const int64_t a_row = p.trans_a ? 1 : p.k, a_col = p.trans_a ? p.m : 1;
     for (int64_t i = 0; i < p.m; ++i) {
         T* yr = y + i * p.n;
-        if (p.has_c && beta != T(0)) {
-            const T* cr = c + i * p.c_row_stride;
+        // One pass over the row, reading z's element before writing y's (they may be the same).
+        const T* cr = p.has_c && beta != T(0) ? c + i * p.c_row_stride : nullptr;
+        const T* zr = z ? z + i * p.n : nullptr;
+        if (cr && zr) {
+            for (int64_t j = 0; j < p.n; ++j) yr[j] = beta * cr[j * p.c_col_stride] + zr[j];
+        } else if (cr) {
             for (int64_t j = 0; j < p.n; ++j) yr[j] = beta * cr[j * p.c_col_stride];
+        } else if (zr) {
+            for (int64_t j = 0; j < p.n; ++j) yr[j] = zr[j];
         } else {
             for (int64_t j = 0; j < p.n; ++j) yr[j] = T(0);
         }
@@ -92,7 +103,23 @@ inline void gemm(const T* a, const T* b, const T* c, T* y, const GemmParams& p) 
                 for (int64_t j = 0; j < p.n; ++j) yr[j] += av * br[j];
             }
         }
+        row_epilogue(yr);
     }
+}
+
+// Fused form (FusedGemm): Y = act(alpha * op(A) * op(B) + beta * C + Z), Z (optional) of Y's shape
+// [M x N]. Each row of Y starts as beta * C + Z and gets its activation as soon as it is complete, so
+// nothing intermediate is written. Y may alias Z (in place): a row of Z is read only to initialise the
+// same row of Y. Y must not alias A, B or C.
+template <typename T>
+inline void gemm_fused(const T* a, const T* b, const T* c, const T* z, T* y, const GemmParams& p,
+                       const Epilogue& e) {
+    gemm_rows(a, b, c, z, y, p, [&](T* row) { apply_epilogue(row, p.n, e); });
+}
+
+template <typename T>
+inline void gemm(const T* a, const T* b, const T* c, T* y, const GemmParams& p) {
+    gemm_rows(a, b, c, static_cast<const T*>(nullptr), y, p, [](T*) {});
 }
 
 }  // namespace kernels

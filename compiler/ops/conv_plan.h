@@ -1,0 +1,25 @@
+// Conv and ConvTranspose parameters as conv.cpp computes them, for the fused convolutions (fused.cpp)
+// that read the same attributes and run the same kernels with an epilogue.
+#pragma once
+
+#include <string>
+
+#include "backends/portable/kernels/conv.h"
+#include "ops/op_context.h"
+
+namespace kiln {
+
+// The node's kernel and output shape in the form the kernel takes; computed the same way for shape
+// inference, evaluation and emission.
+struct ConvPlan {
+    kernels::ConvParams params{};
+    Shape out;
+};
+
+// Reads the node's Conv (ConvTranspose) attributes and checks X, W and the bias (inputs 0-2).
+Status make_conv_plan(NodeCtx& c, ConvPlan* plan);
+Status make_conv_transpose_plan(NodeCtx& c, ConvPlan* plan);
+// The aggregate initializer of k::ConvParams.
+std::string conv_params_init(const kernels::ConvParams& p);
+
+}  // namespace kiln
