@@ -4,6 +4,7 @@
 // Assumes infer-shapes ran and nodes are in topological order; runs after fold-batchnorm.
 #include "passes/channel_affine.h"
 #include "passes/pass.h"
+#include "passes/rewrite.h"
 
 namespace kiln {
 namespace {
@@ -60,10 +61,7 @@ Expected<Graph> fold_affine(Graph g) {
             break;
         }
     }
-    std::vector<Node> nodes;
-    for (std::size_t i = 0; i < g.nodes.size(); ++i)
-        if (!drop[i]) nodes.push_back(std::move(g.nodes[i]));
-    g.nodes = std::move(nodes);
+    remove_nodes(g, drop);
     return g;
 }
 

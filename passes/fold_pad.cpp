@@ -6,6 +6,7 @@
 #include <string>
 
 #include "passes/pass.h"
+#include "passes/rewrite.h"
 
 namespace kiln {
 namespace {
@@ -92,10 +93,7 @@ Expected<Graph> fold_pad(Graph g) {
         layer.inputs[0] = g.nodes[std::size_t(p)].inputs[0];
         drop[std::size_t(p)] = true;
     }
-    std::vector<Node> nodes;
-    for (std::size_t i = 0; i < g.nodes.size(); ++i)
-        if (!drop[i]) nodes.push_back(std::move(g.nodes[i]));
-    g.nodes = std::move(nodes);
+    remove_nodes(g, drop);
     return g;
 }
 

@@ -6,6 +6,7 @@
 
 #include "ops/registry.h"
 #include "passes/pass.h"
+#include "passes/rewrite.h"
 
 namespace kiln {
 namespace {
@@ -85,10 +86,7 @@ Expected<Graph> fuse_matmul_add(Graph g) {
             break;
         }
     }
-    std::vector<Node> nodes;
-    for (std::size_t i = 0; i < g.nodes.size(); ++i)
-        if (!drop[i]) nodes.push_back(std::move(g.nodes[i]));
-    g.nodes = std::move(nodes);
+    remove_nodes(g, drop);
     return g;
 }
 

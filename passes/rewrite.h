@@ -1,5 +1,5 @@
-// Small graph-rewriting helpers shared by the simplification passes (eliminate-identities,
-// eliminate-common-subexpressions, fuse-elementwise): value replacement and reader queries.
+// Small graph-rewriting helpers shared by the passes that rewire or drop nodes: value replacement,
+// reader queries, node removal.
 #pragma once
 
 #include <vector>
