@@ -19,6 +19,7 @@ struct Pass {
 Expected<Graph> infer_shapes(Graph g);
 Expected<Graph> fold_constants(Graph g);
 Expected<Graph> eliminate_dead_code(Graph g);
+Expected<Graph> schedule(Graph g);
 
 // The passes run for a target, in order.
 std::vector<Pass> pipeline_for_target(const std::string& target);

@@ -8,6 +8,7 @@ std::vector<Pass> pipeline_for_target(const std::string& /*target*/) {
         {"infer-shapes", infer_shapes},
         {"fold-constants", fold_constants},
         {"eliminate-dead-code", eliminate_dead_code},
+        {"schedule", schedule},  // last: the node order is the one plan-memory and the emitter use
     };
 }
 

@@ -104,11 +104,57 @@ TEST_CASE("plan_memory plans intermediates only", "[passes][plan_memory]") {
     for (const auto& [id, off] : plan.offset) planned.insert(g.value(id).name);
     CHECK(planned == std::set<std::string>{"a", "b", "c"});
     auto off = [&](const char* n) { return plan.offset.at(g.find_value(n)); };
-    CHECK(off("a") != off("b"));  // a node's output never shares its input's memory
-    CHECK(off("b") != off("c"));
-    CHECK(off("a") == off("c"));
-    CHECK(plan.arena_bytes == 128);
-    CHECK(plan.lower_bound_bytes == 128);
+    // Relu runs in place: each result overwrites its input, which nothing reads afterwards.
+    CHECK(off("a") == off("b"));
+    CHECK(off("b") == off("c"));
+    CHECK(plan.sharing.at(g.find_value("b")) == "in-place");
+    CHECK(plan.shares.at(g.find_value("c")) == g.find_value("a"));
+    CHECK(plan.arena_bytes == 64);
+    CHECK(plan.lower_bound_bytes == 64);
+    CHECK(plan.naive_bytes == 3 * 64);
+    CHECK(plan.size.at(g.find_value("b")) == 64);
+    // Without sharing (TensorFlow Lite Micro's view) a node's output never shares its input's memory.
+    CHECK(tflm_baseline_bytes(g, 16) == 128);
+}
+
+TEST_CASE("plan_memory: in place only when the node is the input's last reader", "[passes][plan_memory]") {
+    // a feeds both b = Relu(a) and y = Add(b, a): b cannot overwrite a; y is a graph output (caller's buffer).
+    onnx::ModelProto m = make_model();
+    add_input(m, "x", kFloat, {4, 4});
+    add_node(m, "Relu", {"x"}, {"a"});
+    add_node(m, "Relu", {"a"}, {"b"});
+    add_node(m, "Add", {"b", "a"}, {"y"});
+    add_output(m, "y", kFloat, {4, 4});
+    Graph g = inferred(*import_model(m));
+    MemoryPlan plan = plan_memory(g, 16);
+    CHECK(plan.offset.at(g.find_value("a")) != plan.offset.at(g.find_value("b")));
+    CHECK(plan.shares.empty());
+    CHECK(!plan.offset.count(g.find_value("x")));  // graph inputs and outputs are never planned
+    CHECK(!plan.offset.count(g.find_value("y")));
+}
+
+TEST_CASE("plan_memory: reshape-like ops alias their input, except into a graph output", "[passes][plan_memory]") {
+    onnx::ModelProto m = make_model();
+    add_input(m, "x", kFloat, {2, 8});
+    add_node(m, "Relu", {"x"}, {"a"});
+    add_node(m, "Flatten", {"a"}, {"f"});
+    add_node(m, "Sigmoid", {"a"}, {"s"});  // reads a after the alias: nothing may overwrite a before
+    add_node(m, "Add", {"f", "f"}, {"z"});
+    add_node(m, "Reshape", {"z", "shape"}, {"y"});
+    add_initializer(m, int64_tensor("shape", {2}, {2, 8}));
+    add_output(m, "s", kFloat, {2, 8});
+    add_output(m, "y", kFloat, {2, 8});
+    Graph g = inferred(*import_model(m));
+    MemoryPlan plan = plan_memory(g, 16);
+    ValueId a = g.find_value("a"), f = g.find_value("f"), z = g.find_value("z");
+    CHECK(plan.shares.at(f) == a);
+    CHECK(plan.sharing.at(f) == "alias");
+    CHECK(plan.offset.at(f) == plan.offset.at(a));
+    CHECK(plan.elided.size() == 1);  // the Flatten; the Reshape into the graph output still copies
+    CHECK(g.nodes[std::size_t(*plan.elided.begin())].op_type == "Flatten");
+    // Add(f, f) runs in place over f: its group {a, f} is last read there (Sigmoid ran before).
+    CHECK(plan.shares.at(z) == a);
+    CHECK(plan.arena_bytes == 64);
 }
 
 namespace {
@@ -128,11 +174,14 @@ std::vector<Tensor> run_in_arena(const Graph& g, const MemoryPlan& plan, const s
         return t;
     };
     for (const Node& n : g.nodes) {
-        // Kernels write outputs while reading inputs: their planned bytes must not overlap.
+        // Kernels write outputs while reading inputs: their planned bytes must not overlap, unless the plan
+        // shares them on purpose (in place, alias: the output is planned on its input's bytes).
+        auto owner = [&](ValueId v) { return plan.shares.count(v) ? plan.shares.at(v) : v; };
         for (ValueId i : n.inputs)
             for (ValueId o : n.outputs) {
                 auto pi = plan.offset.find(i), po = plan.offset.find(o);
                 if (pi == plan.offset.end() || po == plan.offset.end()) continue;
+                if (owner(i) == owner(o)) continue;
                 CHECK((pi->second + g.value(i).nbytes() <= po->second || po->second + g.value(o).nbytes() <= pi->second));
             }
         std::vector<Tensor> ins, outs;
