@@ -58,6 +58,70 @@ TEST_CASE("greedy planner: random lifetimes never overlap in memory", "[passes][
     }
 }
 
+TEST_CASE("every strategy: random lifetimes never overlap, bound <= arena <= TFLM baseline", "[passes][plan_memory]") {
+    std::mt19937 rng(11);
+    for (int trial = 0; trial < 300; ++trial) {
+        std::size_t alignment = std::size_t(1) << (rng() % 7);
+        std::size_t n = rng() % (trial % 2 ? 12 : 40);  // half small enough for the exact search
+        int steps = 1 + int(rng() % 20);
+        std::vector<BufferRequest> req;
+        for (std::size_t i = 0; i < n; ++i) {
+            int a = int(rng() % unsigned(steps)), b = int(rng() % unsigned(steps));
+            std::size_t bytes = rng() % 8 == 0 ? 0 : 1 + rng() % 1000;
+            req.push_back({bytes, std::min(a, b), std::max(a, b)});
+        }
+        INFO("trial " << trial << " alignment " << alignment);
+        ArenaLayout tflm = plan_greedy_by_size(req, alignment);
+        require_valid_layout(req, plan_greedy_by_size_best_fit(req, alignment), alignment);
+        require_valid_layout(req, plan_greedy_by_breadth(req, alignment), alignment);
+        require_valid_layout(req, plan_exact(req, alignment, tflm, 2000), alignment);
+        ArenaLayout best = plan_best(req, alignment);
+        require_valid_layout(req, best, alignment);
+        CHECK(best.total_bytes <= tflm.total_bytes);
+        CHECK(best.lower_bound_bytes == tflm.lower_bound_bytes);
+        CHECK(best.lower_bound_bytes == live_bytes_lower_bound(req, alignment));
+        CHECK(!best.strategy.empty());
+    }
+}
+
+TEST_CASE("exact search is optimal where every greedy strategy is not", "[passes][plan_memory]") {
+    // Found by random search: the 96-byte buffer placed first (largest) at 0 pushes the two 48-byte ones
+    // apart; optimal puts 80 and 96 at 0 (never live together) and stacks the 48s above 80: 176 = the bound.
+    std::vector<BufferRequest> req = {{48, 1, 3}, {48, 2, 3}, {96, 0, 1}, {80, 2, 3}};
+    ArenaLayout first_fit = plan_greedy_by_size(req, 16);
+    ArenaLayout best_fit = plan_greedy_by_size_best_fit(req, 16);
+    ArenaLayout breadth = plan_greedy_by_breadth(req, 16);
+    CHECK(first_fit.total_bytes == 192);
+    CHECK(best_fit.total_bytes > 176);
+    CHECK(breadth.total_bytes > 176);
+    ArenaLayout exact = plan_exact(req, 16, first_fit);
+    require_valid_layout(req, exact, 16);
+    CHECK(exact.total_bytes == 176);
+    CHECK(exact.lower_bound_bytes == 176);
+    CHECK(exact.optimal);
+    CHECK(exact.strategy == "exact");
+    ArenaLayout best = plan_best(req, 16);
+    CHECK(best.total_bytes == 176);
+    CHECK(best.strategy == "exact");
+}
+
+TEST_CASE("exact search proves a greedy layout optimal when nothing beats it", "[passes][plan_memory]") {
+    // Three buffers live together: the sum is forced, and the search has nothing to improve.
+    std::vector<BufferRequest> req = {{10, 0, 2}, {20, 0, 2}, {30, 1, 1}};
+    ArenaLayout start = plan_greedy_by_size(req, 16);
+    ArenaLayout exact = plan_exact(req, 16, start);
+    CHECK(exact.total_bytes == start.total_bytes);
+    CHECK(exact.optimal);
+    // With a budget too small to finish, the start layout is kept and not claimed optimal.
+    std::vector<BufferRequest> many;
+    std::mt19937 rng(3);
+    for (int i = 0; i < 14; ++i) many.push_back({std::size_t(16 + rng() % 200), int(rng() % 4), 4 + int(rng() % 4)});
+    ArenaLayout s2 = plan_greedy_by_size(many, 16);
+    ArenaLayout cut = plan_exact(many, 16, s2, 3);
+    CHECK(cut.total_bytes <= s2.total_bytes);
+    if (cut.total_bytes > cut.lower_bound_bytes) CHECK_FALSE(cut.optimal);
+}
+
 TEST_CASE("greedy planner: exact results on small cases", "[passes][plan_memory]") {
     SECTION("no requests") {
         ArenaLayout l = plan_greedy_by_size({}, 16);
