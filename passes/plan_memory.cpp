@@ -4,6 +4,7 @@
 #include "passes/plan_memory.h"
 
 #include <algorithm>
+#include <set>
 
 #include "ops/registry.h"
 
@@ -22,7 +23,35 @@ bool is_reshape_like(const Node& n) {
 
 }  // namespace
 
-Liveness analyse_liveness(const Graph& g, const std::vector<int>& order, bool share) {
+namespace {
+
+// Concat's axis when every output dim before it is 1 (each input is then one contiguous block of the
+// output), else -1.
+int contiguous_concat_axis(const Graph& g, const Node& n) {
+    if ((!n.domain.empty() && n.domain != "ai.onnx") || n.op_type != "Concat" || n.outputs.empty()) return -1;
+    const Shape& s = g.value(n.outputs[0]).shape;
+    auto it = n.attrs.find("axis");
+    if (it == n.attrs.end() || it->second.kind != Attribute::Kind::Int) return -1;
+    int64_t axis = it->second.i < 0 ? it->second.i + int64_t(s.size()) : it->second.i;
+    if (axis < 0 || axis >= int64_t(s.size())) return -1;
+    for (int64_t d = 0; d < axis; ++d)
+        if (s[std::size_t(d)] != 1) return -1;
+    return int(axis);
+}
+
+// Groups of values sharing one buffer, built while walking the order.
+struct Groups {
+    std::vector<ValueId> root;
+    std::vector<std::size_t> offset;               // byte offset of a value inside its root's buffer
+    std::vector<std::vector<ValueId>> members;     // per root, including itself
+    std::vector<int> last;                         // per root: the last step any member is read
+    std::vector<std::size_t> request_of;           // per root
+    explicit Groups(std::size_t nv) : root(nv, kNoValue), offset(nv, 0), members(nv), last(nv, -1), request_of(nv, 0) {}
+};
+
+}  // namespace
+
+Liveness analyse_liveness(const Graph& g, const std::vector<int>& order, bool share, bool concat_in_place) {
     Liveness L;
     const std::size_t nv = g.values.size();
     std::vector<int> step_of(g.nodes.size(), -1);
@@ -36,9 +65,23 @@ Liveness analyse_liveness(const Graph& g, const std::vector<int>& order, bool sh
         for (ValueId id : g.nodes[n].inputs)
             if (id != kNoValue) last_read[std::size_t(id)] = std::max(last_read[std::size_t(id)], step_of[n]);
     }
-    std::vector<ValueId> root(nv, kNoValue);
-    std::vector<int> group_first(nv, 0), group_last(nv, -1);
-    std::vector<std::size_t> request_of(nv, 0);
+    Groups G(nv);
+    std::vector<char> dropped;  // per request: merged into a Concat's buffer
+    auto R = [&](ValueId v) { return std::size_t(G.root[std::size_t(v)]); };
+    // Moves every member of group `from` into group `to` at byte offset `at`.
+    auto move_group = [&](std::size_t from, std::size_t to, std::size_t at) {
+        for (ValueId m : G.members[from]) {
+            G.root[std::size_t(m)] = ValueId(to);
+            G.offset[std::size_t(m)] += at;
+            G.members[to].push_back(m);
+        }
+        G.members[from].clear();
+        G.last[to] = std::max(G.last[to], G.last[from]);
+        BufferRequest& r = L.requests[G.request_of[to]];
+        r.first = std::min(r.first, L.requests[G.request_of[from]].first);
+        r.last = G.last[to];
+        dropped[G.request_of[from]] = 1;
+    };
     for (std::size_t s = 0; s < order.size(); ++s) {
         const int n = order[s];
         const Node& node = g.nodes[std::size_t(n)];
@@ -47,7 +90,8 @@ Liveness analyse_liveness(const Graph& g, const std::vector<int>& order, bool sh
         ValueId join = kNoValue;
         const char* how = nullptr;
         ValueId out0 = node.outputs.empty() ? kNoValue : node.outputs[0];
-        if (share && out0 != kNoValue && arena[std::size_t(out0)]) {
+        const bool out0_arena = out0 != kNoValue && arena[std::size_t(out0)];
+        if (share && out0_arena) {
             const Value& o = g.value(out0);
             if (is_reshape_like(node) && node.has_input(0) && arena[std::size_t(node.inputs[0])] &&
                 g.value(node.inputs[0]).nbytes() == o.nbytes() && g.value(node.inputs[0]).dtype == o.dtype) {
@@ -61,11 +105,10 @@ Liveness analyse_liveness(const Graph& g, const std::vector<int>& order, bool sh
                           g.value(x).dtype == o.dtype;
                 // Overwriting is safe only when no value in x's bytes is read after this node, and the node
                 // reads those bytes through no other input (the same value twice is fine: same index).
-                if (ok) ok = group_last[std::size_t(root[std::size_t(x)])] <= step;
+                if (ok) ok = G.last[R(x)] <= step;
                 for (std::size_t j = 0; ok && j < node.inputs.size(); ++j) {
                     ValueId y = node.inputs[j];
-                    if (y != kNoValue && y != x && arena[std::size_t(y)] && root[std::size_t(y)] == root[std::size_t(x)])
-                        ok = false;
+                    if (y != kNoValue && y != x && arena[std::size_t(y)] && R(y) == R(x)) ok = false;
                 }
                 if (ok) {
                     join = x;
@@ -73,25 +116,53 @@ Liveness analyse_liveness(const Graph& g, const std::vector<int>& order, bool sh
                 }
             }
         }
+        // Concat in place: each input is a whole buffer of its own (not a graph input, constant or part of
+        // another), read by nothing after the Concat's output dies, used once; its producer then writes
+        // straight into its block of the output.
+        bool concat = false;
+        if (share && concat_in_place && out0_arena && join == kNoValue && contiguous_concat_axis(g, node) >= 0) {
+            concat = !node.inputs.empty();
+            std::set<std::size_t> roots;
+            const int out_last = std::max(step, last_read[std::size_t(out0)]);
+            for (ValueId x : node.inputs) {
+                concat = concat && x != kNoValue && arena[std::size_t(x)] && G.offset[std::size_t(x)] == 0 &&
+                         g.value(ValueId(R(x))).nbytes() == g.value(x).nbytes() && G.last[R(x)] <= out_last &&
+                         roots.insert(R(x)).second;
+                if (!concat) break;
+            }
+        }
         for (ValueId id : node.outputs) {
             if (id == kNoValue || !arena[std::size_t(id)]) continue;
             const int last = std::max(step, last_read[std::size_t(id)]);
             if (id == out0 && join != kNoValue) {
-                ValueId r = root[std::size_t(join)];
-                root[std::size_t(id)] = r;
+                const std::size_t r = R(join);
+                G.root[std::size_t(id)] = ValueId(r);
+                G.offset[std::size_t(id)] = G.offset[std::size_t(join)];
+                G.members[r].push_back(id);
                 L.sharing[id] = how;
-                group_last[std::size_t(r)] = std::max(group_last[std::size_t(r)], last);
-                L.requests[request_of[std::size_t(r)]].last = group_last[std::size_t(r)];
+                G.last[r] = std::max(G.last[r], last);
+                L.requests[G.request_of[r]].last = G.last[r];
                 if (how == std::string("alias")) L.elided.insert(n);
                 continue;
             }
-            root[std::size_t(id)] = id;
-            group_first[std::size_t(id)] = step;
-            group_last[std::size_t(id)] = last;
-            request_of[std::size_t(id)] = L.requests.size();
+            G.root[std::size_t(id)] = id;
+            G.members[std::size_t(id)] = {id};
+            G.last[std::size_t(id)] = last;
+            G.request_of[std::size_t(id)] = L.requests.size();
             L.requests.push_back({g.value(id).nbytes(), step, last});
             L.request_value.push_back(id);
             L.request_node.push_back(-1);
+            dropped.push_back(0);
+        }
+        if (concat) {
+            std::size_t at = 0;
+            for (ValueId x : node.inputs) {
+                const std::size_t bytes = g.value(x).nbytes();
+                L.sharing[x] = "concat-part";
+                move_group(R(x), std::size_t(out0), at);
+                at += bytes;
+            }
+            L.elided.insert(n);
         }
         const OpSchema* op = find_op(node.domain, node.op_type);
         if (op && op->workspace_bytes) {
@@ -99,15 +170,34 @@ Liveness analyse_liveness(const Graph& g, const std::vector<int>& order, bool sh
             L.requests.push_back({op->workspace_bytes(c), step, step});
             L.request_value.push_back(kNoValue);
             L.request_node.push_back(n);
+            dropped.push_back(0);
         }
     }
+    // Requests of groups merged into a Concat's buffer go.
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < L.requests.size(); ++i) {
+        if (dropped[i]) continue;
+        L.requests[k] = L.requests[i];
+        L.request_value[k] = L.request_value[i];
+        L.request_node[k] = L.request_node[i];
+        ++k;
+    }
+    L.requests.resize(k);
+    L.request_value.resize(k);
+    L.request_node.resize(k);
     for (std::size_t id = 0; id < nv; ++id)
-        if (root[id] != kNoValue) L.root[ValueId(id)] = root[id];
+        if (G.root[id] != kNoValue) {
+            L.root[ValueId(id)] = G.root[id];
+            L.offset_in_root[ValueId(id)] = G.offset[id];
+        }
     return L;
 }
 
 std::size_t peak_live_bytes(const Graph& g, const std::vector<int>& order, std::size_t alignment) {
-    return live_bytes_lower_bound(analyse_liveness(g, order).requests, alignment);
+    Liveness L = analyse_liveness(g, order, true, true);
+    std::size_t peak = live_bytes_lower_bound(L.requests, alignment);
+    if (L.elided.empty()) return peak;  // as plan_memory: Concat in place only where it does not cost
+    return std::min(peak, live_bytes_lower_bound(analyse_liveness(g, order, true, false).requests, alignment));
 }
 
 namespace {
@@ -123,8 +213,18 @@ std::size_t tflm_baseline_bytes(const Graph& g, std::size_t alignment) {
 }
 
 MemoryPlan plan_memory(const Graph& g, std::size_t alignment) {
-    Liveness L = analyse_liveness(g, file_order(g));
+    // Concat in place saves the copy and the inputs' own buffers but reserves the whole output from its
+    // first part on: keep it only when the arena is not larger.
+    Liveness L = analyse_liveness(g, file_order(g), true, true);
     ArenaLayout layout = plan_best(L.requests, alignment);
+    if (!L.elided.empty()) {
+        Liveness plain = analyse_liveness(g, file_order(g), true, false);
+        ArenaLayout plain_layout = plan_best(plain.requests, alignment);
+        if (plain_layout.total_bytes < layout.total_bytes) {
+            L = std::move(plain);
+            layout = std::move(plain_layout);
+        }
+    }
     MemoryPlan plan;
     std::map<ValueId, std::size_t> root_offset;
     for (std::size_t i = 0; i < L.requests.size(); ++i) {
@@ -139,7 +239,7 @@ MemoryPlan plan_memory(const Graph& g, std::size_t alignment) {
         }
     }
     for (const auto& [id, r] : L.root) {
-        plan.offset[id] = root_offset.at(r);
+        plan.offset[id] = root_offset.at(r) + L.offset_in_root.at(id);
         plan.size[id] = g.value(id).nbytes();
         if (r != id) {
             plan.shares[id] = r;

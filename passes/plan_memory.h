@@ -56,12 +56,17 @@ struct Liveness {
     std::vector<ValueId> request_value;   // root value of each request, kNoValue for a workspace
     std::vector<int> request_node;        // node index (in g.nodes) of a workspace request, -1 otherwise
     std::map<ValueId, ValueId> root;      // every arena value -> the value owning its bytes (itself if none)
-    std::map<ValueId, std::string> sharing;  // values that use another's bytes -> "alias" or "in-place"
-    std::set<int> elided;                 // nodes (index in g.nodes) that emit no code: their output aliases
+    std::map<ValueId, std::size_t> offset_in_root;  // byte offset inside the root's buffer (Concat parts)
+    // Values that use another's bytes -> "alias" (reshape-like), "in-place" (overwrote its input) or
+    // "concat-part" (its producer wrote it straight into a Concat's output).
+    std::map<ValueId, std::string> sharing;
+    std::set<int> elided;                 // nodes (index in g.nodes) that emit no code: aliases, Concats in place
 };
 // The node order is a permutation of g.nodes' indices (a topological order). share = false: every value its
 // own buffer (no aliases, nothing in place), as planners without those rules see the graph.
-Liveness analyse_liveness(const Graph& g, const std::vector<int>& order, bool share = true);
+// concat_in_place: Concats whose inputs are contiguous blocks of the output get them written in place.
+Liveness analyse_liveness(const Graph& g, const std::vector<int>& order, bool share = true,
+                          bool concat_in_place = true);
 // Peak live bytes of the order (the lower bound of any arena for it), with the rules of analyse_liveness.
 std::size_t peak_live_bytes(const Graph& g, const std::vector<int>& order, std::size_t alignment);
 
@@ -77,8 +82,8 @@ struct MemoryPlan {
     std::map<int, std::size_t> workspace_size;  // node index -> scratch bytes
     std::size_t naive_bytes = 0;
     std::map<ValueId, ValueId> shares;          // value -> value owning its bytes, only for sharing values
-    std::map<ValueId, std::string> sharing;     // same keys: "alias" (reshape-like) or "in-place"
-    std::set<int> elided;                       // nodes whose layer emits only its comment (aliases)
+    std::map<ValueId, std::string> sharing;     // same keys: "alias", "in-place" or "concat-part" (Liveness)
+    std::set<int> elided;                       // nodes whose layer emits only its comment
     std::map<ValueId, std::pair<int, int>> lifetime;  // root value -> first and last step
 };
 

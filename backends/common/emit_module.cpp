@@ -203,10 +203,12 @@ private:
                 if (id != kNoValue) ins.push_back(value_type_comment(g_.value(id)));
             for (ValueId id : n.outputs)
                 if (id != kNoValue) outs.push_back(value_type_comment(g_.value(id)));
-            // An alias layer (reshape-like, its output planned on its input's bytes) keeps only its comment.
+            // Layers the plan made free keep only their comment: an alias (reshape-like, its output planned on
+            // its input's bytes) or a Concat whose inputs' producers wrote them into its output.
             const bool elided = plan_.elided.count(layer) != 0;
+            const char* why = n.op_type == "Concat" ? " (in place: its inputs were written into it)" : " (alias: no copy)";
             state_.body.line("// L{} {}: {} {} -> {}{}", layer, sanitize_comment(n.name, 60), n.op_type,
-                             fmt::join(ins, ", "), fmt::join(outs, ", "), elided ? " (alias: no copy)" : "");
+                             fmt::join(ins, ", "), fmt::join(outs, ", "), elided ? why : "");
             if (elided) {
                 ++layer;
                 continue;

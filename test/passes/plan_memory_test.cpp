@@ -295,3 +295,68 @@ TEST_CASE("random graphs run through the planned arena match the evaluator", "[p
         }
     }
 }
+
+namespace {
+// a, b, e = x * w_k; c1 = Concat(a, b); d = Sigmoid(c1); c2 = Concat(c1, e); y = c2 + 1, s = d: the parts are
+// written straight into c2, c1 included (a Concat nested in another).
+onnx::ModelProto nested_concat_model() {
+    onnx::ModelProto m = make_model();
+    add_input(m, "x", kFloat, {1, 2, 4, 4});
+    for (const char* w : {"w1", "w2", "w3"}) add_initializer(m, raw_float_tensor(w, {1, 2, 1, 1}, {0.5f, -2.0f}));
+    add_initializer(m, raw_float_tensor("one", {1}, {1.0f}));
+    add_node(m, "Mul", {"x", "w1"}, {"a"}, "a");
+    add_node(m, "Mul", {"x", "w2"}, {"b"}, "b");
+    onnx::AttributeProto axis;
+    axis.set_name("axis");
+    axis.set_type(onnx::AttributeProto::INT);
+    axis.set_i(1);
+    add_node(m, "Concat", {"a", "b"}, {"c1"}, "c1")->add_attribute()->CopyFrom(axis);
+    add_node(m, "Sigmoid", {"c1"}, {"d"}, "d");
+    add_node(m, "Mul", {"x", "w3"}, {"e"}, "e");
+    add_node(m, "Concat", {"c1", "e"}, {"c2"}, "c2")->add_attribute()->CopyFrom(axis);
+    add_node(m, "Add", {"c2", "one"}, {"y"}, "y");
+    add_output(m, "y", kFloat, {1, 6, 4, 4});
+    add_output(m, "d", kFloat, {1, 4, 4, 4});
+    return m;
+}
+}  // namespace
+
+TEST_CASE("plan_memory: Concat in place, nested, matches the evaluator through the arena", "[passes][plan_memory]") {
+    Expected<Graph> imported = import_model(nested_concat_model());
+    REQUIRE(imported.is_ok());
+    Expected<Graph> r = run_pipeline(std::move(*imported), pipeline_for_target("portable"));
+    REQUIRE(r.is_ok());
+    const Graph& g = *r;
+    MemoryPlan plan = plan_memory(g, 16);
+    auto off = [&](const char* n) { return plan.offset.at(g.find_value(n)); };
+    CHECK(plan.elided.size() == 2);  // both Concats emit no code
+    CHECK(off("c1") == off("c2"));
+    CHECK(off("a") == off("c2"));
+    CHECK(off("b") == off("c2") + 128);
+    CHECK(off("e") == off("c2") + 256);
+    CHECK(plan.sharing.at(g.find_value("b")) == "concat-part");
+    CHECK(plan.shares.at(g.find_value("a")) == g.find_value("c2"));
+    CHECK(plan.arena_bytes == 384);  // c2's 384 bytes hold everything
+    std::vector<Tensor> inputs = random_inputs(g, 3);
+    std::vector<Tensor> want = evaluate_ok(g, inputs), got = run_in_arena(g, plan, inputs);
+    REQUIRE(got.size() == want.size());
+    for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i].same_bytes(want[i]));
+}
+
+TEST_CASE("plan_memory: no Concat in place for graph inputs or a value used twice", "[passes][plan_memory]") {
+    onnx::ModelProto m = make_model();
+    add_input(m, "x", kFloat, {1, 2, 4});
+    add_node(m, "Relu", {"x"}, {"a"});
+    onnx::AttributeProto axis;
+    axis.set_name("axis");
+    axis.set_type(onnx::AttributeProto::INT);
+    axis.set_i(1);
+    add_node(m, "Concat", {"a", "a"}, {"c"})->add_attribute()->CopyFrom(axis);
+    add_node(m, "Concat", {"x", "c"}, {"c2"})->add_attribute()->CopyFrom(axis);
+    add_node(m, "Relu", {"c2"}, {"y"});
+    add_output(m, "y", kFloat, {1, 6, 4});
+    Graph g = inferred(*import_model(m));
+    MemoryPlan plan = plan_memory(g, 16);
+    CHECK(plan.elided.empty());
+    CHECK(plan.shares.empty());
+}
