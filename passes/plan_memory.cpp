@@ -76,6 +76,7 @@ Liveness analyse_liveness(const Graph& g, const std::vector<int>& order, bool sh
             G.members[to].push_back(m);
         }
         G.members[from].clear();
+        L.sharing[ValueId(from)] = "concat-part";  // the others keep how they came to share `from`
         G.last[to] = std::max(G.last[to], G.last[from]);
         BufferRequest& r = L.requests[G.request_of[to]];
         r.first = std::min(r.first, L.requests[G.request_of[from]].first);
@@ -158,7 +159,6 @@ Liveness analyse_liveness(const Graph& g, const std::vector<int>& order, bool sh
             std::size_t at = 0;
             for (ValueId x : node.inputs) {
                 const std::size_t bytes = g.value(x).nbytes();
-                L.sharing[x] = "concat-part";
                 move_group(R(x), std::size_t(out0), at);
                 at += bytes;
             }

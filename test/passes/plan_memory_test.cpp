@@ -360,3 +360,33 @@ TEST_CASE("plan_memory: no Concat in place for graph inputs or a value used twic
     CHECK(plan.elided.empty());
     CHECK(plan.shares.empty());
 }
+
+TEST_CASE("plan_memory: a Concat part computed in place moves with its whole group", "[passes][plan_memory]") {
+    // a = x * w; r = Relu(a) in place over a; b = x + w; c = Concat(r, b) in place (SqueezeNet's fire module).
+    onnx::ModelProto m = make_model();
+    add_input(m, "x", kFloat, {1, 2, 4});
+    add_initializer(m, raw_float_tensor("w", {1, 2, 1}, {0.5f, -2.0f}));
+    add_node(m, "Mul", {"x", "w"}, {"a"});
+    add_node(m, "Relu", {"a"}, {"r"});
+    add_node(m, "Add", {"x", "w"}, {"b"});
+    onnx::AttributeProto axis;
+    axis.set_name("axis");
+    axis.set_type(onnx::AttributeProto::INT);
+    axis.set_i(1);
+    add_node(m, "Concat", {"r", "b"}, {"c"})->add_attribute()->CopyFrom(axis);
+    add_node(m, "Tanh", {"c"}, {"y"});
+    add_output(m, "y", kFloat, {1, 4, 4});
+    Graph g = inferred(*import_model(m));
+    MemoryPlan plan = plan_memory(g, 16);
+    auto id = [&](const char* n) { return g.find_value(n); };
+    CHECK(plan.sharing.at(id("a")) == "concat-part");
+    CHECK(plan.sharing.at(id("r")) == "in-place");
+    CHECK(plan.shares.at(id("r")) == id("c"));
+    CHECK(plan.offset.at(id("a")) == plan.offset.at(id("c")));
+    CHECK(plan.offset.at(id("b")) == plan.offset.at(id("c")) + 32);
+    CHECK(plan.arena_bytes == 64);
+    std::vector<Tensor> inputs = random_inputs(g, 4);
+    std::vector<Tensor> want = evaluate_ok(g, inputs), got = run_in_arena(g, plan, inputs);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].same_bytes(want[0]));
+}
