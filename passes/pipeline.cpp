@@ -16,6 +16,7 @@ std::vector<Pass> pipeline_for_target(const std::string& /*target*/) {
         {"fuse-epilogue", fuse_epilogue},
         {"fuse-elementwise", fuse_elementwise},
         {"eliminate-dead-code", eliminate_dead_code},
+        {"schedule", schedule},  // last: the node order is the one plan-memory and the emitter use
     };
 }
 

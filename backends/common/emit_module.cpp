@@ -46,8 +46,10 @@ public:
     }
 
 private:
+    // run()'s parameters: the caller's arena first when it is external, then inputs, then outputs.
     std::string param_list(bool with_types) const {
         std::vector<std::string> ps;
+        if (o_.external_arena) ps.push_back(with_types ? "uint8_t* arena" : "arena");
         for (const IoParam& p : inputs_)
             ps.push_back(with_types ? fmt::format("const {}* {}", dtype_ctype(g_.value(p.id).dtype), p.name) : p.name);
         for (const IoParam& p : outputs_)
@@ -98,8 +100,12 @@ private:
             if (off == plan_.offset.end())
                 return Status::errorf("internal: value '{}' has no arena offset", v.name);
             std::string name = fmt::format("t{}_{}", id, sanitize_identifier(v.name, 32));
-            locals_.line("{}* const {} = reinterpret_cast<{}*>(arena + {});  // {}", ctype, name, ctype, off->second,
-                         value_type_comment(v));
+            std::string note;
+            auto shared = plan_.shares.find(id);
+            if (shared != plan_.shares.end())
+                note = fmt::format(", {} of {}", plan_.sharing.at(id), sanitize_comment(g_.value(shared->second).name));
+            locals_[id] = fmt::format("{}* const {} = reinterpret_cast<{}*>(arena + {});  // {}{}", ctype, name, ctype,
+                                      off->second, value_type_comment(v), note);
             state_.value_expr[id] = name;
         }
         return Status::ok();
@@ -197,8 +203,16 @@ private:
                 if (id != kNoValue) ins.push_back(value_type_comment(g_.value(id)));
             for (ValueId id : n.outputs)
                 if (id != kNoValue) outs.push_back(value_type_comment(g_.value(id)));
-            state_.body.line("// L{} {}: {} {} -> {}", layer, sanitize_comment(n.name, 60), n.op_type,
-                             fmt::join(ins, ", "), fmt::join(outs, ", "));
+            // Layers the plan made free keep only their comment: an alias (reshape-like, its output planned on
+            // its input's bytes) or a Concat whose inputs' producers wrote them into its output.
+            const bool elided = plan_.elided.count(layer) != 0;
+            const char* why = n.op_type == "Concat" ? " (in place: its inputs were written into it)" : " (alias: no copy)";
+            state_.body.line("// L{} {}: {} {} -> {}{}", layer, sanitize_comment(n.name, 60), n.op_type,
+                             fmt::join(ins, ", "), fmt::join(outs, ", "), elided ? why : "");
+            if (elided) {
+                ++layer;
+                continue;
+            }
             EmitCtx ctx(g_, n, layer, state_);
             if (!op->emit) return ctx.fail("internal: control flow reached the emitter unexpanded");
             KILN_TRY(op->emit(ctx));
@@ -227,7 +241,12 @@ private:
                sanitize_comment(o_.model_label), o_.target->name);
         w.line("// API: {}::run() / {}_run(): inputs then outputs, each a contiguous buffer of the shape below;",
                ns, ns);
-        w.line("// returns 0 on success. One static arena: one inference at a time.");
+        if (o_.external_arena) {
+            w.line("// the caller passes the arena: kArenaBytes bytes aligned to kArenaAlignment, used by one");
+            w.line("// inference at a time (it holds no state between runs). Returns 0 on success.");
+        } else {
+            w.line("// returns 0 on success. One static arena: one inference at a time.");
+        }
         w.line("#pragma once");
         w.blank();
         w.line("#include <cstddef>");
@@ -236,6 +255,7 @@ private:
         w.line("namespace {} {{", ns);
         w.blank();
         w.line("constexpr std::size_t kArenaBytes = {};", plan_.arena_bytes);
+        w.line("constexpr std::size_t kArenaAlignment = {};", arena_alignment());
         w.line("constexpr std::size_t kWeightBytes = {};", weight_bytes_);
         w.line("constexpr int kNumInputs = {};", inputs_.size());
         w.line("constexpr int kNumOutputs = {};", outputs_.size());
@@ -269,7 +289,8 @@ private:
         w.blank();
         w.line("int run({});", param_list(true));
         w.line("// The same call with buffers in arrays (inputs then outputs in model order), for harnesses.");
-        w.line("int run_buffers(const void* const* inputs, void* const* outputs);");
+        w.line("int run_buffers({}const void* const* inputs, void* const* outputs);",
+               o_.external_arena ? "uint8_t* arena, " : "");
         w.blank();
         w.line("}}  // namespace {}", ns);
         w.blank();
@@ -312,8 +333,8 @@ private:
             w.verbatim(state_.params.str());
             w.blank();
         }
-        if (plan_.arena_bytes > 0) {
-            w.line("alignas({}) static uint8_t arena[kArenaBytes];", std::max<std::size_t>(o_.target->alignment, 16));
+        if (plan_.arena_bytes > 0 && !o_.external_arena) {
+            w.line("alignas(kArenaAlignment) static uint8_t arena[kArenaBytes];");
             w.blank();
         }
         w.open(fmt::format("int run({})", param_list(true)));
@@ -321,13 +342,19 @@ private:
             if (!state_.read.count(p.id)) w.line("(void){};  // not read by the model", p.name);
         for (const IoParam& p : outputs_)
             if (!state_.read.count(p.id)) w.line("(void){};  // empty, or written by no layer", p.name);
-        w.block(locals_.str());
+        if (o_.external_arena && plan_.arena_bytes == 0) w.line("(void)arena;  // every tensor is a weight or an argument");
+        CodeWriter locals;  // the arena slices some layer reads or writes (aliases of elided layers may not be)
+        for (const auto& kv : locals_)
+            if (state_.read.count(kv.first)) locals.raw_line(kv.second);
+        w.block(locals.str());
         w.block(state_.body.str());
         w.line("return 0;");
         w.close();
         w.blank();
-        w.open("int run_buffers(const void* const* inputs, void* const* outputs)");
+        w.open(fmt::format("int run_buffers({}const void* const* inputs, void* const* outputs)",
+                           o_.external_arena ? "uint8_t* arena, " : ""));
         std::vector<std::string> args;
+        if (o_.external_arena) args.push_back("arena");
         for (std::size_t i = 0; i < inputs_.size(); ++i)
             args.push_back(fmt::format("static_cast<const {}*>(inputs[{}])", dtype_ctype(g_.value(inputs_[i].id).dtype), i));
         for (std::size_t i = 0; i < outputs_.size(); ++i)
@@ -349,7 +376,10 @@ private:
     const EmitOptions& o_;
     std::vector<IoParam> inputs_, outputs_;
     ModuleEmitState state_;
-    CodeWriter weights_, locals_;
+    std::size_t arena_alignment() const { return std::max<std::size_t>(o_.target->alignment, 16); }
+
+    CodeWriter weights_;
+    std::map<ValueId, std::string> locals_;  // arena value -> its pointer definition in run()
     std::vector<CodeWriter> weight_files_;  // NAME-weights-K.cpp bodies, when the weights are split
     std::size_t weight_bytes_ = 0;
     std::map<ValueId, std::string> pending_weights_;  // constant value -> weight array name

@@ -26,6 +26,8 @@ struct EmitOptions {
     std::string model_label;  // model file name, for the header comment
     const TargetInfo* target;
     std::size_t weight_file_bytes = kDefaultWeightFileBytes;
+    // --arena external: run() takes the arena as its first parameter instead of using a static one.
+    bool external_arena = false;
 };
 
 struct GeneratedCode {

@@ -231,6 +231,7 @@ int run_check(const CheckOptions& o) {
         cmd.push_back(a);
     for (const auto& kv : files)  // NAME.cpp, its weight files if any, the harness; one at a time bounds memory
         if (fs::path(kv.first).extension() == ".cpp") cmd.push_back((work / kv.first).string());
+    if (co.external_arena) cmd.push_back("-DKILN_ARENA_EXTERNAL");  // the harness passes an aligned arena
     cmd.push_back("-o" + exe.string());
     ProcessResult build = run_process(cmd, 600);
     if (build.exit_code != 0)

@@ -41,6 +41,11 @@ void add_model_options(CLI::App* cmd, CompileOptions& o, std::vector<std::string
         cmd->add_option("--target,-t", o.target, "Target: " + fmt::format("{}", fmt::join(target_names(), ", ")))
             ->capture_default_str();
     cmd->add_option("--input-shape", shapes, "Bind an input's shape: NAME=1x3x224x224 (repeatable)");
+    if (with_target)  // the commands that emit code
+        cmd->add_option_function<std::string>(
+               "--arena", [&o](const std::string& v) { o.external_arena = v == "external"; },
+               "internal (a static arena in NAME.cpp, the default) or external (run() takes it)")
+            ->check(CLI::IsMember({"internal", "external"}));
 }
 
 // Removes the reports a failed compile was asked to write, so none describes code that was not written.

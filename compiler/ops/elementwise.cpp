@@ -195,12 +195,12 @@ Status emit_sigmoid(EmitCtx& c) { return emit_unary(c, "Sigmoid"); }
 }  // namespace
 }  // namespace kiln
 
-KILN_DEFINE_OP(Add, infer_binary_in<kNumeric>, (eval_binary_op<kNumeric, kernels::Add>), emit_add)
+KILN_DEFINE_OP_INPLACE(Add, infer_binary_in<kNumeric>, (eval_binary_op<kNumeric, kernels::Add>), emit_add, inplace_binary)
 KILN_DEFINE_OP(BitShift, infer_bitshift, eval_bitshift, emit_bitshift)
-KILN_DEFINE_OP(Div, infer_binary_in<kNumeric>, (eval_binary_op<kNumeric, kernels::Div>), emit_div)
+KILN_DEFINE_OP_INPLACE(Div, infer_binary_in<kNumeric>, (eval_binary_op<kNumeric, kernels::Div>), emit_div, inplace_binary)
 KILN_DEFINE_OP(Mod, infer_mod, eval_mod, emit_mod)
-KILN_DEFINE_OP(Mul, infer_binary_in<kNumeric>, (eval_binary_op<kNumeric, kernels::Mul>), emit_mul)
-KILN_DEFINE_OP(Pow, infer_pow, eval_pow, emit_pow)
-KILN_DEFINE_OP(Relu, infer_unary_in<kSignedNumeric>, (eval_unary_op<kSignedNumeric, kernels::Relu>), emit_relu)
-KILN_DEFINE_OP(Sigmoid, infer_unary_in<kAnyFloat>, (eval_unary_op<kAnyFloat, kernels::Sigmoid>), emit_sigmoid)
-KILN_DEFINE_OP(Sub, infer_binary_in<kNumeric>, (eval_binary_op<kNumeric, kernels::Sub>), emit_sub)
+KILN_DEFINE_OP_INPLACE(Mul, infer_binary_in<kNumeric>, (eval_binary_op<kNumeric, kernels::Mul>), emit_mul, inplace_binary)
+KILN_DEFINE_OP_INPLACE(Pow, infer_pow, eval_pow, emit_pow, inplace_binary)
+KILN_DEFINE_OP_INPLACE(Relu, infer_unary_in<kSignedNumeric>, (eval_unary_op<kSignedNumeric, kernels::Relu>), emit_relu, inplace_unary)
+KILN_DEFINE_OP_INPLACE(Sigmoid, infer_unary_in<kAnyFloat>, (eval_unary_op<kAnyFloat, kernels::Sigmoid>), emit_sigmoid, inplace_unary)
+KILN_DEFINE_OP_INPLACE(Sub, infer_binary_in<kNumeric>, (eval_binary_op<kNumeric, kernels::Sub>), emit_sub, inplace_binary)

@@ -88,7 +88,7 @@ Status emit_named(EmitCtx& c) { return emit_unary(c, NAME); }
 // Parameterless unary functions: kernels::OP maps one element; SET is the accepted element types.
 #define KILN_UNARY_MATH_OP(OP, SET)                                         \
     namespace kiln { namespace { constexpr char kName##OP[] = #OP; } }       \
-    KILN_DEFINE_OP(OP, infer_unary_in<SET>, (eval_unary_op<SET, kernels::OP>), emit_named<kName##OP>)
+    KILN_DEFINE_OP_INPLACE(OP, infer_unary_in<SET>, (eval_unary_op<SET, kernels::OP>), emit_named<kName##OP>, inplace_unary)
 
 KILN_UNARY_MATH_OP(Abs, kNumeric)
 KILN_UNARY_MATH_OP(Acos, kAnyFloat)
@@ -115,4 +115,4 @@ KILN_UNARY_MATH_OP(Tan, kAnyFloat)
 KILN_UNARY_MATH_OP(Tanh, kAnyFloat)
 #undef KILN_UNARY_MATH_OP
 
-KILN_DEFINE_OP(Clip, infer_clip, eval_clip, emit_clip)
+KILN_DEFINE_OP_INPLACE(Clip, infer_clip, eval_clip, emit_clip, inplace_unary)

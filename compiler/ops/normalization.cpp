@@ -332,7 +332,7 @@ Status emit_mvn(EmitCtx& c) {
 }  // namespace
 }  // namespace kiln
 
-KILN_DEFINE_OP(BatchNormalization, infer_batch_norm, eval_batch_norm, emit_batch_norm)
+KILN_DEFINE_OP_INPLACE(BatchNormalization, infer_batch_norm, eval_batch_norm, emit_batch_norm, inplace_unary)
 KILN_DEFINE_OP(InstanceNormalization, infer_instance_norm, eval_instance_norm, emit_instance_norm)
 KILN_DEFINE_OP(LayerNormalization, infer_layer_norm, eval_layer_norm, emit_layer_norm)
 KILN_DEFINE_OP(LRN, infer_lrn, eval_lrn, emit_lrn)

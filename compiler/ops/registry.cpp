@@ -39,3 +39,21 @@ std::vector<const OpSchema*> all_ops() {
 }
 
 }  // namespace kiln
+
+namespace kiln {
+
+namespace {
+bool output_matches_input(NodeCtx& c, std::size_t i) {
+    return c.has_input(i) && c.has_output(0) && c.in_dtype(i) == c.out_dtype(0) && c.in_shape(i) == c.out_shape(0);
+}
+}  // namespace
+
+int inplace_unary(NodeCtx& c) { return output_matches_input(c, 0) ? 0 : -1; }
+
+int inplace_binary(NodeCtx& c) {
+    for (std::size_t i = 0; i < 2; ++i)
+        if (output_matches_input(c, i)) return int(i);
+    return -1;
+}
+
+}  // namespace kiln

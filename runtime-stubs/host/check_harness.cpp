@@ -1,6 +1,7 @@
 // Host harness for `kiln check`: reads each input as raw bytes from a file, runs the generated model
 // once, writes each output as raw bytes. Built with -DKILN_MODEL_HEADER="net.h" -DKILN_NS=net.
 // Usage: harness IN_0.bin ... IN_n.bin OUT_0.bin ... OUT_m.bin
+// With -DKILN_ARENA_EXTERNAL (code compiled with --arena external) it passes run() an aligned arena.
 #include KILN_MODEL_HEADER
 
 #include <cstdio>
@@ -48,7 +49,15 @@ int main(int argc, char** argv) {
         out[i].assign(KILN_NS::kOutputBytes[i], 0xA5);
         out_ptrs.push_back(out[i].data());
     }
+#ifdef KILN_ARENA_EXTERNAL
+    // Filled with a pattern too: the model must not depend on what the caller's arena held.
+    std::vector<unsigned char> arena_storage(KILN_NS::kArenaBytes + KILN_NS::kArenaAlignment, 0x5A);
+    std::size_t misalign = reinterpret_cast<std::uintptr_t>(arena_storage.data()) % KILN_NS::kArenaAlignment;
+    uint8_t* arena = arena_storage.data() + (misalign ? KILN_NS::kArenaAlignment - misalign : 0);
+    int rc = KILN_NS::run_buffers(arena, in_ptrs.data(), out_ptrs.data());
+#else
     int rc = KILN_NS::run_buffers(in_ptrs.data(), out_ptrs.data());
+#endif
     if (rc != 0) {
         std::fprintf(stderr, "harness: run() returned %d\n", rc);
         return 3;

@@ -58,6 +58,70 @@ TEST_CASE("greedy planner: random lifetimes never overlap in memory", "[passes][
     }
 }
 
+TEST_CASE("every strategy: random lifetimes never overlap, bound <= arena <= TFLM baseline", "[passes][plan_memory]") {
+    std::mt19937 rng(11);
+    for (int trial = 0; trial < 300; ++trial) {
+        std::size_t alignment = std::size_t(1) << (rng() % 7);
+        std::size_t n = rng() % (trial % 2 ? 12 : 40);  // half small enough for the exact search
+        int steps = 1 + int(rng() % 20);
+        std::vector<BufferRequest> req;
+        for (std::size_t i = 0; i < n; ++i) {
+            int a = int(rng() % unsigned(steps)), b = int(rng() % unsigned(steps));
+            std::size_t bytes = rng() % 8 == 0 ? 0 : 1 + rng() % 1000;
+            req.push_back({bytes, std::min(a, b), std::max(a, b)});
+        }
+        INFO("trial " << trial << " alignment " << alignment);
+        ArenaLayout tflm = plan_greedy_by_size(req, alignment);
+        require_valid_layout(req, plan_greedy_by_size_best_fit(req, alignment), alignment);
+        require_valid_layout(req, plan_greedy_by_breadth(req, alignment), alignment);
+        require_valid_layout(req, plan_exact(req, alignment, tflm, 2000), alignment);
+        ArenaLayout best = plan_best(req, alignment);
+        require_valid_layout(req, best, alignment);
+        CHECK(best.total_bytes <= tflm.total_bytes);
+        CHECK(best.lower_bound_bytes == tflm.lower_bound_bytes);
+        CHECK(best.lower_bound_bytes == live_bytes_lower_bound(req, alignment));
+        CHECK(!best.strategy.empty());
+    }
+}
+
+TEST_CASE("exact search is optimal where every greedy strategy is not", "[passes][plan_memory]") {
+    // Found by random search: the 96-byte buffer placed first (largest) at 0 pushes the two 48-byte ones
+    // apart; optimal puts 80 and 96 at 0 (never live together) and stacks the 48s above 80: 176 = the bound.
+    std::vector<BufferRequest> req = {{48, 1, 3}, {48, 2, 3}, {96, 0, 1}, {80, 2, 3}};
+    ArenaLayout first_fit = plan_greedy_by_size(req, 16);
+    ArenaLayout best_fit = plan_greedy_by_size_best_fit(req, 16);
+    ArenaLayout breadth = plan_greedy_by_breadth(req, 16);
+    CHECK(first_fit.total_bytes == 192);
+    CHECK(best_fit.total_bytes > 176);
+    CHECK(breadth.total_bytes > 176);
+    ArenaLayout exact = plan_exact(req, 16, first_fit);
+    require_valid_layout(req, exact, 16);
+    CHECK(exact.total_bytes == 176);
+    CHECK(exact.lower_bound_bytes == 176);
+    CHECK(exact.optimal);
+    CHECK(exact.strategy == "exact");
+    ArenaLayout best = plan_best(req, 16);
+    CHECK(best.total_bytes == 176);
+    CHECK(best.strategy == "exact");
+}
+
+TEST_CASE("exact search proves a greedy layout optimal when nothing beats it", "[passes][plan_memory]") {
+    // Three buffers live together: the sum is forced, and the search has nothing to improve.
+    std::vector<BufferRequest> req = {{10, 0, 2}, {20, 0, 2}, {30, 1, 1}};
+    ArenaLayout start = plan_greedy_by_size(req, 16);
+    ArenaLayout exact = plan_exact(req, 16, start);
+    CHECK(exact.total_bytes == start.total_bytes);
+    CHECK(exact.optimal);
+    // With a budget too small to finish, the start layout is kept and not claimed optimal.
+    std::vector<BufferRequest> many;
+    std::mt19937 rng(3);
+    for (int i = 0; i < 14; ++i) many.push_back({std::size_t(16 + rng() % 200), int(rng() % 4), 4 + int(rng() % 4)});
+    ArenaLayout s2 = plan_greedy_by_size(many, 16);
+    ArenaLayout cut = plan_exact(many, 16, s2, 3);
+    CHECK(cut.total_bytes <= s2.total_bytes);
+    if (cut.total_bytes > cut.lower_bound_bytes) CHECK_FALSE(cut.optimal);
+}
+
 TEST_CASE("greedy planner: exact results on small cases", "[passes][plan_memory]") {
     SECTION("no requests") {
         ArenaLayout l = plan_greedy_by_size({}, 16);
@@ -104,11 +168,57 @@ TEST_CASE("plan_memory plans intermediates only", "[passes][plan_memory]") {
     for (const auto& [id, off] : plan.offset) planned.insert(g.value(id).name);
     CHECK(planned == std::set<std::string>{"a", "b", "c"});
     auto off = [&](const char* n) { return plan.offset.at(g.find_value(n)); };
-    CHECK(off("a") != off("b"));  // a node's output never shares its input's memory
-    CHECK(off("b") != off("c"));
-    CHECK(off("a") == off("c"));
-    CHECK(plan.arena_bytes == 128);
-    CHECK(plan.lower_bound_bytes == 128);
+    // Relu runs in place: each result overwrites its input, which nothing reads afterwards.
+    CHECK(off("a") == off("b"));
+    CHECK(off("b") == off("c"));
+    CHECK(plan.sharing.at(g.find_value("b")) == "in-place");
+    CHECK(plan.shares.at(g.find_value("c")) == g.find_value("a"));
+    CHECK(plan.arena_bytes == 64);
+    CHECK(plan.lower_bound_bytes == 64);
+    CHECK(plan.naive_bytes == 3 * 64);
+    CHECK(plan.size.at(g.find_value("b")) == 64);
+    // Without sharing (TensorFlow Lite Micro's view) a node's output never shares its input's memory.
+    CHECK(tflm_baseline_bytes(g, 16) == 128);
+}
+
+TEST_CASE("plan_memory: in place only when the node is the input's last reader", "[passes][plan_memory]") {
+    // a feeds both b = Relu(a) and y = Add(b, a): b cannot overwrite a; y is a graph output (caller's buffer).
+    onnx::ModelProto m = make_model();
+    add_input(m, "x", kFloat, {4, 4});
+    add_node(m, "Relu", {"x"}, {"a"});
+    add_node(m, "Relu", {"a"}, {"b"});
+    add_node(m, "Add", {"b", "a"}, {"y"});
+    add_output(m, "y", kFloat, {4, 4});
+    Graph g = inferred(*import_model(m));
+    MemoryPlan plan = plan_memory(g, 16);
+    CHECK(plan.offset.at(g.find_value("a")) != plan.offset.at(g.find_value("b")));
+    CHECK(plan.shares.empty());
+    CHECK(!plan.offset.count(g.find_value("x")));  // graph inputs and outputs are never planned
+    CHECK(!plan.offset.count(g.find_value("y")));
+}
+
+TEST_CASE("plan_memory: reshape-like ops alias their input, except into a graph output", "[passes][plan_memory]") {
+    onnx::ModelProto m = make_model();
+    add_input(m, "x", kFloat, {2, 8});
+    add_node(m, "Relu", {"x"}, {"a"});
+    add_node(m, "Flatten", {"a"}, {"f"});
+    add_node(m, "Sigmoid", {"a"}, {"s"});  // reads a after the alias: nothing may overwrite a before
+    add_node(m, "Add", {"f", "f"}, {"z"});
+    add_node(m, "Reshape", {"z", "shape"}, {"y"});
+    add_initializer(m, int64_tensor("shape", {2}, {2, 8}));
+    add_output(m, "s", kFloat, {2, 8});
+    add_output(m, "y", kFloat, {2, 8});
+    Graph g = inferred(*import_model(m));
+    MemoryPlan plan = plan_memory(g, 16);
+    ValueId a = g.find_value("a"), f = g.find_value("f"), z = g.find_value("z");
+    CHECK(plan.shares.at(f) == a);
+    CHECK(plan.sharing.at(f) == "alias");
+    CHECK(plan.offset.at(f) == plan.offset.at(a));
+    CHECK(plan.elided.size() == 1);  // the Flatten; the Reshape into the graph output still copies
+    CHECK(g.nodes[std::size_t(*plan.elided.begin())].op_type == "Flatten");
+    // Add(f, f) runs in place over f: its group {a, f} is last read there (Sigmoid ran before).
+    CHECK(plan.shares.at(z) == a);
+    CHECK(plan.arena_bytes == 64);
 }
 
 namespace {
@@ -128,11 +238,14 @@ std::vector<Tensor> run_in_arena(const Graph& g, const MemoryPlan& plan, const s
         return t;
     };
     for (const Node& n : g.nodes) {
-        // Kernels write outputs while reading inputs: their planned bytes must not overlap.
+        // Kernels write outputs while reading inputs: their planned bytes must not overlap, unless the plan
+        // shares them on purpose (in place, alias: the output is planned on its input's bytes).
+        auto owner = [&](ValueId v) { return plan.shares.count(v) ? plan.shares.at(v) : v; };
         for (ValueId i : n.inputs)
             for (ValueId o : n.outputs) {
                 auto pi = plan.offset.find(i), po = plan.offset.find(o);
                 if (pi == plan.offset.end() || po == plan.offset.end()) continue;
+                if (owner(i) == owner(o)) continue;
                 CHECK((pi->second + g.value(i).nbytes() <= po->second || po->second + g.value(o).nbytes() <= pi->second));
             }
         std::vector<Tensor> ins, outs;
@@ -181,4 +294,99 @@ TEST_CASE("random graphs run through the planned arena match the evaluator", "[p
             for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i].same_bytes(want[i]));
         }
     }
+}
+
+namespace {
+// a, b, e = x * w_k; c1 = Concat(a, b); d = Sigmoid(c1); c2 = Concat(c1, e); y = c2 + 1, s = d: the parts are
+// written straight into c2, c1 included (a Concat nested in another).
+onnx::ModelProto nested_concat_model() {
+    onnx::ModelProto m = make_model();
+    add_input(m, "x", kFloat, {1, 2, 4, 4});
+    for (const char* w : {"w1", "w2", "w3"}) add_initializer(m, raw_float_tensor(w, {1, 2, 1, 1}, {0.5f, -2.0f}));
+    add_initializer(m, raw_float_tensor("one", {1}, {1.0f}));
+    add_node(m, "Mul", {"x", "w1"}, {"a"}, "a");
+    add_node(m, "Mul", {"x", "w2"}, {"b"}, "b");
+    onnx::AttributeProto axis;
+    axis.set_name("axis");
+    axis.set_type(onnx::AttributeProto::INT);
+    axis.set_i(1);
+    add_node(m, "Concat", {"a", "b"}, {"c1"}, "c1")->add_attribute()->CopyFrom(axis);
+    add_node(m, "Sigmoid", {"c1"}, {"d"}, "d");
+    add_node(m, "Mul", {"x", "w3"}, {"e"}, "e");
+    add_node(m, "Concat", {"c1", "e"}, {"c2"}, "c2")->add_attribute()->CopyFrom(axis);
+    add_node(m, "Add", {"c2", "one"}, {"y"}, "y");
+    add_output(m, "y", kFloat, {1, 6, 4, 4});
+    add_output(m, "d", kFloat, {1, 4, 4, 4});
+    return m;
+}
+}  // namespace
+
+TEST_CASE("plan_memory: Concat in place, nested, matches the evaluator through the arena", "[passes][plan_memory]") {
+    Expected<Graph> imported = import_model(nested_concat_model());
+    REQUIRE(imported.is_ok());
+    Expected<Graph> r = run_pipeline(std::move(*imported), pipeline_for_target("portable"));
+    REQUIRE(r.is_ok());
+    const Graph& g = *r;
+    MemoryPlan plan = plan_memory(g, 16);
+    auto off = [&](const char* n) { return plan.offset.at(g.find_value(n)); };
+    CHECK(plan.elided.size() == 2);  // both Concats emit no code
+    CHECK(off("c1") == off("c2"));
+    CHECK(off("a") == off("c2"));
+    CHECK(off("b") == off("c2") + 128);
+    CHECK(off("e") == off("c2") + 256);
+    CHECK(plan.sharing.at(g.find_value("b")) == "concat-part");
+    CHECK(plan.shares.at(g.find_value("a")) == g.find_value("c2"));
+    CHECK(plan.arena_bytes == 384);  // c2's 384 bytes hold everything
+    std::vector<Tensor> inputs = random_inputs(g, 3);
+    std::vector<Tensor> want = evaluate_ok(g, inputs), got = run_in_arena(g, plan, inputs);
+    REQUIRE(got.size() == want.size());
+    for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i].same_bytes(want[i]));
+}
+
+TEST_CASE("plan_memory: no Concat in place for graph inputs or a value used twice", "[passes][plan_memory]") {
+    onnx::ModelProto m = make_model();
+    add_input(m, "x", kFloat, {1, 2, 4});
+    add_node(m, "Relu", {"x"}, {"a"});
+    onnx::AttributeProto axis;
+    axis.set_name("axis");
+    axis.set_type(onnx::AttributeProto::INT);
+    axis.set_i(1);
+    add_node(m, "Concat", {"a", "a"}, {"c"})->add_attribute()->CopyFrom(axis);
+    add_node(m, "Concat", {"x", "c"}, {"c2"})->add_attribute()->CopyFrom(axis);
+    add_node(m, "Relu", {"c2"}, {"y"});
+    add_output(m, "y", kFloat, {1, 6, 4});
+    Graph g = inferred(*import_model(m));
+    MemoryPlan plan = plan_memory(g, 16);
+    CHECK(plan.elided.empty());
+    CHECK(plan.shares.empty());
+}
+
+TEST_CASE("plan_memory: a Concat part computed in place moves with its whole group", "[passes][plan_memory]") {
+    // a = x * w; r = Relu(a) in place over a; b = x + w; c = Concat(r, b) in place (SqueezeNet's fire module).
+    onnx::ModelProto m = make_model();
+    add_input(m, "x", kFloat, {1, 2, 4});
+    add_initializer(m, raw_float_tensor("w", {1, 2, 1}, {0.5f, -2.0f}));
+    add_node(m, "Mul", {"x", "w"}, {"a"});
+    add_node(m, "Relu", {"a"}, {"r"});
+    add_node(m, "Add", {"x", "w"}, {"b"});
+    onnx::AttributeProto axis;
+    axis.set_name("axis");
+    axis.set_type(onnx::AttributeProto::INT);
+    axis.set_i(1);
+    add_node(m, "Concat", {"r", "b"}, {"c"})->add_attribute()->CopyFrom(axis);
+    add_node(m, "Tanh", {"c"}, {"y"});
+    add_output(m, "y", kFloat, {1, 4, 4});
+    Graph g = inferred(*import_model(m));
+    MemoryPlan plan = plan_memory(g, 16);
+    auto id = [&](const char* n) { return g.find_value(n); };
+    CHECK(plan.sharing.at(id("a")) == "concat-part");
+    CHECK(plan.sharing.at(id("r")) == "in-place");
+    CHECK(plan.shares.at(id("r")) == id("c"));
+    CHECK(plan.offset.at(id("a")) == plan.offset.at(id("c")));
+    CHECK(plan.offset.at(id("b")) == plan.offset.at(id("c")) + 32);
+    CHECK(plan.arena_bytes == 64);
+    std::vector<Tensor> inputs = random_inputs(g, 4);
+    std::vector<Tensor> want = evaluate_ok(g, inputs), got = run_in_arena(g, plan, inputs);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].same_bytes(want[0]));
 }
