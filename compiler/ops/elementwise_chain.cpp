@@ -166,4 +166,5 @@ int64_t chain_macs(NodeCtx&) { return 0; }
 }  // namespace
 }  // namespace kiln
 
-KILN_DEFINE_OP_MACS(ElementwiseChain, infer_chain, eval_chain, emit_chain, chain_macs)
+// In place over input 0 (the kernel loads each block of it before storing the same block of the output).
+KILN_DEFINE_OP_FULL(ElementwiseChain, infer_chain, eval_chain, emit_chain, chain_macs, nullptr, inplace_unary)

@@ -223,12 +223,23 @@ int64_t fused_gemm_macs(NodeCtx& c) {
     return a.size() < 2 ? 0 : shape_numel(c.out_shape(0)) * (ta ? a[0] : a.back());
 }
 
+// The output may overwrite the residual Z (the kernels read each channel/row of Z only to initialise the same
+// channel/row of Y), unless Z is also the layer's X, weights or bias: those are read after Y is written.
+int inplace_residual(NodeCtx& c) {
+    if (!c.has_input(3)) return -1;
+    for (std::size_t i = 0; i < 3; ++i)
+        if (c.has_input(i) && c.node().inputs[i] == c.node().inputs[3]) return -1;
+    return c.in_shape(3) == c.out_shape(0) && c.in_dtype(3) == c.out_dtype(0) ? 3 : -1;
+}
+
 }  // namespace
 }  // namespace kiln
 
-KILN_DEFINE_OP_MACS(FusedConv, infer_fused_conv<make_conv_plan>, (eval_fused_conv<make_conv_plan, false>),
-                    (emit_fused_conv<make_conv_plan, false>), fused_conv_macs)
-KILN_DEFINE_OP_MACS(FusedConvTranspose, infer_fused_conv<make_conv_transpose_plan>,
+KILN_DEFINE_OP_FULL(FusedConv, infer_fused_conv<make_conv_plan>, (eval_fused_conv<make_conv_plan, false>),
+                    (emit_fused_conv<make_conv_plan, false>), fused_conv_macs, nullptr, inplace_residual)
+KILN_DEFINE_OP_FULL(FusedConvTranspose, infer_fused_conv<make_conv_transpose_plan>,
                     (eval_fused_conv<make_conv_transpose_plan, true>),
-                    (emit_fused_conv<make_conv_transpose_plan, true>), fused_conv_transpose_macs)
-KILN_DEFINE_OP_MACS(FusedGemm, infer_fused_gemm, eval_fused_gemm, emit_fused_gemm, fused_gemm_macs)
+                    (emit_fused_conv<make_conv_transpose_plan, true>), fused_conv_transpose_macs, nullptr,
+                    inplace_residual)
+KILN_DEFINE_OP_FULL(FusedGemm, infer_fused_gemm, eval_fused_gemm, emit_fused_gemm, fused_gemm_macs, nullptr,
+                    inplace_residual)

@@ -302,7 +302,10 @@ namespace {
 onnx::ModelProto nested_concat_model() {
     onnx::ModelProto m = make_model();
     add_input(m, "x", kFloat, {1, 2, 4, 4});
-    for (const char* w : {"w1", "w2", "w3"}) add_initializer(m, raw_float_tensor(w, {1, 2, 1, 1}, {0.5f, -2.0f}));
+    // Different weights: equal ones would make a, b and e one value (eliminate-common-subexpressions).
+    add_initializer(m, raw_float_tensor("w1", {1, 2, 1, 1}, {0.5f, -2.0f}));
+    add_initializer(m, raw_float_tensor("w2", {1, 2, 1, 1}, {1.5f, -3.0f}));
+    add_initializer(m, raw_float_tensor("w3", {1, 2, 1, 1}, {2.5f, 0.25f}));
     add_initializer(m, raw_float_tensor("one", {1}, {1.0f}));
     add_node(m, "Mul", {"x", "w1"}, {"a"}, "a");
     add_node(m, "Mul", {"x", "w2"}, {"b"}, "b");
