@@ -66,7 +66,7 @@ TEST_CASE("alias layers emit only their comment; in-place layers share one buffe
     CHECK(contains(c.code.files.at("net.h"), "constexpr std::size_t kArenaAlignment = 16;"));
 }
 
-TEST_CASE("--arena external: the caller's arena, the same outputs", "[backends][arena]") {
+TEST_CASE("option --arena external: the caller's arena, the same outputs", "[backends][arena]") {
     TempDir dir;
     write_model(sharing_model(), dir.file("model.onnx"));
     CompiledModel in = compile(dir.file("model.onnx"), "net_int", false);

@@ -260,7 +260,7 @@ TEST_CASE("inspect prints the report's summary and its JSON", "[driver][inspect]
     CHECK(i["layers"].size() == j["layers"].size());
 }
 
-TEST_CASE("--print-ir-after-all prints what --print-ir-after all prints", "[driver][compile]") {
+TEST_CASE("option --print-ir-after-all prints what --print-ir-after all prints", "[driver][compile]") {
     TempDir dir;
     write_model(relu_model(), dir.file("m.onnx"));
     CommandResult flag = run_kiln({"compile", dir.file("m.onnx"), "-o", dir.file("o"), "--print-ir-after-all"});
