@@ -10,20 +10,13 @@ using namespace kiln::test;
 
 namespace {
 
-void set_int_attr(onnx::NodeProto* n, const std::string& name, int64_t v) {
-    auto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INT);
-    a->set_i(v);
-}
-
 Graph reverse_graph(std::vector<Dim> shape, int64_t batch_axis, int64_t time_axis, int64_t batch) {
     onnx::ModelProto m = make_model(13);
     add_input(m, "x", kFloat, shape);
     add_input(m, "lens", kInt64, {batch});
     onnx::NodeProto* n = add_node(m, "ReverseSequence", {"x", "lens"}, {"y"});
-    set_int_attr(n, "batch_axis", batch_axis);
-    set_int_attr(n, "time_axis", time_axis);
+    set_int(n, "batch_axis", batch_axis);
+    set_int(n, "time_axis", time_axis);
     add_output(m, "y", kFloat, {});
     Expected<Graph> g = import_model(m);
     REQUIRE(g.is_ok());

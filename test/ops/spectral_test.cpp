@@ -78,13 +78,6 @@ void require_close(const std::vector<Cd>& got, const std::vector<Cd>& want, doub
     }
 }
 
-void set_int_attr(onnx::NodeProto* n, const std::string& name, int64_t v) {
-    auto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INT);
-    a->set_i(v);
-}
-
 Graph import_inferred(const onnx::ModelProto& m) {
     Expected<Graph> g = import_model(m);
     INFO(g.status().message());
@@ -186,9 +179,9 @@ TEST_CASE("DFT op: axis, dft_length padding and truncation, onesided", "[ops][sp
             ins.push_back("len");
         }
         onnx::NodeProto* n = add_node(m, "DFT", ins, {"y"});
-        set_int_attr(n, "axis", cs.axis);
-        set_int_attr(n, "onesided", cs.onesided);
-        set_int_attr(n, "inverse", cs.inverse);
+        set_int(n, "axis", cs.axis);
+        set_int(n, "onesided", cs.onesided);
+        set_int(n, "inverse", cs.inverse);
         add_output(m, "y", kFloat, {});
         Graph g = import_inferred(m);
         const int64_t len = cs.length > 0 ? cs.length : 5;
@@ -211,7 +204,7 @@ TEST_CASE("STFT op: frames of a complex signal with a window", "[ops][spectral]"
     add_input(m, "window", kFloat, {6});
     add_initializer(m, int64_tensor("step", {}, {5}));
     add_initializer(m, int64_tensor("length", {}, {6}));
-    set_int_attr(add_node(m, "STFT", {"signal", "step", "window", "length"}, {"y"}), "onesided", 0);
+    set_int(add_node(m, "STFT", {"signal", "step", "window", "length"}, {"y"}), "onesided", 0);
     add_output(m, "y", kFloat, {});
     Graph g = import_inferred(m);
     REQUIRE(g.value(g.outputs[0]).shape == Shape{2, 3, 6, 2});  // frames at 0, 5, 10 (15 + 6 > 20)
@@ -234,8 +227,8 @@ TEST_CASE("window ops fold to the cosine-sum values", "[ops][spectral]") {
         onnx::ModelProto m = make_model(17);
         add_initializer(m, int64_tensor("size", {}, {size}));
         onnx::NodeProto* n = add_node(m, op, {"size"}, {"w"});
-        set_int_attr(n, "periodic", periodic);
-        set_int_attr(n, "output_datatype", dtype);
+        set_int(n, "periodic", periodic);
+        set_int(n, "output_datatype", dtype);
         add_output(m, "w", dtype, {});
         Graph g = import_inferred(m);
         const Value& w = g.value(g.outputs[0]);
@@ -285,7 +278,7 @@ TEST_CASE("spectral ops refuse what they cannot compile, naming it", "[ops][spec
     SECTION("an axis on the real/imaginary dim") {
         onnx::ModelProto m = make_model(17);
         add_input(m, "x", kFloat, {1, 8, 2});
-        set_int_attr(add_node(m, "DFT", {"x"}, {"y"}), "axis", -1);
+        set_int(add_node(m, "DFT", {"x"}, {"y"}), "axis", -1);
         add_output(m, "y", kFloat, {});
         CHECK_THAT(infer_error(m), Catch::Contains("axis -1 is out of range"));
     }
@@ -323,8 +316,8 @@ TEST_CASE("generated DFT and STFT code matches the naive DFT", "[ops][spectral][
     add_initializer(m, int64_tensor("step", {}, {7}));
     add_initializer(m, int64_tensor("frame", {}, {9}));
     onnx::NodeProto* n = add_node(m, "DFT", {"x", "len"}, {"y"});
-    set_int_attr(n, "axis", 2);
-    set_int_attr(n, "inverse", 1);
+    set_int(n, "axis", 2);
+    set_int(n, "inverse", 1);
     add_node(m, "STFT", {"s", "step", "", "frame"}, {"z"});
     add_output(m, "y", kFloat, {1, 3, 16, 2});
     add_output(m, "z", kFloat, {2, 4, 5, 2});

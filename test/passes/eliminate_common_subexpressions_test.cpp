@@ -19,13 +19,6 @@ Graph cse(const Graph& g) {
     return std::move(*r);
 }
 
-void set_float(onnx::NodeProto* n, const std::string& name, float v) {
-    onnx::AttributeProto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::FLOAT);
-    a->set_f(v);
-}
-
 // Bytes of the constants some node reads (what the generated code stores as weights).
 std::size_t weight_bytes(const Graph& g) {
     std::vector<bool> read(g.values.size(), false);

@@ -19,19 +19,6 @@ Graph eliminated(const Graph& g) {
     return std::move(*r);
 }
 
-void set_ints(onnx::NodeProto* n, const std::string& name, std::vector<int64_t> v) {
-    onnx::AttributeProto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INTS);
-    for (int64_t x : v) a->add_ints(x);
-}
-void set_int(onnx::NodeProto* n, const std::string& name, int64_t v) {
-    onnx::AttributeProto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INT);
-    a->set_i(v);
-}
-
 }  // namespace
 
 TEST_CASE("no-op nodes between two real ops are removed", "[passes][eliminate_identities]") {

@@ -22,13 +22,6 @@ Graph fused(const Graph& g) {
     return std::move(*r);
 }
 
-void set_float(onnx::NodeProto* n, const std::string& name, float v) {
-    onnx::AttributeProto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::FLOAT);
-    a->set_f(v);
-}
-
 const Node& only_chain(const Graph& g) {
     REQUIRE(count_ops(g, "ElementwiseChain") == 1);
     for (const Node& n : g.nodes)

@@ -17,31 +17,6 @@
 namespace kiln {
 namespace test {
 
-inline void set_ints(onnx::NodeProto* n, const std::string& name, std::vector<int64_t> v) {
-    onnx::AttributeProto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INTS);
-    for (int64_t x : v) a->add_ints(x);
-}
-inline void set_int(onnx::NodeProto* n, const std::string& name, int64_t v) {
-    onnx::AttributeProto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INT);
-    a->set_i(v);
-}
-inline void set_float(onnx::NodeProto* n, const std::string& name, float v) {
-    onnx::AttributeProto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::FLOAT);
-    a->set_f(v);
-}
-inline void set_string(onnx::NodeProto* n, const std::string& name, const std::string& v) {
-    onnx::AttributeProto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::STRING);
-    a->set_s(v);
-}
-
 // A float initializer of seeded random values in [lo, hi).
 inline void add_random(onnx::ModelProto& m, const std::string& name, std::vector<int64_t> dims, uint32_t seed,
                        float lo = -1.0f, float hi = 1.0f) {

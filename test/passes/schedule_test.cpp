@@ -35,13 +35,6 @@ void conv1x1(onnx::ModelProto& m, const std::string& in, const std::string& out,
     add_node(m, "Conv", {in, out + "_w"}, {out}, out);
 }
 
-void set_ints(onnx::NodeProto* n, const char* name, const std::vector<int64_t>& v) {
-    onnx::AttributeProto* a = n->add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INTS);
-    for (int64_t x : v) a->add_ints(x);
-}
-
 void concat(onnx::ModelProto& m, const std::vector<std::string>& ins, const std::string& out) {
     onnx::NodeProto* n = add_node(m, "Concat", ins, {out}, out);
     onnx::AttributeProto* a = n->add_attribute();

@@ -69,6 +69,30 @@ onnx::TensorProto raw_float_tensor(const std::string& name, std::vector<int64_t>
     return t;
 }
 
+namespace {
+onnx::AttributeProto* new_attr(onnx::NodeProto* n, const std::string& name, onnx::AttributeProto::AttributeType t) {
+    onnx::AttributeProto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(t);
+    return a;
+}
+}  // namespace
+
+void set_int(onnx::NodeProto* n, const std::string& name, int64_t v) { new_attr(n, name, onnx::AttributeProto::INT)->set_i(v); }
+
+void set_ints(onnx::NodeProto* n, const std::string& name, const std::vector<int64_t>& v) {
+    onnx::AttributeProto* a = new_attr(n, name, onnx::AttributeProto::INTS);
+    for (int64_t x : v) a->add_ints(x);
+}
+
+void set_float(onnx::NodeProto* n, const std::string& name, float v) {
+    new_attr(n, name, onnx::AttributeProto::FLOAT)->set_f(v);
+}
+
+void set_string(onnx::NodeProto* n, const std::string& name, const std::string& v) {
+    new_attr(n, name, onnx::AttributeProto::STRING)->set_s(v);
+}
+
 onnx::TensorProto typed_float_tensor(const std::string& name, std::vector<int64_t> dims, const std::vector<float>& v) {
     onnx::TensorProto t;
     t.set_name(name);

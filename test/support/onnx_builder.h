@@ -36,6 +36,11 @@ onnx::ValueInfoProto* add_output(onnx::ModelProto& m, const std::string& name, i
 onnx::NodeProto* add_node(onnx::ModelProto& m, const std::string& op, std::vector<std::string> inputs,
                           std::vector<std::string> outputs, const std::string& name = "");
 void add_initializer(onnx::ModelProto& m, onnx::TensorProto t);
+// Attribute shorthands for a node made by add_node.
+void set_int(onnx::NodeProto* n, const std::string& name, int64_t v);
+void set_ints(onnx::NodeProto* n, const std::string& name, const std::vector<int64_t>& v);
+void set_float(onnx::NodeProto* n, const std::string& name, float v);
+void set_string(onnx::NodeProto* n, const std::string& name, const std::string& v);
 
 // Float tensors stored in raw_data (little-endian bytes) or in float_data.
 onnx::TensorProto raw_float_tensor(const std::string& name, std::vector<int64_t> dims, const std::vector<float>& v);
