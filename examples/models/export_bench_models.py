@@ -31,18 +31,14 @@ fusion: their BatchNormalization nodes reach Kiln as they are, so the benchmark 
 Opset 13, static shapes, do_constant_folding=True, onnx.checker passes. Each model has its own seed; one
 thread and deterministic algorithms make the files a pure function of the torch version and the CPU.
 """
-import argparse
 import os
 import sys
 
-import onnx
 import torch
-from onnx import numpy_helper
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_models import (calibrate_batchnorm, randomize_norm_affine, torchvision_missing,  # noqa: E402
-                           write_tensor)
+from export_models import calibrate_batchnorm, cli, randomize_norm_affine, torchvision_missing  # noqa: E402
 
 IMAGE = (1, 3, 224, 224)
 OPSET = 13
@@ -144,78 +140,21 @@ def always():
 
 
 SMALL_IMAGE = (1, 3, 64, 64)
-# name -> (builder(generator) -> nn.Module, input shape, seed, what is missing: a function returning None or why)
+# name -> (builder(generator) -> nn.Module, input shape, opset, seed, keep BatchNorm, what is missing: a function
+# returning None or why), as export_models.export_model takes them.
 MODELS = {
-    "ds_cnn": (own_model(DsCnn, (1, 1, 49, 10)), (1, 1, 49, 10), 2001, always),
-    "vww_mobilenet_v1": (own_model(MobileNetV1, (1, 3, 96, 96)), (1, 3, 96, 96), 2002, always),
-    "mobilenet_v2": (torchvision_model("mobilenet_v2", IMAGE), IMAGE, 2003, torchvision_missing),
-    "resnet18": (torchvision_model("resnet18", IMAGE), IMAGE, 2004, torchvision_missing),
-    "squeezenet1_1": (torchvision_model("squeezenet1_1", IMAGE), IMAGE, 2005, torchvision_missing),
-    "densenet121": (torchvision_model("densenet121", SMALL_IMAGE), SMALL_IMAGE, 2006, torchvision_missing),
-    "googlenet": (torchvision_model("googlenet", IMAGE, aux_logits=False, init_weights=True), IMAGE, 2007,
-                  torchvision_missing),
-    "unet": (own_model(UNet, SMALL_IMAGE), SMALL_IMAGE, 2008, always),
+    "ds_cnn": (own_model(DsCnn, (1, 1, 49, 10)), (1, 1, 49, 10), OPSET, 2001, True, always),
+    "vww_mobilenet_v1": (own_model(MobileNetV1, (1, 3, 96, 96)), (1, 3, 96, 96), OPSET, 2002, True, always),
+    "mobilenet_v2": (torchvision_model("mobilenet_v2", IMAGE), IMAGE, OPSET, 2003, True, torchvision_missing),
+    "resnet18": (torchvision_model("resnet18", IMAGE), IMAGE, OPSET, 2004, True, torchvision_missing),
+    "squeezenet1_1": (torchvision_model("squeezenet1_1", IMAGE), IMAGE, OPSET, 2005, True, torchvision_missing),
+    "densenet121": (torchvision_model("densenet121", SMALL_IMAGE), SMALL_IMAGE, OPSET, 2006, True,
+                    torchvision_missing),
+    "googlenet": (torchvision_model("googlenet", IMAGE, aux_logits=False, init_weights=True), IMAGE, OPSET, 2007,
+                  True, torchvision_missing),
+    "unet": (own_model(UNet, SMALL_IMAGE), SMALL_IMAGE, OPSET, 2008, True, always),
 }
 
 
-def export(name, outdir):
-    build, shape, seed, _ = MODELS[name]
-    torch.manual_seed(seed)  # the architectures' own initialisation draws from the global generator
-    gen = torch.Generator().manual_seed(seed)
-    model = build(gen).eval()
-    x = torch.randn(shape, generator=gen)
-    with torch.no_grad():
-        y = model(x)
-
-    folder = os.path.join(outdir, name)
-    os.makedirs(os.path.join(folder, "pytorch"), exist_ok=True)
-    path = os.path.join(folder, "model.onnx")
-    # PRESERVE exports the model as it is (eval mode) without EVAL's Conv+BatchNorm fusion.
-    torch.onnx.export(model, x, path, opset_version=OPSET, do_constant_folding=True,
-                      training=torch.onnx.TrainingMode.PRESERVE, input_names=["input"], output_names=["output"])
-    proto = onnx.load(path)
-    onnx.checker.check_model(proto)
-    write_tensor(x.numpy(), os.path.join(folder, "pytorch", "input_0.pb"), "input")
-    write_tensor(y.numpy(), os.path.join(folder, "pytorch", "output_0.pb"), "output")
-    params = sum(numpy_helper.to_array(t).size for t in proto.graph.initializer)
-    bn = sum(n.op_type == "BatchNormalization" for n in proto.graph.node)
-    print(f"export_bench_models: {path}: input {list(shape)}, output {list(y.shape)}, {len(proto.graph.node)} "
-          f"nodes ({bn} BatchNormalization), {params} weights", flush=True)
-
-
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("outdir", nargs="?", help="folder that receives one sub-folder per model")
-    ap.add_argument("--models", default=",".join(MODELS), help="comma-separated subset (default: all)")
-    ap.add_argument("--list", action="store_true", help="print the model names and exit")
-    ap.add_argument("--skip-unavailable", action="store_true",
-                    help="leave out models whose packages are missing (reason in OUTDIR/NAME.skipped)")
-    args = ap.parse_args()
-    if args.list:
-        print("\n".join(MODELS))
-        return 0
-    if not args.outdir:
-        ap.error("OUTDIR is required")
-    names = [n for n in args.models.split(",") if n]
-    unknown = [n for n in names if n not in MODELS]
-    if unknown:
-        ap.error(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(MODELS)}")
-
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
-    for name in names:
-        missing = MODELS[name][3]()
-        if missing and not args.skip_unavailable:
-            ap.error(f"{name}: {missing}")
-        if missing:
-            os.makedirs(args.outdir, exist_ok=True)
-            with open(os.path.join(args.outdir, name + ".skipped"), "w") as f:
-                f.write(f"{name}: {missing}\n")
-            print(f"export_bench_models: {name}: left out: {missing}", flush=True)
-            continue
-        export(name, args.outdir)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli(MODELS, "export_bench_models", __doc__.split("\n")[0]))

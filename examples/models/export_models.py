@@ -148,8 +148,9 @@ def write_tensor(array, path, name):
         f.write(t.SerializeToString())
 
 
-def export(name, outdir):
-    build, shape, opset, seed, keep_batchnorm, _ = MODELS[name]
+def export_model(name, spec, outdir, tag):
+    """Exports one model; spec = (builder, input shape, opset, seed, keep BatchNorm, missing-check)."""
+    build, shape, opset, seed, keep_batchnorm, _ = spec
     torch.manual_seed(seed)  # the architectures' own initialisation draws from the global generator
     gen = torch.Generator().manual_seed(seed)
     model = build(gen).eval()
@@ -170,43 +171,46 @@ def export(name, outdir):
     write_tensor(y.numpy(), os.path.join(folder, "pytorch", "output_0.pb"), "output")
     params = sum(numpy_helper.to_array(t).size for t in proto.graph.initializer)
     ops = sorted({n.op_type for n in proto.graph.node})
-    print(f"export_models: {path}: opset {opset}, input {list(shape)}, output {list(y.shape)}, "
-          f"{params} weights, {os.path.getsize(path)} bytes; ops {' '.join(ops)}", flush=True)
+    bn = sum(n.op_type == "BatchNormalization" for n in proto.graph.node)
+    print(f"{tag}: {path}: opset {opset}, input {list(shape)}, output {list(y.shape)}, {len(proto.graph.node)} "
+          f"nodes ({bn} BatchNormalization), {params} weights, {os.path.getsize(path)} bytes; ops {' '.join(ops)}",
+          flush=True)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def cli(models, tag, description):
+    """The command line both export scripts share: OUTDIR [--models A,B] [--list] [--skip-unavailable]."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("outdir", nargs="?", help="folder that receives one sub-folder per model")
-    ap.add_argument("--models", default=",".join(MODELS), help="comma-separated subset (default: all)")
+    ap.add_argument("--models", default=",".join(models), help="comma-separated subset (default: all)")
     ap.add_argument("--list", action="store_true", help="print the model names and exit")
     ap.add_argument("--skip-unavailable", action="store_true",
                     help="leave out models whose packages are missing (reason in OUTDIR/NAME.skipped)")
     args = ap.parse_args()
     if args.list:
-        print("\n".join(MODELS))
+        print("\n".join(models))
         return 0
     if not args.outdir:
         ap.error("OUTDIR is required")
     names = [n for n in args.models.split(",") if n]
-    unknown = [n for n in names if n not in MODELS]
+    unknown = [n for n in names if n not in models]
     if unknown:
-        ap.error(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(MODELS)}")
+        ap.error(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(models)}")
 
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     for name in names:
-        missing = MODELS[name][5]()
+        missing = models[name][5]()
         if missing and not args.skip_unavailable:
             ap.error(f"{name}: {missing}")
         if missing:
             os.makedirs(args.outdir, exist_ok=True)
             with open(os.path.join(args.outdir, name + ".skipped"), "w") as f:
                 f.write(f"{name}: {missing}\n")
-            print(f"export_models: {name}: left out: {missing}", flush=True)
+            print(f"{tag}: {name}: left out: {missing}", flush=True)
             continue
-        export(name, args.outdir)
+        export_model(name, models[name], args.outdir, tag)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli(MODELS, "export_models", __doc__.split("\n")[0]))
