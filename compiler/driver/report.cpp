@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <numeric>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -62,24 +63,13 @@ Expected<TflmReference> plan_tflm_reference(const CompileOptions& o) {
     Expected<Graph> r = run_pipeline(std::move(*imported), passes);
     if (!r) return r.status().with_prefix(o.model_path + ": ");
     const Graph& g = *r;
-    std::vector<BufferRequest> req;
-    std::map<ValueId, std::size_t> index;
+    std::vector<int> file_order(g.nodes.size());
+    std::iota(file_order.begin(), file_order.end(), 0);
+    // No aliases or in-place reuse: every intermediate tensor and kernel scratch is a buffer of its own.
+    const Liveness unshared = analyse_liveness(g, file_order, /*share=*/false);
     TflmReference ref;
-    for (std::size_t n = 0; n < g.nodes.size(); ++n) {
-        for (ValueId id : g.nodes[n].outputs) {
-            if (!is_intermediate(g, id)) continue;
-            index[id] = req.size();
-            req.push_back({g.value(id).nbytes(), int(n), int(n)});
-        }
-        std::size_t scratch = scratch_bytes(g, g.nodes[n]);
-        if (scratch > 0) req.push_back({scratch, int(n), int(n)});
-        for (ValueId id : g.nodes[n].inputs) {
-            auto it = index.find(id);
-            if (it != index.end()) req[it->second].last = int(n);
-        }
-    }
-    for (const BufferRequest& b : req) ref.naive_bytes += b.bytes;
-    ref.arena_bytes = plan_greedy_by_size(req, target->alignment).total_bytes;
+    for (const BufferRequest& b : unshared.requests) ref.naive_bytes += b.bytes;
+    ref.arena_bytes = plan_greedy_by_size(unshared.requests, target->alignment).total_bytes;
     ref.layers = int(g.nodes.size());
     return ref;
 }
