@@ -8,8 +8,8 @@
 #include <cmath>
 #include <cstdio>
 
-#ifndef KILN_BOARD_NAME
-#define KILN_BOARD_NAME "unknown board"
+#ifndef KWS_BOARD_LABEL
+#define KWS_BOARD_LABEL "unknown board"
 #endif
 
 namespace {
@@ -43,7 +43,7 @@ Comparison compare(const float* got, const float* expected, std::size_t n) {
 }  // namespace
 
 int main() {
-    std::printf("kiln firmware: ds_cnn on %s, arena %u bytes, weights %u bytes\n", KILN_BOARD_NAME,
+    std::printf("kiln firmware: ds_cnn on %s, arena %u bytes, weights %u bytes\n", KWS_BOARD_LABEL,
                 static_cast<unsigned>(ds_cnn::kArenaBytes), static_cast<unsigned>(ds_cnn::kWeightBytes));
 
     const void* inputs[test_vectors::kNumInputs];

@@ -1,7 +1,9 @@
 # Prints a firmware's flash and RAM from its ELF (arm-none-eabi-size -A) and Kiln's arena from the report:
-#   cmake -DELF=fw.elf -DSIZE=arm-none-eabi-size [-DREPORT=model.json] [-DLABEL=board] -P print_footprint.cmake
+#   cmake -DELF=fw.elf -DSIZE=arm-none-eabi-size [-DNM=arm-none-eabi-nm] [-DREPORT=model.json] [-DLABEL=board]
+#         -P print_footprint.cmake
 # flash = code and constants (.text, .rodata, vectors, exidx, init arrays) + the .data image they copy from;
-# RAM = .data + .bss (Kiln's static arena is in .bss) + .stack/.heap sections. Debug sections are not counted.
+# RAM = .data + .bss (Kiln's static arena is in .bss) + the stack: a .stack section, or else the linker
+# script's __stack_size__ symbol (read with NM). Debug sections are not counted.
 execute_process(COMMAND ${SIZE} -A ${ELF} OUTPUT_VARIABLE table RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "${SIZE} -A ${ELF} failed")
@@ -29,6 +31,12 @@ foreach(line IN LISTS lines)
     math(EXPR text "${text} + ${bytes}")
   endif()
 endforeach()
+if(stack EQUAL 0 AND NM)
+  execute_process(COMMAND ${NM} ${ELF} OUTPUT_VARIABLE symbols RESULT_VARIABLE rc)
+  if(rc EQUAL 0 AND symbols MATCHES "(^|\n)([0-9a-fA-F]+) [aAbBdD] __stack_size__\n")
+    math(EXPR stack "0x${CMAKE_MATCH_2}")
+  endif()
+endif()
 math(EXPR flash "${text} + ${data}")
 math(EXPR ram "${data} + ${bss} + ${stack}")
 get_filename_component(name ${ELF} NAME)
