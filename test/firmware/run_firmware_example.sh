@@ -4,8 +4,9 @@
 #   run_firmware_example.sh PREFIX WORKDIR BOARD CPU [PYTHON]
 #
 # Configures the example with PREFIX's arm-none-eabi-gcc toolchain file (a fresh WORKDIR each time), builds it
-# with Ninja (export, test vectors, kiln compile, firmware, its flash/RAM printout), then runs it under
-# qemu-system-arm with a timeout (the example's ctest). Passes when QEMU exits with status 0 and the firmware printed PASS.
+# with Ninja (export, test vectors, kiln compile, firmware, its flash/RAM printout), checks that building again
+# does nothing, then runs it under qemu-system-arm with a timeout (the example's own ctest). Passes when QEMU
+# exits with status 0 and the firmware printed PASS.
 # Exit 77 (a skip for CTest) when a tool is missing: arm-none-eabi-gcc, qemu-system-arm, ninja, or a Python
 # with torch and onnx to export the model with.
 set -euo pipefail
@@ -30,6 +31,13 @@ cmake -S "$example" -B "$work" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFI
 t1=$(now)
 cmake --build "$work"
 t2=$(now)
+# A second build must find nothing to do (the model, vectors and firmware are up to date).
+again=$(cmake --build "$work")
+if ! grep -q "no work to do" <<<"$again"; then
+    echo "firmware example: a second build with nothing changed rebuilt something:" >&2
+    echo "$again" >&2
+    exit 1
+fi
 # The example's own test: run_in_qemu.cmake (status 0 and a PASS line, 60 s timeout).
 ctest --test-dir "$work" --verbose
 t3=$(now)
