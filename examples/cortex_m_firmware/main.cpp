@@ -1,98 +1,71 @@
-// Cortex-M firmware example: runs the Kiln-compiled DS-CNN once on the test vectors compiled into the image,
-// compares each output with the reference evaluator's (|got - expected| <= atol + rtol * |expected|), prints
-// the max abs error per output and PASS or FAIL, and returns 0 or 1, which the board's startup hands to QEMU
-// as the exit status (semihosting). printf goes to the host's stdout through semihosting (newlib's rdimon).
-#include "ds_cnn.h"
-#include "test_vectors.h"
+// Cortex-M firmware example: the inference step of a keyword spotter. Runs the Kiln-compiled DS-CNN on the
+// MFCC feature maps compiled into the image (ds_cnn_vectors.h), compares the 12 class scores with Kiln's
+// reference evaluator's (|got - expected| <= atol + rtol * |expected|), prints the top-1 class and the max abs
+// error per set, then PASS or FAIL, and returns 0 or 1: the board's startup hands that to QEMU as its exit
+// status (semihosting; printf goes to the host's stdout the same way, through newlib's rdimon).
+#include "ds_cnn.h"          // kiln_add_model(ds_cnn ...): ds_cnn::run(features, scores)
+#include "ds_cnn_vectors.h"  // make_vectors.py: namespace kiln_vectors
 
 #include <cmath>
 #include <cstdio>
 
-#ifndef KWS_BOARD_LABEL
-#define KWS_BOARD_LABEL "unknown board"
+#ifndef KILN_BOARD_LABEL  // kiln_add_firmware defines it to the board's name
+#define KILN_BOARD_LABEL "an unknown board"
 #endif
 
 namespace {
 
-constexpr float kRtol = 1e-3f;
-constexpr float kAtol = 1e-4f;
+constexpr int kFrames = 49;     // 1 s of audio in 20 ms hops
+constexpr int kFeatures = 10;   // MFCC coefficients per frame
+constexpr int kClasses = 12;    // "yes", "no", ..., silence, unknown
 
-static_assert(ds_cnn::kNumInputs == test_vectors::kNumInputs, "one test vector per model input");
-static_assert(ds_cnn::kNumOutputs == test_vectors::kNumOutputs, "one expected tensor per model output");
+static_assert(ds_cnn::kNumInputs == 1 && ds_cnn::kNumOutputs == 1, "one feature map in, one score vector out");
+static_assert(ds_cnn::kInput0Elements == kFrames * kFeatures, "a 1x1x49x10 MFCC feature map");
+static_assert(ds_cnn::kOutput0Elements == kClasses, "12 class scores");
+static_assert(kiln_vectors::kOutputKind[0] == 'f', "float32 scores, compared with a tolerance");
 
-// All outputs in one buffer; run_buffers() gets a pointer into it per output.
-alignas(16) float g_outputs[test_vectors::kTotalOutputElements];
+alignas(16) float g_scores[kClasses];
 
-struct Comparison {
-    float max_abs_error;
-    std::size_t mismatches;  // elements outside the tolerance (NaN counts as one)
-    std::size_t first_mismatch;
-};
+int top1(const float* scores) {
+    int best = 0;
+    for (int k = 1; k < kClasses; ++k)
+        if (scores[k] > scores[best]) best = k;
+    return best;
+}
 
-Comparison compare(const float* got, const float* expected, std::size_t n) {
-    Comparison c{0.0f, 0, 0};
-    for (std::size_t i = 0; i < n; ++i) {
-        const float err = std::fabs(got[i] - expected[i]);
-        const bool ok = err <= kAtol + kRtol * std::fabs(expected[i]);  // false for NaN
-        if (!ok && c.mismatches++ == 0) c.first_mismatch = i;
-        if (err > c.max_abs_error || err != err) c.max_abs_error = err;
+// Checks one set's scores; prints a line and returns whether every score is within the tolerance.
+bool check(int set, const float* expected) {
+    float max_abs_error = 0.0f;
+    int outside = 0;
+    for (int k = 0; k < kClasses; ++k) {
+        const float err = std::fabs(g_scores[k] - expected[k]);
+        if (!(err <= kiln_vectors::kAtol + kiln_vectors::kRtol * std::fabs(expected[k]))) ++outside;  // NaN too
+        if (err > max_abs_error || err != err) max_abs_error = err;
     }
-    return c;
+    std::printf("set %d: top-1 class %d (reference %d), '%s' max abs error %.3g over %d scores: %s\n", set,
+                top1(g_scores), top1(expected), kiln_vectors::kOutputNames[0], static_cast<double>(max_abs_error),
+                kClasses, outside == 0 ? "ok" : "MISMATCH");
+    if (outside != 0) std::printf("  %d score(s) outside rtol %g, atol %g\n", outside,
+                                  static_cast<double>(kiln_vectors::kRtol), static_cast<double>(kiln_vectors::kAtol));
+    return outside == 0;
 }
 
 }  // namespace
 
 int main() {
-    std::printf("kiln firmware: ds_cnn on %s, arena %u bytes, weights %u bytes\n", KWS_BOARD_LABEL,
+    std::printf("kiln firmware: ds_cnn on %s, arena %u bytes, weights %u bytes\n", KILN_BOARD_LABEL,
                 static_cast<unsigned>(ds_cnn::kArenaBytes), static_cast<unsigned>(ds_cnn::kWeightBytes));
-
-    const void* inputs[test_vectors::kNumInputs];
-    void* outputs[test_vectors::kNumOutputs];
-    for (int i = 0; i < test_vectors::kNumInputs; ++i) {
-        if (test_vectors::kInputElements[i] * sizeof(float) != ds_cnn::kInputBytes[i]) {
-            std::printf("input %d: the test vector has %u elements, the model takes %u bytes\nFAIL\n", i,
-                        static_cast<unsigned>(test_vectors::kInputElements[i]),
-                        static_cast<unsigned>(ds_cnn::kInputBytes[i]));
-            return 1;
-        }
-        inputs[i] = test_vectors::kInputs[i];
-    }
-    std::size_t offset = 0;
-    for (int i = 0; i < test_vectors::kNumOutputs; ++i) {
-        if (test_vectors::kOutputElements[i] * sizeof(float) != ds_cnn::kOutputBytes[i]) {
-            std::printf("output %d: %u expected elements, the model writes %u bytes\nFAIL\n", i,
-                        static_cast<unsigned>(test_vectors::kOutputElements[i]),
-                        static_cast<unsigned>(ds_cnn::kOutputBytes[i]));
-            return 1;
-        }
-        outputs[i] = g_outputs + offset;
-        offset += test_vectors::kOutputElements[i];
-    }
-    // NaN everywhere first, so an output the model forgets to write cannot pass by luck.
-    for (float& v : g_outputs) v = std::nanf("");
-
-    const int rc = ds_cnn::run_buffers(inputs, outputs);
-    if (rc != 0) {
-        std::printf("ds_cnn::run_buffers returned %d\nFAIL\n", rc);
-        return 1;
-    }
-
     bool pass = true;
-    offset = 0;
-    for (int i = 0; i < test_vectors::kNumOutputs; ++i) {
-        const std::size_t n = test_vectors::kOutputElements[i];
-        const Comparison c = compare(g_outputs + offset, test_vectors::kExpected[i], n);
-        std::printf("output %d '%s': %u values, max abs error %.3g (rtol %.0e, atol %.0e): %s\n", i,
-                    test_vectors::kOutputNames[i], static_cast<unsigned>(n), static_cast<double>(c.max_abs_error),
-                    static_cast<double>(kRtol), static_cast<double>(kAtol), c.mismatches == 0 ? "ok" : "MISMATCH");
-        if (c.mismatches != 0) {
-            std::printf("  %u value(s) outside the tolerance; first at [%u]: got %.9g, expected %.9g\n",
-                        static_cast<unsigned>(c.mismatches), static_cast<unsigned>(c.first_mismatch),
-                        static_cast<double>(g_outputs[offset + c.first_mismatch]),
-                        static_cast<double>(test_vectors::kExpected[i][c.first_mismatch]));
-            pass = false;
+    for (int set = 0; set < kiln_vectors::kNumSets; ++set) {
+        const float* features = static_cast<const float*>(kiln_vectors::kInputs[set][0]);
+        const float* expected = static_cast<const float*>(kiln_vectors::kOutputs[set][0]);
+        for (float& score : g_scores) score = std::nanf("");  // a score run() forgets to write cannot pass
+        const int rc = ds_cnn::run(features, g_scores);
+        if (rc != 0) {
+            std::printf("set %d: ds_cnn::run returned %d\nFAIL\n", set, rc);
+            return 1;
         }
-        offset += n;
+        pass = check(set, expected) && pass;
     }
     std::printf("%s\n", pass ? "PASS" : "FAIL");
     return pass ? 0 : 1;
