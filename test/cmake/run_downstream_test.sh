@@ -28,9 +28,9 @@ install_kiln() {
   for t in arm-none-eabi-gcc arm-none-eabi-clang aarch64-linux-gnu-gcc aarch64-linux-gnu-clang; do
     [ -f "$work/prefix/share/kiln/toolchains/$t.cmake" ] || fail "no share/kiln/toolchains/$t.cmake"
   done
-  if find "$work/prefix" -path '*test*' -o -name 'Catch*' -o -name '*.a' | grep -q .; then
-    fail "tests or libraries were installed: $(find "$work/prefix" -path '*test*' -o -name 'Catch*' -o -name '*.a')"
-  fi
+  extra=$(cd "$work/prefix" && find . -path '*test*' -o -iname '*catch*' -o -name '*.a' -o -name '*.h')
+  [ -z "$extra" ] || fail "tests, libraries or headers were installed: $extra"
+
   "$work/prefix/bin/kiln" --version >/dev/null || fail "the installed kiln does not run"
 }
 
@@ -102,6 +102,20 @@ EOT
   [ ! -e "$gen/smallcnn.h" ] || fail "NAME cnn: the files of NAME smallcnn are still there"
   "$b/downstream" "${vectors[@]}" >/dev/null || fail "outputs differ with NAME cnn"
 
+  step "kiln_add_model's argument errors stop the configure with a message"
+  mkdir -p "$work/bad"
+  for call in "bad-lib MODEL m.onnx|'bad-lib' is not usable as a C++ namespace" "lib NAME n|MODEL <file.onnx> is required" \
+              "lib MODEL m.onnx ARENA heap|ARENA is internal or external" "lib MODEL m.onnx WEIGHT_FILES x|not a number" \
+              "lib MODEL m.onnx TYPO 1|unknown arguments: TYPO"; do
+    printf 'cmake_minimum_required(VERSION 3.20)\nproject(bad LANGUAGES CXX)\nfind_package(Kiln 0.1 REQUIRED)\nkiln_add_model(%s)\n' \
+           "${call%%|*}" >"$work/bad/CMakeLists.txt"
+    rm -rf "$work/bad/build"
+    if cmake -S "$work/bad" -B "$work/bad/build" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" >"$work/bad.log" 2>&1; then
+      fail "kiln_add_model(${call%%|*}) configured"
+    fi
+    grep -qF -- "${call#*|}" "$work/bad.log" || { cat "$work/bad.log"; fail "kiln_add_model(${call%%|*}): no '${call#*|}'"; }
+  done
+
   step "a broken model fails the build with kiln's one-line error and leaves no generated file"
   head -c 2000 /dev/urandom >"$work/model.onnx"
   if ninja -C "$b" >"$work/build8.log" 2>&1; then cat "$work/build8.log"; fail "a broken model built"; fi
@@ -117,7 +131,8 @@ subdir)
   launcher=()
   command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   step "configure with add_subdirectory($kiln_dir)"
-  cmake -S "$here/downstream" -B "$b" -G Ninja -DCMAKE_BUILD_TYPE=Release -DKILN_SOURCE_DIR="$kiln_dir" \
+  # RelWithDebInfo as Kiln's own build, so that ccache can serve its objects
+  cmake -S "$here/downstream" -B "$b" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_SOURCE_DIR="$kiln_dir" \
         "${launcher[@]}" >"$work/configure.log" || { cat "$work/configure.log"; fail "configure"; }
   step "build the model library (kiln is built first)"
   ninja -C "$b" model_lib >"$work/build1.log" || { tail -50 "$work/build1.log"; fail "build"; }
