@@ -6,8 +6,9 @@
 #         -DKILN_CPU=cortex-m55
 # KILN_CPU: cortex-m4 (default), cortex-m7 or cortex-m55 (see kiln_arm_cpu.cmake).
 # Compiling (libraries, the generated model) is fully supported. Executables link with lld against newlib's
-# rdimon (semihosting) startup and libraries, as --specs=rdimon.specs does for gcc (flags at the end), and run
-# under qemu-system-arm -semihosting; a firmware with its own startup and linker script replaces rdimon-crt0.o.
+# rdimon (semihosting) libraries, as --specs=rdimon.specs does for gcc (see the end), but only with a linker
+# script (-T): lld has none built in. As with gcc, running on a Cortex-M also needs a board's startup code
+# (vector table): runtime-stubs/boards.
 include(${CMAKE_CURRENT_LIST_DIR}/kiln_arm_cpu.cmake)
 
 find_program(KILN_ARM_GCC arm-none-eabi-gcc REQUIRED)
