@@ -87,6 +87,11 @@ EOT
   grep -q "ninja: no work to do" "$work/build5.log" || { cat "$work/build5.log"; fail "build after the touch not clean"; }
   "$b/downstream" "${vectors[@]}" >/dev/null || fail "outputs differ after the regeneration"
 
+  step "a newer kiln (reinstalled): kiln reruns"
+  touch "$work/prefix/bin/kiln"
+  ninja -C "$b" >"$work/build4k.log"
+  edges "$work/build4k.log" | grep -q "^Kiln: compiling" || { cat "$work/build4k.log"; fail "kiln did not rerun"; }
+
   step "an option changes (ARENA external): kiln reruns"
   cmake "$b" -DMODEL_ARENA=external >/dev/null
   grep -qx -- "--arena" "$b/kiln/model_lib.flags" || fail "the flags file lacks --arena"
@@ -138,6 +143,10 @@ subdir)
   ninja -C "$b" model_lib >"$work/build1.log" || { tail -50 "$work/build1.log"; fail "build"; }
   grep -q "Linking CXX executable kiln/compiler/kiln" "$work/build1.log" || fail "the in-tree kiln was not built"
   [ -f "$b/kiln/model_lib/smallcnn.h" ] || fail "no smallcnn.h"
+  step "a rebuilt kiln regenerates the model"
+  touch "$b/kiln/compiler/kiln"
+  ninja -C "$b" model_lib >"$work/build1k.log" || { cat "$work/build1k.log"; fail "build"; }
+  edges "$work/build1k.log" | grep -q "^Kiln: compiling" || { cat "$work/build1k.log"; fail "kiln did not rerun"; }
   step "build the program and run it"
   ninja -C "$b" downstream >"$work/build2.log" || { cat "$work/build2.log"; fail "build"; }
   "$b/downstream" "$smallcnn/test_data_set_0/input_0.pb" "$smallcnn/test_data_set_0/output_0.pb" ||
