@@ -14,7 +14,8 @@
 #
 # The kiln used: the `kiln` target when Kiln is part of the build (add_subdirectory/FetchContent; built
 # first), else Kiln::kiln / KILN_EXECUTABLE from find_package(Kiln).
-# The library's property KILN_GENERATED_DIR holds the folder of the generated files.
+# The library's property KILN_GENERATED_DIR holds the folder of the generated files. In-tree use is for host
+# builds (kiln itself needs the host's protobuf and onnx); a cross build uses an installed Kiln.
 include_guard(GLOBAL)
 
 function(kiln_add_model lib)
@@ -40,6 +41,13 @@ function(kiln_add_model lib)
     endif()
     set(weight_files ${arg_WEIGHT_FILES})
   endif()
+  # Flags the function sets itself: in OPTIONS they would clash with its own or make outputs it does not list.
+  foreach(flag IN LISTS arg_OPTIONS)
+    if(flag MATCHES "^(-o|--output|-n|--name|--weight-files|--weight-file-bytes|-t|--target|--arena|--report)(=.*)?$")
+      message(FATAL_ERROR "kiln_add_model(${lib}): ${CMAKE_MATCH_1} in OPTIONS: use the keywords "
+                          "(NAME, TARGET, ARENA, REPORT, WEIGHT_FILES; the output folder is fixed)")
+    endif()
+  endforeach()
   if(DEFINED arg_ARENA AND NOT arg_ARENA MATCHES "^(internal|external)$")
     message(FATAL_ERROR "kiln_add_model(${lib}): ARENA is internal or external, not '${arg_ARENA}'")
   endif()
@@ -82,6 +90,8 @@ function(kiln_add_model lib)
   endif()
   if(weight_files GREATER 0)
     list(APPEND flags --weight-files ${weight_files})
+  else()  # every weight in NAME.cpp, however large (kiln would split past 4 MiB: files this list lacks)
+    list(APPEND flags --weight-file-bytes 18446744073709551615)
   endif()
   if(arg_REPORT)
     get_filename_component(report "${arg_REPORT}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")

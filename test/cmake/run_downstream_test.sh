@@ -111,7 +111,8 @@ EOT
   mkdir -p "$work/bad"
   for call in "bad-lib MODEL m.onnx|'bad-lib' is not usable as a C++ namespace" "lib NAME n|MODEL <file.onnx> is required" \
               "lib MODEL m.onnx ARENA heap|ARENA is internal or external" "lib MODEL m.onnx WEIGHT_FILES x|not a number" \
-              "lib MODEL m.onnx TYPO 1|unknown arguments: TYPO"; do
+              "lib MODEL m.onnx TYPO 1|unknown arguments: TYPO" \
+              "lib MODEL m.onnx OPTIONS --weight-file-bytes 100|--weight-file-bytes in OPTIONS: use the keywords"; do
     printf 'cmake_minimum_required(VERSION 3.20)\nproject(bad LANGUAGES CXX)\nfind_package(Kiln 0.1 REQUIRED)\nkiln_add_model(%s)\n' \
            "${call%%|*}" >"$work/bad/CMakeLists.txt"
     rm -rf "$work/bad/build"
@@ -163,9 +164,12 @@ cross)
     step "$toolchain $cpu"
     cmake -S "$here/downstream" -B "$b" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$work/prefix" \
           -DCMAKE_TOOLCHAIN_FILE="$work/prefix/share/kiln/toolchains/$toolchain.cmake" -DKILN_CPU="$cpu" \
+          -DMODEL_WEIGHT_FILES=0 \
           >"$work/$toolchain-$cpu.configure.log" 2>&1 || { cat "$work/$toolchain-$cpu.configure.log"; fail "configure"; }
     ninja -C "$b" model_lib >"$work/$toolchain-$cpu.build.log" 2>&1 ||
       { cat "$work/$toolchain-$cpu.build.log"; fail "$toolchain $cpu: build"; }
+    [ "$(ls "$b/kiln/model_lib")" = "$(printf 'smallcnn.cpp\nsmallcnn.h')" ] ||
+      fail "WEIGHT_FILES 0: not just smallcnn.h and smallcnn.cpp: $(ls "$b/kiln/model_lib")"
     obj=$(ls "$b"/CMakeFiles/model_lib.dir/kiln/model_lib/smallcnn.cpp.o*)  # .obj for Generic systems
     readelf -h "$obj" | grep -q "Machine: *$machine" || fail "$toolchain $cpu: $obj is not for $machine"
     if [ "$arch" != "-" ]; then
