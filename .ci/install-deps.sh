@@ -6,6 +6,9 @@ packages=(
   libonnx-dev libonnx-testdata python3-onnx libprotobuf-dev protobuf-compiler
   libeigen3-dev libcli11-dev catch2 libfmt-dev nlohmann-json3-dev
   python3-numpy python3-torch python3-torchvision nodejs
+  # cross toolchains (test/cmake, runtime-stubs/toolchains): Cortex-M (gcc, newlib), AArch64, clang/lld 16
+  gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib g++-aarch64-linux-gnu
+  clang-16 lld-16
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -2,6 +2,7 @@
 // value/node order so the output is a pure function of the graph and the options.
 #include "backends/common/emit_module.h"
 
+#include <algorithm>
 #include <set>
 
 #include "backends/common/c_literals.h"
@@ -114,7 +115,8 @@ private:
     // Constants only some op needed at compile time (Reshape's shape, Slice's starts...) are left out:
     // they would cost flash and trip -Wunused-const-variable. Past o_.weight_file_bytes in all, the arrays are
     // defined in NAME-weights-K.cpp files and NAME.cpp declares them: tensors of that size or more get a file
-    // each, smaller ones fill a file in value order until the next would not fit.
+    // each, smaller ones fill a file in value order until the next would not fit. With o_.weight_files N, always
+    // N files (write_weights_to_n_files).
     void write_read_weights() {
         std::vector<ValueId> read;
         std::size_t total = 0;
@@ -123,14 +125,17 @@ private:
             read.push_back(kv.first);
             total += g_.value(kv.first).data->nbytes();
         }
+        if (o_.weight_files > 0) {
+            write_weights_to_n_files(read);
+            return;
+        }
         const bool split = total > o_.weight_file_bytes;
         const std::size_t none = std::size_t(-1);
         std::size_t open_file = none, in_open_file = 0;  // the file that collects tensors smaller than the limit
         for (ValueId id : read) {
             const Value& v = g_.value(id);
-            const std::string& name = pending_weights_.at(id);
             if (!split) {
-                write_weight(weights_, "static const", name, v);
+                write_weight(weights_, "static const", pending_weights_.at(id), v);
                 continue;
             }
             const std::size_t bytes = v.data->nbytes();
@@ -145,13 +150,37 @@ private:
                 in_open_file += bytes;
             }
             if (file == weight_files_.size()) weight_files_.emplace_back();
-            const std::string decl = fmt::format("alignas({}) extern const {} {}[{}];", o_.target->alignment,
-                                                 dtype_ctype(v.dtype), name, v.data->numel());
-            weights_.line("{}  // {}", decl, weight_file_name(file));
-            weight_files_[file].line(decl.c_str());  // the definition below then has external linkage
-            write_weight(weight_files_[file], "const", name, v);
-            weight_files_[file].blank();
+            write_weight_to_file(file, id);
         }
+    }
+
+    // --weight-files N: largest tensor first (ties in value order) to the file with the fewest bytes so far
+    // (the lowest index among equals); within a file, tensors stay in value order.
+    void write_weights_to_n_files(const std::vector<ValueId>& read) {
+        weight_files_.resize(o_.weight_files);
+        std::vector<ValueId> by_size = read;
+        std::stable_sort(by_size.begin(), by_size.end(), [&](ValueId a, ValueId b) {
+            return g_.value(a).data->nbytes() > g_.value(b).data->nbytes();
+        });
+        std::vector<std::size_t> bytes(o_.weight_files, 0);
+        std::map<ValueId, std::size_t> file_of;
+        for (ValueId id : by_size) {
+            std::size_t k = std::min_element(bytes.begin(), bytes.end()) - bytes.begin();
+            bytes[k] += g_.value(id).data->nbytes();
+            file_of[id] = k;
+        }
+        for (ValueId id : read) write_weight_to_file(file_of.at(id), id);
+    }
+
+    void write_weight_to_file(std::size_t file, ValueId id) {
+        const Value& v = g_.value(id);
+        const std::string& name = pending_weights_.at(id);
+        const std::string decl = fmt::format("alignas({}) extern const {} {}[{}];", o_.target->alignment,
+                                             dtype_ctype(v.dtype), name, v.data->numel());
+        weights_.line("{}  // {}", decl, weight_file_name(file));
+        weight_files_[file].line(decl.c_str());  // the definition below then has external linkage
+        write_weight(weight_files_[file], "const", name, v);
+        weight_files_[file].blank();
     }
 
     std::string weight_file_name(std::size_t k) const { return fmt::format("{}-weights-{}.cpp", o_.name, k); }
@@ -183,6 +212,10 @@ private:
                sanitize_comment(o_.model_label), o_.target->name);
         w.line("// Weights of {}, file {} of {} ({}.cpp declares them); compile it with {}.cpp.", o_.name, k + 1,
                weight_files_.size(), o_.name, o_.name);
+        if (weight_files_[k].str().empty()) {  // --weight-files N with fewer than N tensors
+            w.line("// No weight fell to this file: it exists so that the list of generated files is fixed.");
+            return w.str();
+        }
         w.line("#include <cmath>");
         w.line("#include <cstdint>");
         w.blank();

@@ -26,6 +26,11 @@ struct EmitOptions {
     std::string model_label;  // model file name, for the header comment
     const TargetInfo* target;
     std::size_t weight_file_bytes = kDefaultWeightFileBytes;
+    // --weight-files N (N > 0): exactly N files NAME-weights-0..N-1.cpp, whatever the weights' size, so a
+    // build system knows the outputs in advance; weight_file_bytes is then unused. Tensors go largest first
+    // to the file with the fewest bytes so far (files balanced by size); a file left without a tensor still
+    // exists and holds only a comment.
+    std::size_t weight_files = 0;
     // --arena external: run() takes the arena as its first parameter instead of using a static one.
     bool external_arena = false;
 };

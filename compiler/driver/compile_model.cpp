@@ -84,7 +84,8 @@ Expected<CompiledModel> compile_model(const CompileOptions& o, const std::functi
     m.name = name;
     m.graph = std::move(*r);
     m.plan = plan_memory(m.graph, target->alignment);
-    EmitOptions eo{name, fs::path(o.model_path).filename().string(), target, o.weight_file_bytes, o.external_arena};
+    EmitOptions eo{name, fs::path(o.model_path).filename().string(), target, o.weight_file_bytes, o.weight_files,
+                   o.external_arena};
     Expected<GeneratedCode> code = emit_module(m.graph, m.plan, eo);
     if (!code) return code.status().with_prefix(o.model_path + ": ");
     m.code = std::move(*code);

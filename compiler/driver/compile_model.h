@@ -24,6 +24,7 @@ struct CompileOptions {
     std::string print_ir_after;  // pass name, or "all"
     bool print_ir = false;       // the final IR
     std::size_t weight_file_bytes = kDefaultWeightFileBytes;  // see emit_module.h
+    std::size_t weight_files = 0;  // --weight-files N: exactly N weight files (0: by weight_file_bytes)
     bool external_arena = false;  // --arena external: run() takes the arena (see emit_module.h)
 };
 

@@ -85,7 +85,15 @@ int kiln_main(int argc, char** argv) {
         ->type_name("FILE")
         ->allow_extra_args(false);  // one FILE per --report, so a model path after it stays the model
     const char* weight_file_help = "Weights past this many bytes go to NAME-weights-K.cpp files of about this size";
-    compile->add_option("--weight-file-bytes", copt.weight_file_bytes, weight_file_help)->capture_default_str();
+    const char* weight_files_help =
+        "Exactly N files NAME-weights-0..N-1.cpp, balanced by size (some may hold no weight); "
+        "for build systems that need the list of outputs in advance";
+    auto* bytes_opt = compile->add_option("--weight-file-bytes", copt.weight_file_bytes, weight_file_help)
+                          ->capture_default_str();
+    compile->add_option("--weight-files", copt.weight_files, weight_files_help)
+        ->type_name("N")
+        ->check(CLI::Range(1, 1024))
+        ->excludes(bytes_opt);
 
     CheckOptions chk;
     std::vector<std::string> chk_shapes;
@@ -104,7 +112,12 @@ int kiln_main(int argc, char** argv) {
                       "Compile this input in as a constant with its value from the data (repeatable)");
     check->add_flag("--freeze-int-inputs", chk.freeze_int_inputs,
                     "Compile every integer and bool input in as a constant from the data (shape, axes, index inputs)");
-    check->add_option("--weight-file-bytes", chk.compile.weight_file_bytes, weight_file_help)->capture_default_str();
+    auto* chk_bytes_opt = check->add_option("--weight-file-bytes", chk.compile.weight_file_bytes, weight_file_help)
+                              ->capture_default_str();
+    check->add_option("--weight-files", chk.compile.weight_files, weight_files_help)
+        ->type_name("N")
+        ->check(CLI::Range(1, 1024))
+        ->excludes(chk_bytes_opt);
     check->add_option("--timeout", chk.timeout_seconds, "Seconds a run of the generated code may take")
         ->capture_default_str()->check(CLI::PositiveNumber);
 

@@ -120,3 +120,93 @@ TEST_CASE("split weights build with every host compiler and match the evaluator"
         CHECK(fs::exists(work + "/model-weights-3.cpp"));  // every tensor over 100 bytes: one file each
     }
 }
+
+namespace {
+
+// The weight value names each NAME-weights-K.cpp defines (array w<id>_<name> -> name), file by file.
+std::vector<std::set<std::string>> weights_by_file(const std::string& out, const std::string& name, int files) {
+    const std::regex defined(R"(alignas\(\d+\) const float w\d+_(\w+)\[\d+\] =)");
+    std::vector<std::set<std::string>> by_file;
+    for (int k = 0; k < files; ++k) {
+        std::vector<std::string> d = matches(read_text_file(out + "/" + name + "-weights-" + std::to_string(k) + ".cpp"),
+                                             defined);
+        by_file.emplace_back(d.begin(), d.end());
+    }
+    return by_file;
+}
+
+}  // namespace
+
+TEST_CASE("weight files: --weight-files N writes exactly N weight files, largest tensor first to the lightest file",
+          "[backends][emit]") {
+    TempDir dir;
+    write_model(dense_model(), dir.file("model.onnx"));
+    const std::string out = dir.file("out");
+    auto compile = [&](const std::string& n) {
+        return run_kiln({"compile", dir.file("model.onnx"), "-o", out, "--name", "net", "--weight-files", n});
+    };
+    // W is 1024 bytes, b, s and t 128 bytes each (value order W, b, s, t).
+    SECTION("two files: W alone, the three small ones together") {
+        CommandResult c = compile("2");
+        INFO(c.out << c.err);
+        REQUIRE(c.exit_code == kExitOk);
+        CHECK(listing(out) == std::set<std::string>{"net.h", "net.cpp", "net-weights-0.cpp", "net-weights-1.cpp"});
+        CHECK(weights_by_file(out, "net", 2) ==
+              std::vector<std::set<std::string>>{{"W"}, {"b", "s", "t"}});
+    }
+    SECTION("three files: a tie goes to the lower index") {
+        CommandResult c = compile("3");
+        REQUIRE(c.exit_code == kExitOk);
+        CHECK(weights_by_file(out, "net", 3) == std::vector<std::set<std::string>>{{"W"}, {"b", "t"}, {"s"}});
+    }
+    SECTION("more files than tensors: the extra files exist and hold only comments") {
+        CommandResult c = compile("6");
+        REQUIRE(c.exit_code == kExitOk);
+        CHECK(listing(out).size() == 2 + 6);
+        CHECK(weights_by_file(out, "net", 6) ==
+              std::vector<std::set<std::string>>{{"W"}, {"b"}, {"s"}, {"t"}, {}, {}});
+        for (int k : {4, 5}) {
+            const std::string text = read_text_file(out + "/net-weights-" + std::to_string(k) + ".cpp");
+            CHECK(text.find("No weight fell to this file") != std::string::npos);
+            for (std::size_t at = 0; at < text.size(); at = text.find('\n', at) + 1)  // comment lines only
+                CHECK(text.compare(at, 2, "//") == 0);
+        }
+        SECTION("a later compile with fewer files removes the extra ones") {
+            REQUIRE(compile("1").exit_code == kExitOk);
+            CHECK(listing(out) == std::set<std::string>{"net.h", "net.cpp", "net-weights-0.cpp"});
+            CHECK(weights_by_file(out, "net", 1) == std::vector<std::set<std::string>>{{"W", "b", "s", "t"}});
+        }
+    }
+    SECTION("N must be positive and excludes --weight-file-bytes") {
+        CHECK(compile("0").exit_code == kExitUsage);
+        CommandResult both = run_kiln({"compile", dir.file("model.onnx"), "-o", out, "--weight-files", "2",
+                                       "--weight-file-bytes", "100"});
+        CHECK(both.exit_code == kExitUsage);
+        CHECK(both.err.find("excludes") != std::string::npos);
+        CHECK(!fs::exists(out));
+    }
+}
+
+TEST_CASE("weight files: --weight-files with empty files builds with every host compiler and matches the evaluator",
+          "[driver][build]") {
+    TempDir dir;
+    onnx::ModelProto m = dense_model();
+    write_model(m, dir.file("model.onnx"));
+    Expected<Graph> g = import_model(m);
+    REQUIRE(g.is_ok());
+    Expected<Graph> r = run_pipeline(std::move(*g), pipeline_for_target("portable"));
+    REQUIRE(r.is_ok());
+    std::vector<Tensor> inputs = random_inputs(*r, 6);
+    write_data_set(dir.file("test_data_set_0"), inputs, evaluate_ok(*r, inputs));
+    std::vector<std::string> compilers = {KILN_TEST_CXX};
+    if (std::string(KILN_TEST_CLANGXX).size()) compilers.push_back(KILN_TEST_CLANGXX);
+    for (const std::string& cxx : compilers) {
+        INFO(cxx);
+        const std::string work = dir.file("work-" + fs::path(cxx).filename().string());
+        CommandResult c =
+            run_kiln({"check", dir.file("model.onnx"), "--cxx", cxx, "--work-dir", work, "--weight-files", "5"});
+        INFO(c.out << c.err);
+        CHECK(c.exit_code == kExitOk);
+        CHECK(fs::exists(work + "/model-weights-4.cpp"));  // four tensors: the fifth file holds no weight
+    }
+}
