@@ -98,14 +98,14 @@ int kiln_main(int argc, char** argv) {
     check->add_option("--atol", chk.atol, "Absolute tolerance")->capture_default_str()->check(CLI::NonNegativeNumber);
     check->add_option("--junit", chk.junit_path, "Write a JUnit XML report");
     check->add_option("--json", chk.json_path, "Write a JSON report");
-    check->add_option("--cxx", chk.cxx, "Host C++ compiler (default: $CXX or c++)");
+    check->add_option("--cxx", chk.cxx, "C++ compiler (default: the target's cross compiler, else $CXX or c++)");
     check->add_option("--work-dir", chk.work_dir, "Keep generated code and build files here");
     check->add_option("--freeze", chk.freeze,
                       "Compile this input in as a constant with its value from the data (repeatable)");
     check->add_flag("--freeze-int-inputs", chk.freeze_int_inputs,
                     "Compile every integer and bool input in as a constant from the data (shape, axes, index inputs)");
     check->add_option("--weight-file-bytes", chk.compile.weight_file_bytes, weight_file_help)->capture_default_str();
-    check->add_option("--timeout", chk.timeout_seconds, "Seconds a run of the generated code may take")
+    check->add_option("--timeout", chk.timeout_seconds, "Seconds a run of the generated code may take (under QEMU for cross targets)")
         ->capture_default_str()->check(CLI::PositiveNumber);
 
     CompileOptions iopt;
