@@ -6,6 +6,8 @@ packages=(
   libonnx-dev libonnx-testdata python3-onnx libprotobuf-dev protobuf-compiler
   libeigen3-dev libcli11-dev catch2 libfmt-dev nlohmann-json3-dev
   python3-numpy python3-torch python3-torchvision nodejs
+  # cross targets (kiln check --target cortex-m4|m7|m55|cortex-a, test label qemu)
+  qemu-system-arm qemu-user gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib g++-aarch64-linux-gnu
 )
 missing=()
 for p in "${packages[@]}"; do
