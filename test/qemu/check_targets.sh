@@ -26,7 +26,16 @@ cases=(
   "$repo/examples/models/smallcnn/model.onnx --arena external"
 )
 failed=0
+gen=$(mktemp -d)
+trap 'rm -rf "$gen"' EXIT
 for t in "$@"; do
+  # kiln compile emits the portable kernels and names the target in the header comment.
+  if "$kiln" compile --target "$t" "$repo/examples/models/smallcnn/model.onnx" -o "$gen/$t" >/dev/null &&
+     head -1 "$gen/$t/model.h" | grep -q "for target $t\." && grep -q 'namespace kernels' "$gen/$t/model.cpp"; then
+    echo "ok   $t: kiln compile names the target"
+  else
+    echo "FAIL $t: kiln compile --target $t"; failed=1
+  fi
   for c in "${cases[@]}"; do
     # shellcheck disable=SC2086  # a case is a model path and its flags
     if out=$("$kiln" check --target "$t" $c 2>&1) && grep -q '^PASS' <<<"$out"; then
