@@ -12,8 +12,10 @@
 #               folder as its working directory), TIMEOUT seconds at most (default 60), failing on a non-zero exit
 #   <exe>-size  a custom target that prints flash (text + rodata + .data's initial values) and RAM (data + bss +
 #               the stack the linker script reserves) of the ELF
-# and sets the target properties KILN_BOARD and KILN_RUN_COMMAND (the run command as a list, for add_test:
-#   get_target_property(cmd kws_m4 KILN_RUN_COMMAND)  add_test(NAME kws_m4 COMMAND ${cmd})).
+# and sets the target properties KILN_BOARD, KILN_RUN_COMMAND (what <exe>-run runs: fails on a timeout or a
+# non-zero status) and KILN_QEMU_COMMAND (the bare QEMU command: its exit status is the firmware's), for add_test:
+#   get_target_property(cmd kws_m4 KILN_QEMU_COMMAND)
+#   add_test(NAME kws_m4 COMMAND ${cmd})  set_tests_properties(kws_m4 PROPERTIES TIMEOUT 60)
 #
 # The firmware harness: add ${KILN_RUNTIME_STUBS_DIR}/boards/common/firmware_harness.cpp to SOURCES and define
 # KILN_MODEL_HEADER / KILN_NS / KILN_VECTORS_HEADER (see firmware_harness.h); make_vectors.py beside it writes
@@ -134,7 +136,12 @@ function(kiln_add_firmware exe)
   string(JOIN " " args "${arg_ARGS}")
   set(run_command ${CMAKE_COMMAND} -DKILN_ACTION=run -DKILN_QEMU=${qemu} -DKILN_BOARD=${arg_BOARD}
                   -DKILN_ELF=$<TARGET_FILE:${exe}> -DKILN_TIMEOUT=${arg_TIMEOUT} "-DKILN_ARGS=${args}" -P ${_KILN_BOARDS_SCRIPT})
-  set_target_properties(${exe} PROPERTIES KILN_RUN_COMMAND "${run_command}")
+  set(qemu_command ${qemu} -M ${arg_BOARD} -nographic -monitor none -semihosting-config enable=on,target=native
+                   -kernel $<TARGET_FILE:${exe}>)
+  if(arg_ARGS)
+    list(APPEND qemu_command -append "${args}")
+  endif()
+  set_target_properties(${exe} PROPERTIES KILN_RUN_COMMAND "${run_command}" KILN_QEMU_COMMAND "${qemu_command}")
   add_custom_target(${exe}-run COMMAND ${run_command} DEPENDS ${exe} WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}
                     USES_TERMINAL VERBATIM COMMENT "Running ${exe} on QEMU ${arg_BOARD}")
   if(KILN_ARM_SIZE)

@@ -3,7 +3,7 @@
 # model), runs <exe>-run and <exe>-size, and checks the harness's verdict.
 # Usage: firmware_project.sh KILN REPO_ROOT WORK_DIR BOARD CPU PYTHON    Exit 77 without the cross tools.
 set -euo pipefail
-kiln=$1 repo=$2 work=$3 board=$4 cpu=$5 python=$6
+kiln=$(realpath "$1") repo=$(realpath "$2") work=$3 board=$4 cpu=$5 python=$6
 for p in arm-none-eabi-g++ qemu-system-arm; do
   command -v "$p" >/dev/null || { echo "SKIP: $p is not installed (.ci/install-deps.sh installs it)"; exit 77; }
 done
@@ -20,5 +20,6 @@ out=$(cmake --build "$work" --target net_fw-run 2>&1) || { echo "$out"; echo "FA
 echo "$out" | grep -E "^(kiln firmware|set |PASS|FAIL)"
 grep -q "^PASS" <<<"$out" || { echo "FAIL: no PASS line"; exit 1; }
 cmake --build "$work" --target net_fw-size 2>&1 | grep "flash"
+cmake --build "$work" --target net_fw-status >/dev/null || { echo "FAIL: KILN_QEMU_COMMAND"; exit 1; }
 # Nothing to do on a second build.
 if cmake --build "$work" -- -n -d explain 2>&1 | grep -q "dirty"; then echo "FAIL: a rebuild with no change"; exit 1; fi
