@@ -6,9 +6,10 @@ packages=(
   libonnx-dev libonnx-testdata python3-onnx libprotobuf-dev protobuf-compiler
   libeigen3-dev libcli11-dev catch2 libfmt-dev nlohmann-json3-dev
   python3-numpy python3-torch python3-torchvision nodejs
-  # cross toolchains (test/cmake, runtime-stubs/toolchains): Cortex-M (gcc, newlib), AArch64, clang/lld 16
-  gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib g++-aarch64-linux-gnu
-  clang-16 lld-16
+  # cross targets and toolchains (kiln check --target cortex-m4|m7|m55|cortex-a, labels qemu and cmake):
+  # Cortex-M gcc + newlib, AArch64, QEMU, clang/lld 16
+  qemu-system-arm qemu-user gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib
+  g++-aarch64-linux-gnu clang-16 lld-16
 )
 missing=()
 for p in "${packages[@]}"; do

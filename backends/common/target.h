@@ -11,6 +11,17 @@ struct TargetInfo {
     std::string description;
     std::size_t alignment;                 // arena and weight alignment in bytes
     std::vector<std::string> cxx_flags;    // flags `kiln check` builds generated code with
+    // Cross targets: the compiler `kiln check` uses when --cxx is not given (empty: the host's $CXX or c++).
+    std::string compiler;
+    // Runtime stubs (paths under runtime-stubs/) compiled with the harness, and link flags after the sources.
+    // In link_flags, {stubs} is the folder the stubs were written to.
+    std::vector<std::string> stub_sources;
+    std::vector<std::string> link_flags;
+    // How the built harness runs (empty: natively). {exe} is the harness, {args} its arguments one per
+    // word, {cmdline} its arguments joined by spaces (file names are relative to the work folder, the
+    // emulator's working directory).
+    std::vector<std::string> emulator;
+    std::string packages;                  // Debian packages that provide the compiler and emulator
 };
 
 // nullptr when unknown.

@@ -22,13 +22,8 @@ write_basic_package_version_file(${_kiln_pkg}/KilnConfigVersion.cmake
   ARCH_INDEPENDENT)  # kiln runs on the host: a 32-bit cross build (Cortex-M) uses it too
 set(_kiln_cmake_files ${_kiln_pkg}/KilnConfig.cmake ${_kiln_pkg}/KilnConfigVersion.cmake
     ${CMAKE_CURRENT_LIST_DIR}/KilnAddModel.cmake)
-if(EXISTS ${PROJECT_SOURCE_DIR}/runtime-stubs/cmake/KilnBoards.cmake)
-  list(APPEND _kiln_cmake_files ${PROJECT_SOURCE_DIR}/runtime-stubs/cmake/KilnBoards.cmake)
-endif()
 install(FILES ${_kiln_cmake_files} DESTINATION ${KILN_INSTALL_CMAKEDIR})
 
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/runtime-stubs/toolchains/ DESTINATION ${KILN_INSTALL_TOOLCHAINDIR}
         FILES_MATCHING PATTERN "*.cmake")
-if(EXISTS ${PROJECT_SOURCE_DIR}/runtime-stubs/boards)
-  install(DIRECTORY ${PROJECT_SOURCE_DIR}/runtime-stubs/boards DESTINATION ${KILN_INSTALL_STUBSDIR})
-endif()
+# runtime-stubs/CMakeLists.txt installs the board files and KilnBoards.cmake (same KILN_INSTALL switch).

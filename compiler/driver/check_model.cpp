@@ -221,9 +221,34 @@ int run_check(const CheckOptions& o) {
     Status w = write_files_atomically(work.string(), files);
     if (!w) return fail(kExitIo, w.message());
 
-    std::string cxx = o.cxx;
-    if (cxx.empty()) cxx = std::getenv("CXX") ? std::getenv("CXX") : "c++";
     const TargetInfo* target = find_target(co.target);
+    std::string cxx = o.cxx;
+    if (cxx.empty()) cxx = !target->compiler.empty() ? target->compiler : std::getenv("CXX") ? std::getenv("CXX") : "c++";
+    // A cross target needs its compiler and emulator: say which one is missing before anything runs.
+    for (const std::string& program : {cxx, target->emulator.empty() ? std::string() : target->emulator[0]}) {
+        if (program.empty() || program_exists(program)) continue;
+        return fail(kExitBuildFailed,
+                    fmt::format("target {} needs '{}', which is not installed or not in PATH{}", co.target, program,
+                                target->packages.empty() ? "" : " (Debian/Ubuntu packages: " + target->packages + ")"));
+    }
+    // Board files (startup, linker script) of cross targets, in their runtime-stubs/ layout.
+    const fs::path stubs = work / "stubs";
+    std::vector<std::string> stub_cpp;
+    for (const std::string& f : target->stub_sources) {
+        const char* text = find_runtime_stub(f);
+        if (!text) return fail(kExitIo, fmt::format("runtime stub {} is not built into kiln", f));
+        fs::create_directories((stubs / f).parent_path(), ec);
+        std::ofstream out(stubs / f, std::ios::binary);
+        out << text;
+        out.close();
+        if (!out) return fail(kExitIo, (stubs / f).string() + ": cannot write");
+        if (fs::path(f).extension() == ".cpp") stub_cpp.push_back((stubs / f).string());
+    }
+    auto expand = [&](std::string a) {
+        for (std::size_t at; (at = a.find("{stubs}")) != std::string::npos;) a.replace(at, 7, stubs.string());
+        return a;
+    };
+
     std::vector<std::string> cmd = {cxx, "-std=c++14", "-Wall", "-Wextra", "-Werror", "-pedantic"};
     cmd.insert(cmd.end(), target->cxx_flags.begin(), target->cxx_flags.end());
     fs::path exe = work / "harness";
@@ -231,20 +256,43 @@ int run_check(const CheckOptions& o) {
         cmd.push_back(a);
     for (const auto& kv : files)  // NAME.cpp, its weight files if any, the harness; one at a time bounds memory
         if (fs::path(kv.first).extension() == ".cpp") cmd.push_back((work / kv.first).string());
+    cmd.insert(cmd.end(), stub_cpp.begin(), stub_cpp.end());
     if (co.external_arena) cmd.push_back("-DKILN_ARENA_EXTERNAL");  // the harness passes an aligned arena
+    for (const std::string& a : target->link_flags) cmd.push_back(expand(a));
     cmd.push_back("-o" + exe.string());
     ProcessResult build = run_process(cmd, 600);
     if (build.exit_code != 0)
         return fail(kExitBuildFailed, fmt::format("{}: generated code did not build ({}):\n{}", o.compile.model_path,
                                                   build.timed_out ? "timed out" : "exit " + std::to_string(build.exit_code),
                                                   build.output));
+    // The harness's command line: natively with absolute paths; under an emulator from the work folder with
+    // names relative to it (short enough for a semihosting command line).
+    const bool emulated = !target->emulator.empty();
+    auto run_command = [&](const std::vector<std::string>& files_args) {
+        if (!emulated) {
+            std::vector<std::string> v = {exe.string()};
+            for (const std::string& f : files_args) v.push_back((work / f).string());
+            return v;
+        }
+        std::vector<std::string> v;
+        for (const std::string& a : target->emulator) {
+            if (a == "{args}") {
+                v.insert(v.end(), files_args.begin(), files_args.end());
+            } else if (a == "{cmdline}") {
+                v.push_back(fmt::format("{}", fmt::join(files_args, " ")));
+            } else {
+                v.push_back(a == "{exe}" ? "./harness" : a);
+            }
+        }
+        return v;
+    };
 
     std::vector<OutputResult> results;
     std::cout << fmt::format("check {} --target {}: {} data set(s), arena {} bytes, weights {} bytes\n",
                              o.compile.model_path, co.target, sets.size(), m->code.arena_bytes, m->code.weight_bytes);
     for (std::size_t s = 0; s < sets.size(); ++s) {
         std::string set_name = fs::path(sets[s]).filename().string();
-        std::vector<std::string> args = {exe.string()};
+        std::vector<std::string> args;
         for (std::size_t i = 0; i < inputs[s].size(); ++i) {
             fs::path p = work / fmt::format("in_{}.bin", i);
             as_model_dtype(inputs[s][i], g.value(g.inputs[i]).dtype);
@@ -253,10 +301,14 @@ int run_check(const CheckOptions& o) {
                                                     dtype_name(inputs[s][i].dtype()), shape_str(inputs[s][i].shape()),
                                                     dtype_name(g.value(g.inputs[i]).dtype), shape_str(g.value(g.inputs[i]).shape)));
             if (!write_raw(inputs[s][i], p)) return fail(kExitIo, p.string() + ": cannot write");
-            args.push_back(p.string());
+            args.push_back(p.filename().string());
         }
-        for (std::size_t i = 0; i < g.outputs.size(); ++i) args.push_back((work / fmt::format("out_{}.bin", i)).string());
-        ProcessResult run = run_process(args, o.timeout_seconds);
+        for (std::size_t i = 0; i < g.outputs.size(); ++i) {
+            std::string out = fmt::format("out_{}.bin", i);
+            fs::remove(work / out, ec);  // a run that fails to write it must not find the last set's
+            args.push_back(out);
+        }
+        ProcessResult run = run_process(run_command(args), o.timeout_seconds, emulated ? work.string() : "");
         if (run.exit_code != 0)
             return fail(kExitBuildFailed, fmt::format("{}: generated code failed on {} ({}): {}", o.compile.model_path, set_name,
                                                       run.timed_out ? "timed out" : "exit " + std::to_string(run.exit_code),

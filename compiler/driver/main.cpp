@@ -106,7 +106,7 @@ int kiln_main(int argc, char** argv) {
     check->add_option("--atol", chk.atol, "Absolute tolerance")->capture_default_str()->check(CLI::NonNegativeNumber);
     check->add_option("--junit", chk.junit_path, "Write a JUnit XML report");
     check->add_option("--json", chk.json_path, "Write a JSON report");
-    check->add_option("--cxx", chk.cxx, "Host C++ compiler (default: $CXX or c++)");
+    check->add_option("--cxx", chk.cxx, "C++ compiler (default: the target's cross compiler, else $CXX or c++)");
     check->add_option("--work-dir", chk.work_dir, "Keep generated code and build files here");
     check->add_option("--freeze", chk.freeze,
                       "Compile this input in as a constant with its value from the data (repeatable)");
@@ -118,7 +118,7 @@ int kiln_main(int argc, char** argv) {
         ->type_name("N")
         ->check(CLI::Range(1, 1024))
         ->excludes(chk_bytes_opt);
-    check->add_option("--timeout", chk.timeout_seconds, "Seconds a run of the generated code may take")
+    check->add_option("--timeout", chk.timeout_seconds, "Seconds a run of the generated code may take (under QEMU for cross targets)")
         ->capture_default_str()->check(CLI::PositiveNumber);
 
     CompileOptions iopt;

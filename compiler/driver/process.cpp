@@ -8,11 +8,12 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 namespace kiln {
 
-ProcessResult run_process(const std::vector<std::string>& argv, int timeout_seconds) {
+ProcessResult run_process(const std::vector<std::string>& argv, int timeout_seconds, const std::string& cwd) {
     ProcessResult r;
     char log_path[] = "/tmp/kiln-proc-XXXXXX";
     int log_fd = mkstemp(log_path);
@@ -29,6 +30,10 @@ ProcessResult run_process(const std::vector<std::string>& argv, int timeout_seco
         dup2(log_fd, 2);
         int devnull = open("/dev/null", O_RDONLY);
         if (devnull >= 0) dup2(devnull, 0);
+        if (!cwd.empty() && chdir(cwd.c_str()) != 0) {
+            std::fprintf(stderr, "cannot change to %s\n", cwd.c_str());
+            _exit(127);
+        }
         std::vector<char*> args;
         for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
         args.push_back(nullptr);
@@ -63,6 +68,22 @@ ProcessResult run_process(const std::vector<std::string>& argv, int timeout_seco
     close(log_fd);
     unlink(log_path);
     return r;
+}
+
+bool program_exists(const std::string& program) {
+    if (program.empty()) return false;
+    if (program.find('/') != std::string::npos) return access(program.c_str(), X_OK) == 0;
+    const char* path = std::getenv("PATH");
+    std::string dirs = path ? path : "/usr/bin:/bin";
+    std::size_t start = 0;
+    while (start <= dirs.size()) {
+        std::size_t end = dirs.find(':', start);
+        if (end == std::string::npos) end = dirs.size();
+        std::string dir = end > start ? dirs.substr(start, end - start) : ".";
+        if (access((dir + "/" + program).c_str(), X_OK) == 0) return true;
+        start = end + 1;
+    }
+    return false;
 }
 
 }  // namespace kiln

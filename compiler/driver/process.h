@@ -13,6 +13,10 @@ struct ProcessResult {
     std::string output;  // stdout and stderr, truncated to the last 4 KiB
 };
 
-ProcessResult run_process(const std::vector<std::string>& argv, int timeout_seconds);
+// cwd: the child's working directory (empty: the caller's).
+ProcessResult run_process(const std::vector<std::string>& argv, int timeout_seconds, const std::string& cwd = "");
+
+// True when `program` can be run: a path to an executable file, or a name found in $PATH.
+bool program_exists(const std::string& program);
 
 }  // namespace kiln

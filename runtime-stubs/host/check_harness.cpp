@@ -5,24 +5,46 @@
 #include KILN_MODEL_HEADER
 
 #include <cstdio>
-#include <vector>
+#include <cstdlib>
 
 namespace {
 
-bool read_file(const char* path, std::vector<unsigned char>& buf) {
+// A buffer from malloc, so that running out of memory (on a small board under QEMU) is a message, not
+// an abort from operator new without exceptions.
+struct Buffer {
+    unsigned char* p = nullptr;
+    std::size_t n = 0;
+    Buffer() = default;
+    Buffer(const Buffer&) = delete;
+    Buffer& operator=(const Buffer&) = delete;
+    ~Buffer() { std::free(p); }
+    bool allocate(std::size_t bytes, unsigned char fill) {
+        n = bytes;
+        p = static_cast<unsigned char*>(std::malloc(bytes ? bytes : 1));
+        if (p) for (std::size_t i = 0; i < bytes; ++i) p[i] = fill;
+        return p != nullptr;
+    }
+};
+
+bool read_file(const char* path, Buffer& buf) {
     std::FILE* f = std::fopen(path, "rb");
     if (!f) return false;
-    std::size_t got = buf.empty() ? 0 : std::fread(buf.data(), 1, buf.size(), f);
+    std::size_t got = buf.n == 0 ? 0 : std::fread(buf.p, 1, buf.n, f);
     bool at_end = std::fgetc(f) == EOF;
     std::fclose(f);
-    return got == buf.size() && at_end;
+    return got == buf.n && at_end;
 }
 
-bool write_file(const char* path, const std::vector<unsigned char>& buf) {
+bool write_file(const char* path, const Buffer& buf) {
     std::FILE* f = std::fopen(path, "wb");
     if (!f) return false;
-    std::size_t put = buf.empty() ? 0 : std::fwrite(buf.data(), 1, buf.size(), f);
-    return std::fclose(f) == 0 && put == buf.size();
+    std::size_t put = buf.n == 0 ? 0 : std::fwrite(buf.p, 1, buf.n, f);
+    return std::fclose(f) == 0 && put == buf.n;
+}
+
+bool out_of_memory(const char* what, std::size_t bytes) {
+    std::fprintf(stderr, "harness: out of memory for %s (%zu bytes)\n", what, bytes);
+    return false;
 }
 
 }  // namespace
@@ -33,30 +55,34 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "harness: expected %d input and %d output files\n", nin, nout);
         return 2;
     }
-    std::vector<std::vector<unsigned char>> in(static_cast<std::size_t>(nin)), out(static_cast<std::size_t>(nout));
-    std::vector<const void*> in_ptrs;
-    std::vector<void*> out_ptrs;
+    Buffer in[nin > 0 ? nin : 1], out[nout > 0 ? nout : 1];
+    const void* in_ptrs[nin > 0 ? nin : 1] = {};
+    void* out_ptrs[nout > 0 ? nout : 1] = {};
     for (int i = 0; i < nin; ++i) {
-        in[i].resize(KILN_NS::kInputBytes[i]);
+        if (!in[i].allocate(KILN_NS::kInputBytes[i], 0) && !out_of_memory(argv[1 + i], KILN_NS::kInputBytes[i])) return 2;
         if (!read_file(argv[1 + i], in[i])) {
-            std::fprintf(stderr, "harness: %s: expected exactly %zu bytes\n", argv[1 + i], in[i].size());
+            std::fprintf(stderr, "harness: %s: expected exactly %zu bytes\n", argv[1 + i], in[i].n);
             return 2;
         }
-        in_ptrs.push_back(in[i].data());
+        in_ptrs[i] = in[i].p;
     }
     for (int i = 0; i < nout; ++i) {
         // Filled with a pattern so an output the model forgets to write cannot pass by luck.
-        out[i].assign(KILN_NS::kOutputBytes[i], 0xA5);
-        out_ptrs.push_back(out[i].data());
+        if (!out[i].allocate(KILN_NS::kOutputBytes[i], 0xA5) && !out_of_memory(argv[1 + nin + i], KILN_NS::kOutputBytes[i]))
+            return 2;
+        out_ptrs[i] = out[i].p;
     }
 #ifdef KILN_ARENA_EXTERNAL
     // Filled with a pattern too: the model must not depend on what the caller's arena held.
-    std::vector<unsigned char> arena_storage(KILN_NS::kArenaBytes + KILN_NS::kArenaAlignment, 0x5A);
-    std::size_t misalign = reinterpret_cast<std::uintptr_t>(arena_storage.data()) % KILN_NS::kArenaAlignment;
-    uint8_t* arena = arena_storage.data() + (misalign ? KILN_NS::kArenaAlignment - misalign : 0);
-    int rc = KILN_NS::run_buffers(arena, in_ptrs.data(), out_ptrs.data());
+    Buffer arena_storage;
+    if (!arena_storage.allocate(KILN_NS::kArenaBytes + KILN_NS::kArenaAlignment, 0x5A) &&
+        !out_of_memory("the arena", KILN_NS::kArenaBytes + KILN_NS::kArenaAlignment))
+        return 2;
+    std::size_t misalign = reinterpret_cast<std::uintptr_t>(arena_storage.p) % KILN_NS::kArenaAlignment;
+    uint8_t* arena = arena_storage.p + (misalign ? KILN_NS::kArenaAlignment - misalign : 0);
+    int rc = KILN_NS::run_buffers(arena, in_ptrs, out_ptrs);
 #else
-    int rc = KILN_NS::run_buffers(in_ptrs.data(), out_ptrs.data());
+    int rc = KILN_NS::run_buffers(in_ptrs, out_ptrs);
 #endif
     if (rc != 0) {
         std::fprintf(stderr, "harness: run() returned %d\n", rc);
