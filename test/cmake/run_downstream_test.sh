@@ -28,7 +28,13 @@ install_kiln() {
   for t in arm-none-eabi-gcc arm-none-eabi-clang aarch64-linux-gnu-gcc aarch64-linux-gnu-clang; do
     [ -f "$work/prefix/share/kiln/toolchains/$t.cmake" ] || fail "no share/kiln/toolchains/$t.cmake"
   done
-  extra=$(cd "$work/prefix" && find . -path '*test*' -o -iname '*catch*' -o -name '*.a' -o -name '*.h')
+  for f in KilnBoards.cmake; do
+    [ -f "$work/prefix/lib/cmake/Kiln/$f" ] || fail "no lib/cmake/Kiln/$f in the prefix"
+  done
+  [ -f "$work/prefix/share/kiln/runtime-stubs/boards/common/firmware_harness.h" ] || fail "no board files in the prefix"
+  # Headers belong only to the board stubs (firmware sources); no tests, no libraries, no Kiln headers.
+  extra=$(cd "$work/prefix" && find . -path ./share/kiln/runtime-stubs -prune -o \( -path '*test*' -o -iname '*catch*' \
+          -o -name '*.a' -o -name '*.h' \) -print)
   [ -z "$extra" ] || fail "tests, libraries or headers were installed: $extra"
 
   "$work/prefix/bin/kiln" --version >/dev/null || fail "the installed kiln does not run"
