@@ -13,7 +13,8 @@
 #   <exe>-size  a custom target that prints flash (text + rodata + .data's initial values) and RAM (data + bss +
 #               the stack the linker script reserves) of the ELF
 # and sets the target properties KILN_BOARD, KILN_RUN_COMMAND (what <exe>-run runs: fails on a timeout or a
-# non-zero status) and KILN_QEMU_COMMAND (the bare QEMU command: its exit status is the firmware's), for add_test:
+# non-zero status), KILN_SIZE_COMMAND (what <exe>-size runs, e.g. for a POST_BUILD step) and KILN_QEMU_COMMAND
+# (the bare QEMU command: its exit status is the firmware's), for add_test:
 #   get_target_property(cmd kws_m4 KILN_QEMU_COMMAND)
 #   add_test(NAME kws_m4 COMMAND ${cmd})  set_tests_properties(kws_m4 PROPERTIES TIMEOUT 60)
 #
@@ -145,9 +146,9 @@ function(kiln_add_firmware exe)
   add_custom_target(${exe}-run COMMAND ${run_command} DEPENDS ${exe} WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}
                     USES_TERMINAL VERBATIM COMMENT "Running ${exe} on QEMU ${arg_BOARD}")
   if(KILN_ARM_SIZE)
-    add_custom_target(${exe}-size
-                      COMMAND ${CMAKE_COMMAND} -DKILN_ACTION=size -DKILN_SIZE=${KILN_ARM_SIZE} -DKILN_NM=${KILN_ARM_NM}
-                              -DKILN_BOARD=${arg_BOARD} -DKILN_ELF=$<TARGET_FILE:${exe}> -P ${_KILN_BOARDS_SCRIPT}
-                      DEPENDS ${exe} VERBATIM)
+    set(size_command ${CMAKE_COMMAND} -DKILN_ACTION=size -DKILN_SIZE=${KILN_ARM_SIZE} -DKILN_NM=${KILN_ARM_NM}
+                     -DKILN_BOARD=${arg_BOARD} -DKILN_ELF=$<TARGET_FILE:${exe}> -P ${_KILN_BOARDS_SCRIPT})
+    set_target_properties(${exe} PROPERTIES KILN_SIZE_COMMAND "${size_command}")
+    add_custom_target(${exe}-size COMMAND ${size_command} DEPENDS ${exe} VERBATIM)
   endif()
 endfunction()
