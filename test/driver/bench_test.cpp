@@ -99,12 +99,10 @@ TEST_CASE("kiln bench --profile prints one row per layer and the layer times add
     CHECK(macs == j["macs"].get<int64_t>());
     // Medians of parts need not add up to the median of the whole, but not by far: the layers are most of a run.
     const double median_ms = j["median_ms"];
-    CHECK(sum > 0);
+    CHECK(sum >= 0.2 * median_ms);
     CHECK(sum <= 2.0 * median_ms + 0.05);
     // The generated code's hooks: each an `#ifdef KILN_PROFILE` / one call / `#endif` block.
-    std::string cpp;
-    for (const char* name : {"model.cpp"})
-        cpp = read_text_file(dir.file(std::string("work/") + name));
+    const std::string cpp = read_text_file(dir.file("work/model.cpp"));
     std::vector<std::string> text;
     for (std::istringstream in(cpp); std::getline(in, line);) text.push_back(line);
     int blocks = 0;
