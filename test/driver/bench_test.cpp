@@ -157,3 +157,18 @@ TEST_CASE("bench_random_input is seeded and in range", "[driver][bench]") {
     Tensor n = bench_random_input(DType::Int64, {100}, 3);
     for (int i = 0; i < 100; ++i) CHECK((n.data<int64_t>()[i] >= 0 && n.data<int64_t>()[i] < 10));
 }
+
+TEST_CASE("kiln bench builds with and without KILN_PROFILE under every host compiler", "[driver][bench]") {
+    TempDir dir;
+    write_model(bench_model(), dir.file("model.onnx"));
+    std::vector<std::string> compilers = {KILN_TEST_CXX};
+    if (std::string(KILN_TEST_CLANGXX).size()) compilers.push_back(KILN_TEST_CLANGXX);
+    for (const std::string& cxx : compilers)
+        for (bool profile : {false, true}) {
+            std::vector<std::string> args = {"bench", dir.file("model.onnx"), "--runs", "1", "--warmup", "0", "--cxx", cxx};
+            if (profile) args.push_back("--profile");
+            CommandResult r = run_kiln(args);  // -Wall -Wextra -Werror -pedantic, as kiln check
+            INFO(cxx << (profile ? " --profile: " : ": ") << r.err);
+            CHECK(r.exit_code == kExitOk);
+        }
+}
