@@ -246,12 +246,18 @@ private:
                 ++layer;
                 continue;
             }
+            state_.body.line("#ifdef KILN_PROFILE");
+            state_.body.line("kiln_profile_layer({});", layer);
+            state_.body.line("#endif");
             EmitCtx ctx(g_, n, layer, state_);
             if (!op->emit) return ctx.fail("internal: control flow reached the emitter unexpanded");
             KILN_TRY(op->emit(ctx));
             KILN_TRY(ctx.status());
             ++layer;
         }
+        state_.body.line("#ifdef KILN_PROFILE");
+        state_.body.line("kiln_profile_layer(-1);  // the end of the last layer");
+        state_.body.line("#endif");
         // Outputs no node writes directly: graph inputs or constants passed through, or repeated outputs.
         std::set<ValueId> written;
         for (const IoParam& p : outputs_) {
@@ -370,6 +376,10 @@ private:
             w.line("alignas(kArenaAlignment) static uint8_t arena[kArenaBytes];");
             w.blank();
         }
+        // kiln bench --profile: with -DKILN_PROFILE, run() calls this before each layer L and with -1 after the last.
+        w.line("#ifdef KILN_PROFILE");
+        w.line("extern \"C\" void kiln_profile_layer(int layer);");
+        w.line("#endif");
         w.open(fmt::format("int run({})", param_list(true)));
         for (const IoParam& p : inputs_)
             if (!state_.read.count(p.id)) w.line("(void){};  // not read by the model", p.name);

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "backends/common/target.h"
+#include "driver/bench_model.h"
 #include "driver/check_model.h"
 #include "driver/compile_model.h"
 #include "driver/exit_codes.h"
@@ -121,6 +122,24 @@ int kiln_main(int argc, char** argv) {
     check->add_option("--timeout", chk.timeout_seconds, "Seconds a run of the generated code may take (under QEMU for cross targets)")
         ->capture_default_str()->check(CLI::PositiveNumber);
 
+    BenchOptions bopt;
+    std::vector<std::string> bshapes;
+    auto* bench = app.add_subcommand(
+        "bench", "Compile, build the generated code at -O3 with a timing harness, report latency and GFLOP/s");
+    add_model_options(bench, bopt.compile, bshapes, true);
+    bench->add_option("--runs", bopt.runs, "Timed runs")->capture_default_str()->check(CLI::PositiveNumber);
+    bench->add_option("--warmup", bopt.warmup, "Untimed runs first")->capture_default_str()->check(CLI::NonNegativeNumber);
+    bench->add_option("--json", bopt.json_path, "Write the results as JSON");
+    bench->add_flag("--profile", bopt.profile, "Build with -DKILN_PROFILE and print per-layer times");
+    bench->add_option("--data,-d", bopt.data,
+                      "Inputs from a data set folder (input_N.pb, or the first test_data_set_*) instead of seeded "
+                      "random ones");
+    bench->add_option("--cxx", bopt.cxx, "C++ compiler (default: $CXX or c++)");
+    bench->add_option("--work-dir", bopt.work_dir,
+                      "Keep generated code, the harness and in_N.bin/out_N.bin (the last run's outputs) here");
+    bench->add_option("--timeout", bopt.timeout_seconds, "Seconds all runs together may take")
+        ->capture_default_str()->check(CLI::PositiveNumber);
+
     CompileOptions iopt;
     std::vector<std::string> ishapes;
     bool inspect_json = false;
@@ -150,6 +169,7 @@ int kiln_main(int argc, char** argv) {
 
     std::string err;
     if (!parse_input_shapes(shapes, &copt.input_shapes, &err) || !parse_input_shapes(chk_shapes, &chk.compile.input_shapes, &err) ||
+        !parse_input_shapes(bshapes, &bopt.compile.input_shapes, &err) ||
         !parse_input_shapes(ishapes, &iopt.input_shapes, &err) || !parse_input_shapes(rshapes, &ropt.compile.input_shapes, &err)) {
         std::cerr << "kiln: " << printable(err) << "\n";
         return kExitUsage;
@@ -171,7 +191,7 @@ int kiln_main(int argc, char** argv) {
         }
     }
 
-    for (const auto& [cmd, opts] : {std::make_pair(compile, &copt), std::make_pair(check, &chk.compile),
+    for (const auto& [cmd, opts] : {std::make_pair(compile, &copt), std::make_pair(check, &chk.compile), std::make_pair(bench, &bopt.compile),
                                     std::make_pair(inspect, &iopt), std::make_pair(run, &ropt.compile)}) {
         if (!*cmd) continue;
         Status s = validate_compile_options(*opts);
@@ -242,6 +262,7 @@ int kiln_main(int argc, char** argv) {
         return kExitOk;
     }
     if (*check) return run_check(chk);
+    if (*bench) return run_bench(bopt);
     if (*inspect) return run_inspect(iopt, inspect_json);
     if (*run) return run_reference(ropt);
     return kExitUsage;
