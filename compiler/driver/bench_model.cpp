@@ -12,10 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "backends/common/kernel_sources.h"
 #include "backends/common/target.h"
 #include "driver/check_model.h"
 #include "driver/exit_codes.h"
+#include "driver/harness_build.h"
 #include "driver/process.h"
 #include "ops/registry.h"
 
@@ -123,24 +123,11 @@ int run_bench(const BenchOptions& o) {
         }
     }
 
-    fs::path work = o.work_dir;
-    const bool temporary = work.empty();
-    if (temporary) {
-        std::random_device rd;
-        work = fs::temp_directory_path() / fmt::format("kiln-bench-{:08x}", rd());
-    }
-    struct Cleanup {
-        fs::path p;
-        bool on;
-        ~Cleanup() {
-            std::error_code e;
-            if (on) fs::remove_all(p, e);
-        }
-    } cleanup{work, temporary};
+    const WorkDir scratch(o.work_dir, "kiln-bench");
+    const fs::path& work = scratch.path();
     std::map<std::string, std::string> files = m->code.files;
-    const char* harness = find_runtime_stub("host/bench_harness.cpp");
-    if (!harness) return fail(kExitIo, "runtime stub host/bench_harness.cpp is not built into kiln");
-    files["bench_harness.cpp"] = harness;
+    Status stub = add_host_harness(files, "bench_harness.cpp");
+    if (!stub) return fail(kExitIo, stub.message());
     Status w = write_files_atomically(work.string(), files);
     if (!w) return fail(kExitIo, w.message());
 

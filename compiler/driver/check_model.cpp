@@ -6,7 +6,6 @@
 #include <fstream>
 #include <iostream>
 #include <cstring>
-#include <random>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -14,6 +13,7 @@
 #include "backends/common/kernel_sources.h"
 #include "driver/compare.h"
 #include "driver/exit_codes.h"
+#include "driver/harness_build.h"
 #include "driver/process.h"
 
 namespace kiln {
@@ -202,22 +202,11 @@ int run_check(const CheckOptions& o) {
     const Graph& g = m->graph;
 
     std::error_code ec;
-    fs::path work = o.work_dir;
-    bool temporary = work.empty();
-    if (temporary) {
-        std::random_device rd;
-        work = fs::temp_directory_path() / fmt::format("kiln-check-{:08x}", rd());
-    }
-    struct Cleanup {
-        fs::path p;
-        bool on;
-        ~Cleanup() {
-            std::error_code e;
-            if (on) fs::remove_all(p, e);
-        }
-    } cleanup{work, temporary};
+    const WorkDir scratch(o.work_dir, "kiln-check");
+    const fs::path& work = scratch.path();
     std::map<std::string, std::string> files = m->code.files;
-    files["check_harness.cpp"] = find_runtime_stub("host/check_harness.cpp");
+    Status stub = add_host_harness(files, "check_harness.cpp");
+    if (!stub) return fail(kExitIo, stub.message());
     Status w = write_files_atomically(work.string(), files);
     if (!w) return fail(kExitIo, w.message());
 

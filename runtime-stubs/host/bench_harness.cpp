@@ -5,6 +5,7 @@
 // RESULTS, one line per timed run: the run's nanoseconds, then with -DKILN_PROFILE (the generated run()
 // calls kiln_profile_layer(L) before layer L and kiln_profile_layer(-1) after the last) each layer's.
 #include KILN_MODEL_HEADER
+#include "harness_io.h"
 
 #include <chrono>
 #include <cstdio>
@@ -13,36 +14,6 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-struct Buffer {
-    unsigned char* p = nullptr;
-    std::size_t n = 0;
-    Buffer() = default;
-    Buffer(const Buffer&) = delete;
-    Buffer& operator=(const Buffer&) = delete;
-    ~Buffer() { std::free(p); }
-    bool allocate(std::size_t bytes) {
-        n = bytes;
-        p = static_cast<unsigned char*>(std::calloc(bytes ? bytes : 1, 1));
-        return p != nullptr;
-    }
-};
-
-bool read_file(const char* path, Buffer& buf) {
-    std::FILE* f = std::fopen(path, "rb");
-    if (!f) return false;
-    std::size_t got = buf.n == 0 ? 0 : std::fread(buf.p, 1, buf.n, f);
-    bool at_end = std::fgetc(f) == EOF;
-    std::fclose(f);
-    return got == buf.n && at_end;
-}
-
-bool write_file(const char* path, const Buffer& buf) {
-    std::FILE* f = std::fopen(path, "wb");
-    if (!f) return false;
-    std::size_t put = buf.n == 0 ? 0 : std::fwrite(buf.p, 1, buf.n, f);
-    return std::fclose(f) == 0 && put == buf.n;
-}
 
 long long nanoseconds(Clock::duration d) { return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count(); }
 
@@ -79,14 +50,14 @@ int main(int argc, char** argv) {
     const void* in_ptrs[nin > 0 ? nin : 1] = {};
     void* out_ptrs[nout > 0 ? nout : 1] = {};
     for (int i = 0; i < nin; ++i) {
-        if (!in[i].allocate(KILN_NS::kInputBytes[i]) || !read_file(argv[4 + i], in[i])) {
+        if (!in[i].allocate(KILN_NS::kInputBytes[i], 0) || !read_file(argv[4 + i], in[i])) {
             std::fprintf(stderr, "harness: %s: expected exactly %zu bytes\n", argv[4 + i], KILN_NS::kInputBytes[i]);
             return 2;
         }
         in_ptrs[i] = in[i].p;
     }
     for (int i = 0; i < nout; ++i) {
-        if (!out[i].allocate(KILN_NS::kOutputBytes[i])) {
+        if (!out[i].allocate(KILN_NS::kOutputBytes[i], 0)) {
             std::fprintf(stderr, "harness: out of memory for output %d\n", i);
             return 2;
         }
@@ -94,7 +65,7 @@ int main(int argc, char** argv) {
     }
 #ifdef KILN_ARENA_EXTERNAL
     Buffer arena_storage;
-    if (!arena_storage.allocate(KILN_NS::kArenaBytes + KILN_NS::kArenaAlignment)) {
+    if (!arena_storage.allocate(KILN_NS::kArenaBytes + KILN_NS::kArenaAlignment, 0)) {
         std::fprintf(stderr, "harness: out of memory for the arena\n");
         return 2;
     }

@@ -13,61 +13,26 @@ from the JSON reports only. It is printed and written to DIR/memory_bench.txt. -
 every model, arena <= 1.10 x lower bound and arena <= TFLM-style greedy, and no BatchNormalization is left. Exit 77: torch is missing (--export).
 """
 import argparse
-import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import model_cache  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(HERE))
 EXPORT_SCRIPT = os.path.join(ROOT, "examples", "models", "export_bench_models.py")
 EXPORT_HELPERS = os.path.join(ROOT, "examples", "models", "export_models.py")
 MAX_OVER_LOWER_BOUND = 1.10
-SKIP = 77
-
-
-def export_stamp():
-    """What an export is a pure function of: the scripts' bytes and the package versions."""
-    h = hashlib.sha256()
-    for path in (EXPORT_SCRIPT, EXPORT_HELPERS):
-        with open(path, "rb") as f:
-            h.update(f.read())
-    probe = ("import torch, onnx\n"
-             "try:\n    import torchvision; tv = torchvision.__version__\n"
-             "except ImportError:\n    tv = 'none'\n"
-             "print(torch.__version__, onnx.__version__, tv)")
-    versions = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
-    if versions.returncode != 0:
-        return None
-    return f"export_bench_models.py+export_models.py {h.hexdigest()}; torch/onnx/torchvision {versions.stdout.strip()}"
+SKIP = model_cache.SKIP
 
 
 def ensure_models(work):
-    models = os.path.join(work, "models")
-    stamp_path = os.path.join(work, "models.stamp")
-    stamp = export_stamp()
-    if stamp is None:
-        print(f"memory_bench: SKIP: {sys.executable} lacks torch or onnx (apt-get install python3-torch python3-onnx)")
-        sys.exit(SKIP)
-    if os.path.isdir(models) and os.path.isfile(stamp_path) and open(stamp_path).read().strip() == stamp:
-        print(f"memory_bench: models are up to date ({stamp})", flush=True)
-        return models
-    print(f"memory_bench: exporting models ({stamp})", flush=True)
-    partial = models + ".partial"
-    for path in (models, partial, stamp_path):
-        if os.path.isdir(path):
-            shutil.rmtree(path)
-        elif os.path.exists(path):
-            os.remove(path)
-    subprocess.run([sys.executable, "-W", "ignore::UserWarning", EXPORT_SCRIPT, partial, "--skip-unavailable"],
-                   check=True)
-    os.rename(partial, models)  # only a complete export counts as present next time
-    with open(stamp_path, "w") as f:
-        f.write(stamp + "\n")
-    return models
+    return model_cache.ensure_models(work, "memory_bench", EXPORT_SCRIPT, (EXPORT_SCRIPT, EXPORT_HELPERS),
+                                     ["--skip-unavailable"])
 
 
 def model_names(models, wanted):

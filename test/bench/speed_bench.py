@@ -15,7 +15,6 @@ and written to DIR/speed_bench.txt. Exit 1 only when outputs differ or something
 for speed. Exit 77 when torch or onnxruntime-node is missing.
 """
 import argparse
-import hashlib
 import json
 import os
 import re
@@ -24,54 +23,22 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import model_cache  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(HERE))
 EXPORT_SCRIPT = os.path.join(ROOT, "examples", "models", "export_models.py")
 ORT_BENCH = os.path.join(HERE, "ort_bench.js")
 MODELS = ["mobilenet_v2", "resnet18", "squeezenet1_1"]
 RTOL, ATOL = 1e-3, 1e-4
-SKIP = 77
+SKIP = model_cache.SKIP
 # Per target: (FMA units per core, float32 lanes per FMA) assumed for the peak.
 PEAK_ASSUMPTION = {"avx512": (2, 16), "avx2": (2, 8)}
 
 
-def export_stamp():
-    h = hashlib.sha256()
-    with open(EXPORT_SCRIPT, "rb") as f:
-        h.update(f.read())
-    probe = ("import torch, onnx\n"
-             "try:\n    import torchvision; tv = torchvision.__version__\n"
-             "except ImportError:\n    tv = 'none'\n"
-             "print(torch.__version__, onnx.__version__, tv)")
-    versions = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
-    if versions.returncode != 0:
-        return None
-    return f"export_models.py {h.hexdigest()}; torch/onnx/torchvision {versions.stdout.strip()}"
-
-
 def ensure_models(work, names):
-    models = os.path.join(work, "models")
-    stamp_path = os.path.join(work, "models.stamp")
-    stamp = export_stamp()
-    if stamp is None:
-        print(f"speed_bench: SKIP: {sys.executable} lacks torch or onnx")
-        sys.exit(SKIP)
-    want = stamp + " " + ",".join(sorted(names))
-    if os.path.isdir(models) and os.path.isfile(stamp_path) and open(stamp_path).read().strip() == want:
-        print(f"speed_bench: models are up to date ({stamp})", flush=True)
-        return models
-    print(f"speed_bench: exporting {','.join(names)} ({stamp})", flush=True)
-    partial = models + ".partial"
-    for path in (models, partial, stamp_path):
-        if os.path.isdir(path):
-            shutil.rmtree(path)
-        elif os.path.exists(path):
-            os.remove(path)
-    subprocess.run([sys.executable, "-W", "ignore::UserWarning", EXPORT_SCRIPT, partial, "--models", ",".join(names)],
-                   check=True)
-    os.rename(partial, models)
-    with open(stamp_path, "w") as f:
-        f.write(want + "\n")
-    return models
+    return model_cache.ensure_models(work, "speed_bench", EXPORT_SCRIPT, (EXPORT_SCRIPT,),
+                                     ["--models", ",".join(names)])
 
 
 def cpu_info():
