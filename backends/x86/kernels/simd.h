@@ -39,6 +39,15 @@ struct Avx512 {
     static V leaky(V x, V a) {
         return _mm512_mask_mul_ps(x, _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ), x, a);
     }
+    // Lanes l in [lo, hi) get p[l * stride] (stride 1 or 2), the others 0; only those elements are read.
+    static V load_lanes(const float* p, int64_t stride, int64_t lo, int64_t hi) {
+        if (stride == 1) return _mm512_maskz_loadu_ps(__mmask16(mask(hi) & ~mask(lo)), p);
+        const int64_t e_lo = 2 * lo, e_hi = 2 * hi - 1;  // elements read, then the even ones kept
+        const V a = _mm512_maskz_loadu_ps(__mmask16(mask(e_hi) & ~mask(e_lo)), p);
+        const V b = _mm512_maskz_loadu_ps(__mmask16(mask(e_hi - 16) & ~mask(e_lo - 16)), p + 16);
+        const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+        return _mm512_permutex2var_ps(a, even, b);
+    }
 };
 #endif
 
@@ -69,6 +78,17 @@ struct Avx2 {
     static V min(V a, V b) { return _mm256_min_ps(a, b); }
     static V leaky(V x, V a) {
         return _mm256_blendv_ps(x, _mm256_mul_ps(x, a), _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ));
+    }
+    static __m256i mask_range(int64_t lo, int64_t hi) { return _mm256_andnot_si256(mask(lo), mask(hi)); }
+    // Lanes l in [lo, hi) get p[l * stride] (stride 1 or 2), the others 0; only those elements are read.
+    static V load_lanes(const float* p, int64_t stride, int64_t lo, int64_t hi) {
+        if (stride == 1) return _mm256_maskload_ps(p, mask_range(lo, hi));
+        const int64_t e_lo = 2 * lo, e_hi = 2 * hi - 1;
+        const V a = _mm256_maskload_ps(p, mask_range(e_lo, e_hi));
+        const V b = _mm256_maskload_ps(p + 8, mask_range(e_lo - 8, e_hi - 8));
+        // a0 a2 b0 b2 | a4 a6 b4 b6 -> a0 a2 a4 a6 b0 b2 b4 b6
+        const V mixed = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+        return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(mixed), _MM_SHUFFLE(3, 1, 2, 0)));
     }
 };
 #endif
