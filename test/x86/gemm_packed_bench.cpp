@@ -9,6 +9,7 @@
 
 #include "backends/portable/kernels/conv.h"
 #include "backends/portable/kernels/gemm.h"
+#include "backends/x86/kernels/depthwise.h"
 #include "backends/x86/kernels/gemm_packed.h"
 
 namespace {
@@ -108,8 +109,52 @@ void gemm_shapes(benchmark::internal::Benchmark* b) {
     for (const auto& s : shapes) b->Args({s[0], s[1], s[2]});
 }
 
+// Depthwise 3x3, pad 1, bias + ReLU6: args C, input H (= W), stride. FLOP/s counts 2 * 9 * C * OH * OW.
+void dw_geometry(benchmark::State& s, int64_t& c, int64_t& h, int64_t& st, int64_t& oh) {
+    c = s.range(0), h = s.range(1), st = s.range(2);
+    oh = (h + 2 - 3) / st + 1;
+}
+const k::Epilogue kRelu6{k::kActClip, 0.0f, 6.0f};
+
+void depthwise_x86(benchmark::State& s) {
+    int64_t c, h, st, oh;
+    dw_geometry(s, c, h, st, oh);
+    const auto xs = random_floats(c * h * h), w = random_floats(c * 9), bias = random_floats(c);
+    std::vector<float> y(static_cast<size_t>(c * oh * oh));
+    const x::Depthwise3x3Params p{1, c, h, h, oh, oh, st, 1, 1};
+    for (auto _ : s) {
+        x::depthwise3x3<Isa>(xs.data(), w.data(), bias.data(), nullptr, y.data(), p, kRelu6);
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    set_flops(s, c * oh, oh, 9);
+}
+
+void depthwise_portable(benchmark::State& s) {
+    int64_t c, h, st, oh;
+    dw_geometry(s, c, h, st, oh);
+    const auto xs = random_floats(c * h * h), w = random_floats(c * 9), bias = random_floats(c);
+    std::vector<float> y(static_cast<size_t>(c * oh * oh));
+    const k::ConvParams p{1, c, c, c, k::Window{{1, h, h}, {1, oh, oh}, {1, 3, 3}, {1, st, st}, {1, 1, 1}, {0, 1, 1}}};
+    for (auto _ : s) {
+        k::conv_fused(xs.data(), w.data(), bias.data(), static_cast<const float*>(nullptr), y.data(), p, kRelu6);
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    set_flops(s, c * oh, oh, 9);
+}
+
+// MobileNetV2's depthwise layers: {C, H, stride}.
+void depthwise_shapes(benchmark::internal::Benchmark* b) {
+    const int64_t shapes[][3] = {{32, 112, 1}, {96, 112, 2}, {144, 56, 1}, {144, 56, 2}, {192, 28, 1},
+                                 {384, 14, 1}, {576, 14, 2}, {960, 7, 1}};
+    for (const auto& s : shapes) b->Args({s[0], s[1], s[2]});
+}
+
 }  // namespace
 
+BENCHMARK(depthwise_x86)->Apply(depthwise_shapes);
+BENCHMARK(depthwise_portable)->Apply(depthwise_shapes);
 BENCHMARK(conv1x1_x86)->Apply(conv_shapes);
 BENCHMARK(conv1x1_portable)->Apply(conv_shapes);
 BENCHMARK(gemm_x86)->Apply(gemm_shapes);

@@ -58,21 +58,43 @@ inline void depthwise3x3(const float* x, const float* w, const float* bias, cons
         V taps[9];
         for (int t = 0; t < 9; ++t) taps[t] = Isa::set1(w[c * 9 + t]);
         const V b0 = bias ? Isa::set1(bias[c]) : Isa::zero();
-        for (int64_t oh = 0; oh < p.out_h; ++oh) {
-            for (int64_t ow0 = 0; ow0 < p.out_w; ow0 += L) {
-                const int64_t lanes = p.out_w - ow0 < L ? p.out_w - ow0 : L;
+        for (int64_t ow0 = 0; ow0 < p.out_w; ow0 += L) {
+            const int64_t lanes = p.out_w - ow0 < L ? p.out_w - ow0 : L;
+            // Lane l of tap column kw reads input column (ow0 + l) * s + off[kw]; only lanes in span[kw]
+            // are inside the row (masked lanes never touch memory, even left of the row's start). The
+            // spans depend on the column block only, so they are computed once for all output rows.
+            int64_t off[3];
+            kernels::Span span[3];
+            // interior: every lane of every tap inside the row, and (stride 2) the odd element after the
+            // last one too, as load_even reads it.
+            bool interior = true;
+            for (int kw = 0; kw < 3; ++kw) {
+                off[kw] = ow0 * s - p.pad_left + kw;
+                span[kw] = kernels::span_in_bounds(off[kw], s, p.in_w, lanes);
+                interior = interior && span[kw].lo == 0 && span[kw].hi == L && off[kw] + s * L - 1 < p.in_w;
+            }
+            for (int64_t oh = 0; oh < p.out_h; ++oh) {
                 V acc = b0;
                 for (int kh = 0; kh < 3; ++kh) {
                     const int64_t ih = oh * s - p.pad_top + kh;
                     if (ih < 0 || ih >= p.in_h) continue;
                     const float* xr = xp + ih * p.in_w;
+                    if (interior && s == 1) {  // plain loads
+                        acc = Isa::fmadd(taps[kh * 3], Isa::load(xr + off[0]), acc);
+                        acc = Isa::fmadd(taps[kh * 3 + 1], Isa::load(xr + off[1]), acc);
+                        acc = Isa::fmadd(taps[kh * 3 + 2], Isa::load(xr + off[2]), acc);
+                        continue;
+                    }
+                    if (interior) {  // stride 2: two loads and a permute per tap, no masks
+                        acc = Isa::fmadd(taps[kh * 3], Isa::load_even(xr + off[0]), acc);
+                        acc = Isa::fmadd(taps[kh * 3 + 1], Isa::load_even(xr + off[1]), acc);
+                        acc = Isa::fmadd(taps[kh * 3 + 2], Isa::load_even(xr + off[2]), acc);
+                        continue;
+                    }
                     for (int kw = 0; kw < 3; ++kw) {
-                        // Lane l reads column (ow0 + l) * s + off; only lanes inside the row are loaded
-                        // (masked lanes never touch memory, even left of the row's start).
-                        const int64_t off = ow0 * s - p.pad_left + kw;
-                        const kernels::Span sp = kernels::span_in_bounds(off, s, p.in_w, lanes);
-                        if (sp.lo >= sp.hi) continue;
-                        acc = Isa::fmadd(taps[kh * 3 + kw], Isa::load_lanes(xr + off, s, sp.lo, sp.hi), acc);
+                        if (span[kw].lo >= span[kw].hi) continue;
+                        acc = Isa::fmadd(taps[kh * 3 + kw], Isa::load_lanes(xr + off[kw], s, span[kw].lo, span[kw].hi),
+                                         acc);
                     }
                 }
                 const int64_t o = oh * p.out_w + ow0;
