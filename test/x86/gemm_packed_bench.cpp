@@ -48,6 +48,22 @@ void conv1x1_x86(benchmark::State& s) {
     set_flops(s, cout, hw, cin);
 }
 
+// The same with the X strip copied into a contiguous workspace panel first.
+void conv1x1_x86_strip(benchmark::State& s) {
+    const int64_t cout = s.range(0), cin = s.range(1), hw = s.range(2);
+    const auto xs = random_floats(cin * hw), w = random_floats(cout * cin), bias = random_floats(cout);
+    std::vector<float> packed(static_cast<size_t>(x::packed_a_floats(cout, cin, Isa::kMr)));
+    x::pack_a(w.data(), cout, cin, Isa::kMr, packed.data());
+    std::vector<float> y(static_cast<size_t>(cout * hw)), strip(static_cast<size_t>(x::conv1x1_strip_floats<Isa>(cin)));
+    for (auto _ : s) {
+        x::conv1x1_packed<Isa>(xs.data(), packed.data(), bias.data(), nullptr, y.data(), 1, cin, cout, hw, kRelu,
+                               strip.data());
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    set_flops(s, cout, hw, cin);
+}
+
 void conv1x1_portable(benchmark::State& s) {
     const int64_t cout = s.range(0), cin = s.range(1), hw = s.range(2);
     const auto xs = random_floats(cin * hw), w = random_floats(cout * cin), bias = random_floats(cout);
@@ -156,6 +172,7 @@ void depthwise_shapes(benchmark::internal::Benchmark* b) {
 BENCHMARK(depthwise_x86)->Apply(depthwise_shapes);
 BENCHMARK(depthwise_portable)->Apply(depthwise_shapes);
 BENCHMARK(conv1x1_x86)->Apply(conv_shapes);
+BENCHMARK(conv1x1_x86_strip)->Apply(conv_shapes);
 BENCHMARK(conv1x1_portable)->Apply(conv_shapes);
 BENCHMARK(gemm_x86)->Apply(gemm_shapes);
 BENCHMARK(gemm_portable)->Apply(gemm_shapes);

@@ -158,5 +158,12 @@ TEST_CASE("x86 conv1x1_packed matches the portable convolution", "[x86]") {
                 x::conv1x1_packed<Isa>(xs.data(), packed.data(), with_bias ? bias.data() : nullptr,
                                        with_z ? z.data() : nullptr, got.data(), batch, cin, cout, size, act);
                 check_close(got, want, cin);
+                // With the strip workspace (X copied into contiguous panels first).
+                std::vector<float> strip(static_cast<size_t>(x::conv1x1_strip_floats<Isa>(cin)), -5.0f);
+                std::vector<float> got_strip(want.size(), -3.0f);
+                x::conv1x1_packed<Isa>(xs.data(), packed.data(), with_bias ? bias.data() : nullptr,
+                                       with_z ? z.data() : nullptr, got_strip.data(), batch, cin, cout, size, act,
+                                       strip.data());
+                check_close(got_strip, want, cin);
             }
 }

@@ -219,9 +219,15 @@ inline void gemm_packed_b(const float* a, int64_t lda, const float* packed_b, co
 
 // NCHW 1x1 convolution, stride 1, no padding: per image y[Cout x HW] = act(W x[Cin x HW] + bias + z).
 // packed_w: pack_a(W, Cout, Cin, Isa::kMr). bias: per output channel or nullptr. z: y's shape or nullptr.
+// strip: optional workspace of conv1x1_strip_floats(cin) floats; with it each Cin x NR strip of X is copied
+// into one contiguous (zero-padded) panel before the row blocks use it.
+template <class Isa>
+inline int64_t conv1x1_strip_floats(int64_t cin) { return cin * Isa::kNv * Isa::kLanes; }
+
 template <class Isa>
 inline void conv1x1_packed(const float* x, const float* packed_w, const float* bias, const float* z, float* y,
-                           int64_t batch, int64_t cin, int64_t cout, int64_t hw, const kernels::Epilogue& act) {
+                           int64_t batch, int64_t cin, int64_t cout, int64_t hw, const kernels::Epilogue& act,
+                           float* strip = nullptr) {
     constexpr int MR = Isa::kMr;
     constexpr int NR = Isa::kNv * Isa::kLanes;
     for (int64_t b = 0; b < batch; ++b) {
@@ -232,6 +238,22 @@ inline void conv1x1_packed(const float* x, const float* packed_w, const float* b
         // block of output channels.
         for (int64_t j0 = 0; j0 < hw; j0 += NR) {
             const int64_t cols = hw - j0 < NR ? hw - j0 : NR;
+            if (strip) {
+                constexpr int L = Isa::kLanes;
+                for (int64_t c = 0; c < cin; ++c)
+                    for (int v = 0; v < Isa::kNv; ++v)
+                        Isa::store(strip + c * NR + v * L, Isa::load_n(xb + c * hw + j0 + v * L, cols - v * L));
+                for (int64_t i0 = 0; i0 < cout; i0 += MR) {
+                    const int64_t rows = cout - i0 < MR ? cout - i0 : MR;
+                    float* yt = yb + i0 * hw + j0;
+                    if (rows == MR)
+                        micro_tile<Isa, MR, false>(cin, packed_w + i0 * cin, 1, MR, strip, NR, yt, hw, cols, i0, j0, e);
+                    else
+                        EdgeRows<Isa, false, MR>::run(rows, cin, packed_w + i0 * cin, 1, MR, strip, NR, yt, hw, cols,
+                                                      i0, j0, e);
+                }
+                continue;
+            }
             for (int64_t i0 = 0; i0 < cout; i0 += MR) {
                 const float* wp = packed_w + i0 * cin;  // panel i0 / MR
                 float* yt = yb + i0 * hw + j0;
