@@ -5,6 +5,7 @@ packages=(
   cmake ninja-build g++ git
   libonnx-dev libonnx-testdata python3-onnx libprotobuf-dev protobuf-compiler
   libeigen3-dev libcli11-dev catch2 libfmt-dev nlohmann-json3-dev
+  libbenchmark-dev  # x86 kernel microbenchmarks (test/x86)
   python3-numpy python3-torch python3-torchvision nodejs
   # cross targets and toolchains (kiln check --target cortex-m4|m7|m55|cortex-a, labels qemu and cmake):
   # Cortex-M gcc + newlib, AArch64, QEMU, clang/lld 16

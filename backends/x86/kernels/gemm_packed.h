@@ -1,0 +1,275 @@
+// Register-blocked SGEMM for x86 (AVX2, AVX-512) with one operand packed at compile time, and the fused
+// epilogue (bias, residual add, activation) applied to each tile in registers before it is stored.
+//   gemm_packed_b: Y[M x N] = act(A[M x K] * B + bias + Z), B constant (weights of Gemm/MatMul), packed by
+//                  pack_b into NR-column panels; A is the activation, read in place.
+//   conv1x1_packed: Y[Cout x HW] = act(W[Cout x Cin] * X[Cin x HW] + bias[Cout] + Z) per image (NCHW 1x1
+//                  convolution, stride 1), W constant, packed by pack_a into MR-row panels; X read in place.
+// Both run the same micro-kernel: MR rows x NR columns of accumulators; per k it broadcasts MR values of the
+// left operand and loads NV vectors of the right one. See backends/x86/README.md for the layouts.
+#pragma once
+
+#include <cstdint>
+
+#include "../../portable/kernels/epilogue.h"
+#include "simd.h"
+
+namespace kiln {
+namespace x86 {
+
+// --- Packing (run by the compiler when it emits constants; cheap enough to run at init too) ---
+
+// Floats pack_b writes: ceil(n / nr) panels of k x nr (the last one zero-padded).
+inline int64_t packed_b_floats(int64_t k, int64_t n, int64_t nr) { return (n + nr - 1) / nr * nr * k; }
+
+// packed[(p * k + kk) * nr + j] = alpha * B[kk][p * nr + j], zero for columns >= n. B is K x N (row-major),
+// or N x K when trans_b (ONNX Gemm transB: a Linear layer's weight).
+inline void pack_b(const float* b, int64_t k, int64_t n, bool trans_b, float alpha, int64_t nr, float* packed) {
+    for (int64_t p = 0; p * nr < n; ++p) {
+        float* panel = packed + p * k * nr;
+        for (int64_t kk = 0; kk < k; ++kk) {
+            for (int64_t j = 0; j < nr; ++j) {
+                const int64_t col = p * nr + j;
+                panel[kk * nr + j] = col < n ? alpha * (trans_b ? b[col * k + kk] : b[kk * n + col]) : 0.0f;
+            }
+        }
+    }
+}
+
+// Floats pack_a writes: ceil(m / mr) panels of k x mr (the last one zero-padded).
+inline int64_t packed_a_floats(int64_t m, int64_t k, int64_t mr) { return (m + mr - 1) / mr * mr * k; }
+
+// packed[(p * k + kk) * mr + i] = A[p * mr + i][kk] (A is M x K row-major: a 1x1 convolution's weight
+// [Cout, Cin]), zero for rows >= m: the micro-kernel's broadcasts of one k step are then contiguous.
+inline void pack_a(const float* a, int64_t m, int64_t k, int64_t mr, float* packed) {
+    for (int64_t p = 0; p * mr < m; ++p) {
+        float* panel = packed + p * k * mr;
+        for (int64_t kk = 0; kk < k; ++kk) {
+            for (int64_t i = 0; i < mr; ++i) {
+                const int64_t row = p * mr + i;
+                panel[kk * mr + i] = row < m ? a[row * k + kk] : 0.0f;
+            }
+        }
+    }
+}
+
+// --- Micro-kernel ---
+
+enum BiasKind : int32_t { kBiasNone = 0, kBiasPerColumn = 1, kBiasPerRow = 2 };
+
+// What the micro-kernel does to a finished tile: bias (per column: Gemm's C row vector; per row: a
+// convolution's per-channel bias), residual Z (same layout as Y, may alias it), then the activation.
+struct TileEpilogue {
+    const float* bias;  // indexed by the global column or row (per bias_kind)
+    int32_t bias_kind;
+    const float* z;     // nullptr: no residual; else z[row * ldy + col]
+    kernels::Epilogue act;
+};
+
+// One tile: MR rows (template) x up to NR = NV * lanes columns (`cols`; fewer on the right edge).
+// Left operand: row i, step kk at a[i * a_rs + kk * a_cs]. Right operand: step kk at b + kk * b_rs, NR
+// contiguous floats; kMaskB: only `cols` of them may be read (B is the activation, not a padded panel).
+// y, z point at the tile's (row0, col0) element; rows are ldy apart.
+template <class Isa, int MR, bool kMaskB>
+inline void micro_tile(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t b_rs,
+                       float* y, int64_t ldy, int64_t cols, int64_t row0, int64_t col0, const TileEpilogue& e) {
+    using V = typename Isa::V;
+    constexpr int NV = Isa::kNv;
+    constexpr int L = Isa::kLanes;
+    V acc[MR][NV];
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[i][v] = Isa::zero();
+    }
+    for (int64_t kk = 0; kk < k; ++kk) {
+        const float* br = b + kk * b_rs;
+        V bv[NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) bv[v] = kMaskB ? Isa::load_n(br + v * L, cols - v * L) : Isa::load(br + v * L);
+        const float* ak = a + kk * a_cs;
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; ++i) {
+            const V av = Isa::set1(ak[i * a_rs]);
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; ++v) acc[i][v] = Isa::fmadd(av, bv[v], acc[i][v]);
+        }
+    }
+
+    // Epilogue in registers.
+    if (e.bias_kind == kBiasPerColumn) {
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) {
+            const V bias = Isa::load_n(e.bias + col0 + v * L, cols - v * L);
+#pragma GCC unroll 16
+            for (int i = 0; i < MR; ++i) acc[i][v] = Isa::add(acc[i][v], bias);
+        }
+    } else if (e.bias_kind == kBiasPerRow) {
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; ++i) {
+            const V bias = Isa::set1(e.bias[row0 + i]);
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; ++v) acc[i][v] = Isa::add(acc[i][v], bias);
+        }
+    }
+    if (e.z) {
+        const float* z = e.z + row0 * ldy + col0;
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; ++v) acc[i][v] = Isa::add(acc[i][v], Isa::load_n(z + i * ldy + v * L, cols - v * L));
+        }
+    }
+    bool scalar_act = false;
+    switch (e.act.activation) {
+    case kernels::kActNone: break;
+    case kernels::kActRelu:
+        for (int i = 0; i < MR; ++i)
+            for (int v = 0; v < NV; ++v) acc[i][v] = Isa::max(acc[i][v], Isa::zero());
+        break;
+    case kernels::kActClip: {
+        const V lo = Isa::set1(e.act.p0), hi = Isa::set1(e.act.p1);
+        // max/min return their second operand when one is NaN: NaN stays NaN, as in the portable Clip.
+        for (int i = 0; i < MR; ++i)
+            for (int v = 0; v < NV; ++v) acc[i][v] = Isa::min(hi, Isa::max(lo, acc[i][v]));
+        break;
+    }
+    case kernels::kActLeakyRelu: {
+        const V alpha = Isa::set1(e.act.p0);
+        for (int i = 0; i < MR; ++i)
+            for (int v = 0; v < NV; ++v) acc[i][v] = Isa::leaky(acc[i][v], alpha);
+        break;
+    }
+    case kernels::kActHardSigmoid: {
+        const V alpha = Isa::set1(e.act.p0), beta = Isa::set1(e.act.p1), one = Isa::set1(1.0f);
+        for (int i = 0; i < MR; ++i)
+            for (int v = 0; v < NV; ++v)
+                acc[i][v] = Isa::min(one, Isa::max(Isa::zero(), Isa::fmadd(alpha, acc[i][v], beta)));
+        break;
+    }
+    case kernels::kActHardSwish: {
+        const V sixth = Isa::set1(1.0f / 6.0f), half = Isa::set1(0.5f), one = Isa::set1(1.0f);
+        for (int i = 0; i < MR; ++i)
+            for (int v = 0; v < NV; ++v) {
+                const V x = acc[i][v];
+                acc[i][v] = Isa::mul(x, Isa::min(one, Isa::max(Isa::zero(), Isa::fmadd(x, sixth, half))));
+            }
+        break;
+    }
+    default: scalar_act = true; break;  // sigmoid, SiLU, tanh: the portable functors on the stored rows
+    }
+
+    const bool full = cols == NV * L;
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+        float* yr = y + i * ldy;
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) {
+            if (full) {
+                Isa::store(yr + v * L, acc[i][v]);
+            } else if (cols > v * L) {
+                Isa::store_n(yr + v * L, acc[i][v], cols - v * L);
+            }
+        }
+        if (scalar_act) kernels::apply_epilogue(yr, cols, e.act);
+    }
+}
+
+// Runs micro_tile with MR = rows (1..Isa::kMr) for the bottom edge.
+template <class Isa, bool kMaskB, int MR>
+struct EdgeRows {
+    static void run(int64_t rows, int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b,
+                    int64_t b_rs, float* y, int64_t ldy, int64_t cols, int64_t row0, int64_t col0,
+                    const TileEpilogue& e) {
+        if (rows == MR) {
+            micro_tile<Isa, MR, kMaskB>(k, a, a_rs, a_cs, b, b_rs, y, ldy, cols, row0, col0, e);
+        } else {
+            EdgeRows<Isa, kMaskB, MR - 1>::run(rows, k, a, a_rs, a_cs, b, b_rs, y, ldy, cols, row0, col0, e);
+        }
+    }
+};
+template <class Isa, bool kMaskB>
+struct EdgeRows<Isa, kMaskB, 0> {
+    static void run(int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*, int64_t,
+                    int64_t, int64_t, int64_t, const TileEpilogue&) {}
+};
+
+// --- Drivers ---
+
+// Y[M x N] = act(A * B + bias + Z). A: M x K row-major with row stride lda. packed_b: pack_b(..., nr =
+// Isa::kNv * Isa::kLanes). bias: per column (length N, Gemm's C with beta folded in by the compiler) or none.
+// Z: M x N (row stride n) or nullptr; may alias y. alpha is folded into packed_b.
+template <class Isa>
+inline void gemm_packed_b(const float* a, int64_t lda, const float* packed_b, const float* bias, const float* z,
+                          float* y, int64_t m, int64_t n, int64_t k, const kernels::Epilogue& act) {
+    constexpr int MR = Isa::kMr;
+    constexpr int NR = Isa::kNv * Isa::kLanes;
+    const TileEpilogue e{bias, bias ? kBiasPerColumn : kBiasNone, z, act};
+    // Panels outer: one k x NR panel of B (K = 512: 64 KiB) stays in L1/L2 while every row block uses it.
+    for (int64_t j0 = 0; j0 < n; j0 += NR) {
+        const float* panel = packed_b + j0 * k;
+        const int64_t cols = n - j0 < NR ? n - j0 : NR;
+        int64_t i0 = 0;
+        for (; i0 + MR <= m; i0 += MR)
+            micro_tile<Isa, MR, false>(k, a + i0 * lda, lda, 1, panel, NR, y + i0 * n + j0, n, cols, i0, j0, e);
+        if (i0 < m)
+            EdgeRows<Isa, false, MR>::run(m - i0, k, a + i0 * lda, lda, 1, panel, NR, y + i0 * n + j0, n, cols, i0,
+                                          j0, e);
+    }
+}
+
+// NCHW 1x1 convolution, stride 1, no padding: per image y[Cout x HW] = act(W x[Cin x HW] + bias + z).
+// packed_w: pack_a(W, Cout, Cin, Isa::kMr). bias: per output channel or nullptr. z: y's shape or nullptr.
+// strip: optional workspace of conv1x1_strip_floats(cin) floats; with it each Cin x NR strip of X is copied
+// into one contiguous (zero-padded) panel before the row blocks use it.
+template <class Isa>
+inline int64_t conv1x1_strip_floats(int64_t cin) { return cin * Isa::kNv * Isa::kLanes; }
+
+template <class Isa>
+inline void conv1x1_packed(const float* x, const float* packed_w, const float* bias, const float* z, float* y,
+                           int64_t batch, int64_t cin, int64_t cout, int64_t hw, const kernels::Epilogue& act,
+                           float* strip = nullptr) {
+    constexpr int MR = Isa::kMr;
+    constexpr int NR = Isa::kNv * Isa::kLanes;
+    for (int64_t b = 0; b < batch; ++b) {
+        const float* xb = x + b * cin * hw;
+        float* yb = y + b * cout * hw;
+        const TileEpilogue e{bias, bias ? kBiasPerRow : kBiasNone, z ? z + b * cout * hw : nullptr, act};
+        // Column strips outer: the Cin x NR strip of X is read from memory once and reused by every
+        // block of output channels.
+        for (int64_t j0 = 0; j0 < hw; j0 += NR) {
+            const int64_t cols = hw - j0 < NR ? hw - j0 : NR;
+            if (strip) {
+                constexpr int L = Isa::kLanes;
+                for (int64_t c = 0; c < cin; ++c)
+                    for (int v = 0; v < Isa::kNv; ++v)
+                        Isa::store(strip + c * NR + v * L, Isa::load_n(xb + c * hw + j0 + v * L, cols - v * L));
+                for (int64_t i0 = 0; i0 < cout; i0 += MR) {
+                    const int64_t rows = cout - i0 < MR ? cout - i0 : MR;
+                    float* yt = yb + i0 * hw + j0;
+                    if (rows == MR)
+                        micro_tile<Isa, MR, false>(cin, packed_w + i0 * cin, 1, MR, strip, NR, yt, hw, cols, i0, j0, e);
+                    else
+                        EdgeRows<Isa, false, MR>::run(rows, cin, packed_w + i0 * cin, 1, MR, strip, NR, yt, hw, cols,
+                                                      i0, j0, e);
+                }
+                continue;
+            }
+            for (int64_t i0 = 0; i0 < cout; i0 += MR) {
+                const float* wp = packed_w + i0 * cin;  // panel i0 / MR
+                float* yt = yb + i0 * hw + j0;
+                const int64_t rows = cout - i0 < MR ? cout - i0 : MR;
+                if (cols == NR) {
+                    if (rows == MR)
+                        micro_tile<Isa, MR, false>(cin, wp, 1, MR, xb + j0, hw, yt, hw, cols, i0, j0, e);
+                    else
+                        EdgeRows<Isa, false, MR>::run(rows, cin, wp, 1, MR, xb + j0, hw, yt, hw, cols, i0, j0, e);
+                } else {
+                    EdgeRows<Isa, true, MR>::run(rows, cin, wp, 1, MR, xb + j0, hw, yt, hw, cols, i0, j0, e);
+                }
+            }
+        }
+    }
+}
+
+}  // namespace x86
+}  // namespace kiln

@@ -1,0 +1,107 @@
+// The vector operations the x86 kernels are written in, one traits struct per ISA (Avx2: 8-float ymm,
+// Avx512: 16-float zmm), so every kernel is one template instantiated per ISA. Each struct exists only when
+// the translation unit is compiled for its ISA (-mavx2 -mfma / -mavx512f -mavx512bw -mavx512vl -mfma).
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace kiln {
+namespace x86 {
+
+#if defined(__AVX512F__) && defined(__FMA__)
+// Register block of the GEMM micro-kernel: 14 rows x 2 zmm = 28 accumulators + 2 B vectors of 32 zmm.
+struct Avx512 {
+    using V = __m512;
+    static constexpr int kLanes = 16;
+    static constexpr int kMr = 14;
+    static constexpr int kNv = 2;  // vectors per tile row: NR = 32 floats
+    static const char* name() { return "avx512"; }
+
+    static __mmask16 mask(int64_t n) {
+        return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1u);
+    }
+    static V zero() { return _mm512_setzero_ps(); }
+    static V set1(float x) { return _mm512_set1_ps(x); }
+    static V load(const float* p) { return _mm512_loadu_ps(p); }
+    static V load_n(const float* p, int64_t n) { return _mm512_maskz_loadu_ps(mask(n), p); }
+    static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+    static void store_n(float* p, V v, int64_t n) { _mm512_mask_storeu_ps(p, mask(n), v); }
+    static V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+    static V add(V a, V b) { return _mm512_add_ps(a, b); }
+    static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+    // The masked forms: g++ 12's _mm512_max_ps/_mm512_min_ps pass _mm512_undefined_ps() and trip
+    // -Wmaybe-uninitialized (GCC PR 105593), which generated code's -Werror cannot take.
+    static V max(V a, V b) { return _mm512_mask_max_ps(a, __mmask16(0xFFFF), a, b); }
+    static V min(V a, V b) { return _mm512_mask_min_ps(a, __mmask16(0xFFFF), a, b); }
+    // x < 0 ? a * x : x
+    static V leaky(V x, V a) {
+        return _mm512_mask_mul_ps(x, _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ), x, a);
+    }
+    // Lanes l in [lo, hi) get p[l * stride] (stride 1 or 2), the others 0; only those elements are read.
+    static V load_lanes(const float* p, int64_t stride, int64_t lo, int64_t hi) {
+        if (stride == 1) return _mm512_maskz_loadu_ps(__mmask16(mask(hi) & ~mask(lo)), p);
+        const int64_t e_lo = 2 * lo, e_hi = 2 * hi - 1;  // elements read, then the even ones kept
+        const V a = _mm512_maskz_loadu_ps(__mmask16(mask(e_hi) & ~mask(e_lo)), p);
+        const V b = _mm512_maskz_loadu_ps(__mmask16(mask(e_hi - 16) & ~mask(e_lo - 16)), p + 16);
+        const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+        return _mm512_permutex2var_ps(a, even, b);
+    }
+    // p[0], p[2], ..., p[30] (reads p[0..31]).
+    static V load_even(const float* p) {
+        const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+        return _mm512_permutex2var_ps(_mm512_loadu_ps(p), even, _mm512_loadu_ps(p + 16));
+    }
+};
+#endif
+
+#if defined(__AVX2__) && defined(__FMA__)
+// Register block: 6 rows x 2 ymm = 12 accumulators + 2 B vectors + 1 broadcast of 16 ymm.
+struct Avx2 {
+    using V = __m256;
+    static constexpr int kLanes = 8;
+    static constexpr int kMr = 6;
+    static constexpr int kNv = 2;  // NR = 16 floats
+    static const char* name() { return "avx2"; }
+
+    static __m256i mask(int64_t n) {
+        alignas(32) static const int32_t table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+        const int64_t k = n >= 8 ? 8 : n <= 0 ? 0 : n;
+        return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table + 8 - k));
+    }
+    static V zero() { return _mm256_setzero_ps(); }
+    static V set1(float x) { return _mm256_set1_ps(x); }
+    static V load(const float* p) { return _mm256_loadu_ps(p); }
+    static V load_n(const float* p, int64_t n) { return _mm256_maskload_ps(p, mask(n)); }
+    static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+    static void store_n(float* p, V v, int64_t n) { _mm256_maskstore_ps(p, mask(n), v); }
+    static V fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+    static V add(V a, V b) { return _mm256_add_ps(a, b); }
+    static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+    static V max(V a, V b) { return _mm256_max_ps(a, b); }
+    static V min(V a, V b) { return _mm256_min_ps(a, b); }
+    static V leaky(V x, V a) {
+        return _mm256_blendv_ps(x, _mm256_mul_ps(x, a), _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ));
+    }
+    static __m256i mask_range(int64_t lo, int64_t hi) { return _mm256_andnot_si256(mask(lo), mask(hi)); }
+    // Lanes l in [lo, hi) get p[l * stride] (stride 1 or 2), the others 0; only those elements are read.
+    static V load_lanes(const float* p, int64_t stride, int64_t lo, int64_t hi) {
+        if (stride == 1) return _mm256_maskload_ps(p, mask_range(lo, hi));
+        const int64_t e_lo = 2 * lo, e_hi = 2 * hi - 1;
+        const V a = _mm256_maskload_ps(p, mask_range(e_lo, e_hi));
+        const V b = _mm256_maskload_ps(p + 8, mask_range(e_lo - 8, e_hi - 8));
+        // a0 a2 b0 b2 | a4 a6 b4 b6 -> a0 a2 a4 a6 b0 b2 b4 b6
+        const V mixed = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+        return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(mixed), _MM_SHUFFLE(3, 1, 2, 0)));
+    }
+    // p[0], p[2], ..., p[14] (reads p[0..15]).
+    static V load_even(const float* p) {
+        const V mixed = _mm256_shuffle_ps(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8), _MM_SHUFFLE(2, 0, 2, 0));
+        return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(mixed), _MM_SHUFFLE(3, 1, 2, 0)));
+    }
+};
+#endif
+
+}  // namespace x86
+}  // namespace kiln
