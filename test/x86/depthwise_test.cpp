@@ -13,9 +13,9 @@
 
 namespace {
 
-using Isa = kiln::x86::KILN_X86_ISA;
+using Isa = kiln::kernels::x86::KILN_X86_ISA;
 namespace k = kiln::kernels;
-namespace x = kiln::x86;
+namespace x = kiln::kernels::x86;
 
 bool cpu_has_isa() {
     __builtin_cpu_init();

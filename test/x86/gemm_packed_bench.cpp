@@ -14,9 +14,9 @@
 
 namespace {
 
-using Isa = kiln::x86::KILN_X86_ISA;
+using Isa = kiln::kernels::x86::KILN_X86_ISA;
 namespace k = kiln::kernels;
-namespace x = kiln::x86;
+namespace x = kiln::kernels::x86;
 
 std::vector<float> random_floats(int64_t n) {
     std::mt19937 rng(static_cast<uint32_t>(n));

@@ -11,6 +11,7 @@
 #include "simd.h"
 
 namespace kiln {
+namespace kernels {
 namespace x86 {
 
 // act(v) for the activations with a vector form; returns false for sigmoid, SiLU and tanh, which the
@@ -108,4 +109,5 @@ inline void depthwise3x3(const float* x, const float* w, const float* bias, cons
 }
 
 }  // namespace x86
+}  // namespace kernels
 }  // namespace kiln

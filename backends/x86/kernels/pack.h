@@ -1,0 +1,55 @@
+// Weight packing for the x86 kernels, with no intrinsics: the compiler includes this header to re-lay out
+// constant weights when it emits a model (the packed arrays are what the generated code holds), and the
+// kernels include it for the same sizes. The register-block sizes of each ISA (simd.h) are repeated here as
+// plain constants; simd.h checks that they agree.
+#pragma once
+
+#include <cstdint>
+
+namespace kiln {
+namespace kernels {
+namespace x86 {
+
+// Micro-kernel tile: MR rows (broadcast operand) x NR columns (vector operand).
+constexpr int kAvx512Mr = 14;
+constexpr int kAvx512Nr = 32;
+constexpr int kAvx2Mr = 6;
+constexpr int kAvx2Nr = 16;
+
+// Floats pack_b writes: ceil(n / nr) panels of k x nr (the last one zero-padded).
+inline int64_t packed_b_floats(int64_t k, int64_t n, int64_t nr) { return (n + nr - 1) / nr * nr * k; }
+
+// packed[(p * k + kk) * nr + j] = alpha * B[kk][p * nr + j], zero for columns >= n. B is K x N (row-major),
+// or N x K when trans_b (ONNX Gemm transB: a Linear layer's weight).
+inline void pack_b(const float* b, int64_t k, int64_t n, bool trans_b, float alpha, int64_t nr, float* packed) {
+    for (int64_t p = 0; p * nr < n; ++p) {
+        float* panel = packed + p * k * nr;
+        for (int64_t kk = 0; kk < k; ++kk) {
+            for (int64_t j = 0; j < nr; ++j) {
+                const int64_t col = p * nr + j;
+                panel[kk * nr + j] = col < n ? alpha * (trans_b ? b[col * k + kk] : b[kk * n + col]) : 0.0f;
+            }
+        }
+    }
+}
+
+// Floats pack_a writes: ceil(m / mr) panels of k x mr (the last one zero-padded).
+inline int64_t packed_a_floats(int64_t m, int64_t k, int64_t mr) { return (m + mr - 1) / mr * mr * k; }
+
+// packed[(p * k + kk) * mr + i] = A[p * mr + i][kk] (A is M x K row-major: a 1x1 convolution's weight
+// [Cout, Cin]), zero for rows >= m: the micro-kernel's broadcasts of one k step are then contiguous.
+inline void pack_a(const float* a, int64_t m, int64_t k, int64_t mr, float* packed) {
+    for (int64_t p = 0; p * mr < m; ++p) {
+        float* panel = packed + p * k * mr;
+        for (int64_t kk = 0; kk < k; ++kk) {
+            for (int64_t i = 0; i < mr; ++i) {
+                const int64_t row = p * mr + i;
+                panel[kk * mr + i] = row < m ? a[row * k + kk] : 0.0f;
+            }
+        }
+    }
+}
+
+}  // namespace x86
+}  // namespace kernels
+}  // namespace kiln
