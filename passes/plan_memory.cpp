@@ -51,7 +51,8 @@ struct Groups {
 
 }  // namespace
 
-Liveness analyse_liveness(const Graph& g, const std::vector<int>& order, bool share, bool concat_in_place) {
+Liveness analyse_liveness(const Graph& g, const std::vector<int>& order, bool share, bool concat_in_place,
+                          const WorkspaceOverride& workspace_override) {
     Liveness L;
     const std::size_t nv = g.values.size();
     std::vector<int> step_of(g.nodes.size(), -1);
@@ -165,9 +166,11 @@ Liveness analyse_liveness(const Graph& g, const std::vector<int>& order, bool sh
             L.elided.insert(n);
         }
         const OpSchema* op = find_op(node.domain, node.op_type);
-        if (op && op->workspace_bytes) {
+        std::size_t ws = 0;
+        const bool overridden = workspace_override && workspace_override(g, node, &ws);
+        if (overridden ? ws > 0 : op && op->workspace_bytes) {
             NodeCtx c(g, node);
-            L.requests.push_back({op->workspace_bytes(c), step, step});
+            L.requests.push_back({overridden ? ws : op->workspace_bytes(c), step, step});
             L.request_value.push_back(kNoValue);
             L.request_node.push_back(n);
             dropped.push_back(0);
@@ -212,13 +215,13 @@ std::size_t tflm_baseline_bytes(const Graph& g, std::size_t alignment) {
     return plan_greedy_by_size(analyse_liveness(g, file_order(g), false).requests, alignment).total_bytes;
 }
 
-MemoryPlan plan_memory(const Graph& g, std::size_t alignment) {
+MemoryPlan plan_memory(const Graph& g, std::size_t alignment, const WorkspaceOverride& workspace_override) {
     // Concat in place saves the copy and the inputs' own buffers but reserves the whole output from its
     // first part on: keep it only when the arena is not larger.
-    Liveness L = analyse_liveness(g, file_order(g), true, true);
+    Liveness L = analyse_liveness(g, file_order(g), true, true, workspace_override);
     ArenaLayout layout = plan_best(L.requests, alignment);
     if (!L.elided.empty()) {
-        Liveness plain = analyse_liveness(g, file_order(g), true, false);
+        Liveness plain = analyse_liveness(g, file_order(g), true, false, workspace_override);
         ArenaLayout plain_layout = plan_best(plain.requests, alignment);
         if (plain_layout.total_bytes < layout.total_bytes) {
             L = std::move(plain);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -50,6 +51,9 @@ ArenaLayout plan_best(const std::vector<BufferRequest>& requests, std::size_t al
 std::size_t live_bytes_lower_bound(const std::vector<BufferRequest>& requests, std::size_t alignment);
 
 // ---- liveness of a graph in a node order ----
+// A node's scratch: when it returns true (a target's own kernel runs the node), *bytes replaces the op's
+// OpSchema::workspace_bytes (0 for none). Empty: every node takes its op's.
+using WorkspaceOverride = std::function<bool(const Graph& g, const Node& n, std::size_t* bytes)>;
 // Which values share bytes with another value's buffer, for one node order (positions in `order` are steps).
 struct Liveness {
     std::vector<BufferRequest> requests;  // one per buffer: a root value, or a node's workspace
@@ -66,7 +70,7 @@ struct Liveness {
 // own buffer (no aliases, nothing in place), as planners without those rules see the graph.
 // concat_in_place: Concats whose inputs are contiguous blocks of the output get them written in place.
 Liveness analyse_liveness(const Graph& g, const std::vector<int>& order, bool share = true,
-                          bool concat_in_place = true);
+                          bool concat_in_place = true, const WorkspaceOverride& workspace_override = {});
 // Peak live bytes of the order (the lower bound of any arena for it), with the rules of analyse_liveness.
 std::size_t peak_live_bytes(const Graph& g, const std::vector<int>& order, std::size_t alignment);
 
@@ -90,7 +94,7 @@ struct MemoryPlan {
 // Plans every value that nodes produce and that is neither a graph output nor a constant, and the scratch
 // a node's kernel asks for, live during that node only (so it never overlaps the node's inputs or outputs).
 // Lifetimes follow g.nodes' order (the schedule pass chose it).
-MemoryPlan plan_memory(const Graph& g, std::size_t alignment);
+MemoryPlan plan_memory(const Graph& g, std::size_t alignment, const WorkspaceOverride& workspace_override = {});
 // The arena TensorFlow Lite Micro's planner would need for g as it is ordered (greedy by size, first fit,
 // no aliases or in-place reuse): the baseline reports compare with, on the graph before Kiln's passes.
 std::size_t tflm_baseline_bytes(const Graph& g, std::size_t alignment);

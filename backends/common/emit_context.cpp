@@ -24,6 +24,12 @@ std::string EmitCtx::define_int_array(const std::vector<int64_t>& values, const 
     return name;
 }
 
+std::string EmitCtx::define_weight(Tensor values, const std::string& suffix, const std::string& comment) {
+    std::string name = layer_name() + "_" + suffix;
+    state_.derived.push_back(DerivedWeight{name, comment, std::move(values)});
+    return name;
+}
+
 std::string EmitCtx::workspace(const std::string& ctype) {
     auto it = state_.workspace.find(layer_);
     if (it == state_.workspace.end()) {

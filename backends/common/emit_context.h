@@ -13,11 +13,20 @@
 namespace kiln {
 
 // Per-module state the backend shares with every layer's EmitCtx.
+// A constant the backend derives from the model's weights (a packed copy of them, say): emitted like a
+// weight (NAME.cpp or the NAME-weights-K.cpp files), in the order the layers define them.
+struct DerivedWeight {
+    std::string name;
+    std::string comment;  // already sanitized
+    Tensor data;
+};
+
 struct ModuleEmitState {
     std::map<ValueId, std::string> value_expr;  // value -> C expression of its buffer (a pointer)
     std::set<std::string> kernels;              // kernel sources used, e.g. "portable/elementwise.h"
     std::set<ValueId> read;                     // values whose expression an emitter used
     std::map<int, std::size_t> workspace;       // layer -> arena offset of its scratch (MemoryPlan::workspace)
+    std::vector<DerivedWeight> derived;         // weights the emitters re-laid out
     CodeWriter params;                          // file-scope `static const` parameter blocks
     CodeWriter body;                            // statements of run()
 };
@@ -46,6 +55,10 @@ public:
     // Defines `static const <ctype> <layer>_<suffix>[N] = {...};` holding a tensor computed at compile time
     // (tables a kernel reads, such as DFT twiddle factors) and returns the name.
     std::string define_array(const Tensor& values, const std::string& suffix);
+
+    // A weight array of the layer holding `values` (e.g. a re-laid-out copy of a weight input, which the
+    // layer then does not read): written with the model's weights, aligned to the target. Returns its name.
+    std::string define_weight(Tensor values, const std::string& suffix, const std::string& comment);
 
     // One statement in run(); every layer's statements follow its one-line comment.
     template <typename... Args>

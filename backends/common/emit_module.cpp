@@ -3,8 +3,10 @@
 #include "backends/common/emit_module.h"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
+#include "backends/common/backend.h"
 #include "backends/common/c_literals.h"
 #include "backends/common/emit_context.h"
 #include "backends/common/kernel_sources.h"
@@ -112,18 +114,30 @@ private:
         return Status::ok();
     }
 
+    // A weight array to write: a constant value some layer reads, or a constant a backend derived.
+    struct WeightRef {
+        std::string name;
+        std::string comment;
+        const Tensor* data;
+    };
+
     // Constants only some op needed at compile time (Reshape's shape, Slice's starts...) are left out:
     // they would cost flash and trip -Wunused-const-variable. Past o_.weight_file_bytes in all, the arrays are
     // defined in NAME-weights-K.cpp files and NAME.cpp declares them: tensors of that size or more get a file
     // each, smaller ones fill a file in value order until the next would not fit. With o_.weight_files N, always
-    // N files (write_weights_to_n_files).
+    // N files (write_weights_to_n_files). Derived weights follow the model's, in layer order.
     void write_read_weights() {
-        std::vector<ValueId> read;
+        std::vector<WeightRef> read;
         std::size_t total = 0;
         for (const auto& kv : pending_weights_) {
             if (!state_.read.count(kv.first)) continue;
-            read.push_back(kv.first);
-            total += g_.value(kv.first).data->nbytes();
+            const Value& v = g_.value(kv.first);
+            read.push_back({kv.second, fmt::format("{} {}", sanitize_comment(v.name), value_type_comment(v)), &*v.data});
+            total += v.data->nbytes();
+        }
+        for (const DerivedWeight& d : state_.derived) {
+            read.push_back({d.name, d.comment, &d.data});
+            total += d.data.nbytes();
         }
         if (o_.weight_files > 0) {
             write_weights_to_n_files(read);
@@ -132,13 +146,12 @@ private:
         const bool split = total > o_.weight_file_bytes;
         const std::size_t none = std::size_t(-1);
         std::size_t open_file = none, in_open_file = 0;  // the file that collects tensors smaller than the limit
-        for (ValueId id : read) {
-            const Value& v = g_.value(id);
+        for (const WeightRef& r : read) {
             if (!split) {
-                write_weight(weights_, "static const", pending_weights_.at(id), v);
+                write_weight(weights_, "static const", r);
                 continue;
             }
-            const std::size_t bytes = v.data->nbytes();
+            const std::size_t bytes = r.data->nbytes();
             std::size_t file = weight_files_.size();  // a tensor of the limit or more gets a file of its own
             if (bytes < o_.weight_file_bytes) {
                 if (open_file == none || in_open_file + bytes > o_.weight_file_bytes) {
@@ -150,46 +163,44 @@ private:
                 in_open_file += bytes;
             }
             if (file == weight_files_.size()) weight_files_.emplace_back();
-            write_weight_to_file(file, id);
+            write_weight_to_file(file, r);
         }
     }
 
     // --weight-files N: largest tensor first (ties in value order) to the file with the fewest bytes so far
     // (the lowest index among equals); within a file, tensors stay in value order.
-    void write_weights_to_n_files(const std::vector<ValueId>& read) {
+    void write_weights_to_n_files(const std::vector<WeightRef>& read) {
         weight_files_.resize(o_.weight_files);
-        std::vector<ValueId> by_size = read;
-        std::stable_sort(by_size.begin(), by_size.end(), [&](ValueId a, ValueId b) {
-            return g_.value(a).data->nbytes() > g_.value(b).data->nbytes();
-        });
+        std::vector<std::size_t> by_size(read.size());
+        for (std::size_t i = 0; i < read.size(); ++i) by_size[i] = i;
+        std::stable_sort(by_size.begin(), by_size.end(),
+                         [&](std::size_t a, std::size_t b) { return read[a].data->nbytes() > read[b].data->nbytes(); });
         std::vector<std::size_t> bytes(o_.weight_files, 0);
-        std::map<ValueId, std::size_t> file_of;
-        for (ValueId id : by_size) {
+        std::vector<std::size_t> file_of(read.size());
+        for (std::size_t i : by_size) {
             std::size_t k = std::min_element(bytes.begin(), bytes.end()) - bytes.begin();
-            bytes[k] += g_.value(id).data->nbytes();
-            file_of[id] = k;
+            bytes[k] += read[i].data->nbytes();
+            file_of[i] = k;
         }
-        for (ValueId id : read) write_weight_to_file(file_of.at(id), id);
+        for (std::size_t i = 0; i < read.size(); ++i) write_weight_to_file(file_of[i], read[i]);
     }
 
-    void write_weight_to_file(std::size_t file, ValueId id) {
-        const Value& v = g_.value(id);
-        const std::string& name = pending_weights_.at(id);
+    void write_weight_to_file(std::size_t file, const WeightRef& r) {
         const std::string decl = fmt::format("alignas({}) extern const {} {}[{}];", o_.target->alignment,
-                                             dtype_ctype(v.dtype), name, v.data->numel());
+                                             dtype_ctype(r.data->dtype()), r.name, r.data->numel());
         weights_.line("{}  // {}", decl, weight_file_name(file));
         weight_files_[file].line(decl.c_str());  // the definition below then has external linkage
-        write_weight(weight_files_[file], "const", name, v);
+        write_weight(weight_files_[file], "const", r);
         weight_files_[file].blank();
     }
 
     std::string weight_file_name(std::size_t k) const { return fmt::format("{}-weights-{}.cpp", o_.name, k); }
 
-    void write_weight(CodeWriter& w, const char* storage, const std::string& name, const Value& v) {
-        const Tensor& t = *v.data;
+    void write_weight(CodeWriter& w, const char* storage, const WeightRef& r) {
+        const Tensor& t = *r.data;
         weight_bytes_ += t.nbytes();
-        w.line("// {} {}", sanitize_comment(v.name), value_type_comment(v));
-        w.open(fmt::format("alignas({}) {} {} {}[{}] =", o_.target->alignment, storage, dtype_ctype(v.dtype), name,
+        w.line("// {}", r.comment);
+        w.open(fmt::format("alignas({}) {} {} {}[{}] =", o_.target->alignment, storage, dtype_ctype(t.dtype()), r.name,
                            t.numel()));
         std::string line;
         for (int64_t i = 0; i < t.numel(); ++i) {
@@ -250,6 +261,13 @@ private:
             state_.body.line("kiln_profile_layer({});", layer);
             state_.body.line("#endif");
             EmitCtx ctx(g_, n, layer, state_);
+            std::size_t ws = 0;
+            if (const OpOverride* ov = find_override(*o_.target, g_, n, &ws)) {
+                KILN_TRY(ov->emit(ctx, *o_.target));
+                KILN_TRY(ctx.status());
+                ++layer;
+                continue;
+            }
             if (!op->emit) return ctx.fail("internal: control flow reached the emitter unexpanded");
             KILN_TRY(op->emit(ctx));
             KILN_TRY(ctx.status());
@@ -354,6 +372,19 @@ private:
         sys.insert("<cmath>");
         for (const std::string& s : sys) w.line("#include {}", s);
         w.blank();
+        if (!o_.target->cpu_features.empty()) {  // the x86 kernels need the ISA's intrinsics enabled
+            std::vector<std::string> macros;
+            for (const std::string& f : o_.target->cpu_features) {
+                std::string m = f;
+                for (char& ch : m) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+                macros.push_back("!defined(__" + m + "__)");
+            }
+            w.line("#if {}", fmt::join(macros, " || "));
+            w.line("#error \"{}.cpp is generated for target {}: compile it with {}\"", ns, o_.target->name,
+                   fmt::join(o_.target->cxx_flags, " "));
+            w.line("#endif");
+            w.blank();
+        }
         w.line("namespace {} {{", ns);
         w.blank();
         if (!kernels.body.empty()) {  // a model folded to constants uses no kernel namespace at all

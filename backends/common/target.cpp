@@ -24,6 +24,19 @@ TargetInfo cortex_m(const std::string& name, const std::string& cpu, const std::
     };
 }
 
+// An x86-64 target: the x86 backend's kernels for one ISA (backends/x86/kernels), the rest portable, built
+// with that ISA's flags and run natively (`kiln check` refuses a host without the features).
+TargetInfo x86(const std::string& name, const std::string& isa, const std::string& what,
+               std::vector<std::string> isa_flags, std::vector<std::string> features) {
+    std::vector<std::string> flags = {"-O3"};
+    flags.insert(flags.end(), isa_flags.begin(), isa_flags.end());
+    TargetInfo t{name, "x86-64 with " + what + ": packed GEMM/convolution, depthwise and pooling kernels", 64,
+                 flags, "", {}, {}, {}, ""};
+    t.isa = isa;
+    t.cpu_features = std::move(features);
+    return t;
+}
+
 const std::vector<TargetInfo>& targets() {
     static const std::vector<TargetInfo> t = {
         {"portable", "plain C++14 for any compiler and CPU", 16, {"-O2"}, "", {}, {}, {}, ""},
@@ -34,6 +47,10 @@ const std::vector<TargetInfo>& targets() {
          "aarch64-linux-gnu-g++", {}, {},
          {"qemu-aarch64", "-L", "/usr/aarch64-linux-gnu", "{exe}", "{args}"},
          "g++-aarch64-linux-gnu qemu-user"},
+        x86("x86-avx2", "avx2", "AVX2 and FMA (Haswell and later)", {"-mavx2", "-mfma"}, {"avx2", "fma"}),
+        x86("x86-avx512", "avx512", "AVX-512 F/BW/VL/DQ and FMA (Skylake-SP and later)",
+            {"-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mfma"},
+            {"avx512f", "avx512bw", "avx512vl", "avx512dq", "fma"}),
     };
     return t;
 }
@@ -44,6 +61,26 @@ const TargetInfo* find_target(const std::string& name) {
     for (const TargetInfo& t : targets())
         if (t.name == name) return &t;
     return nullptr;
+}
+
+std::vector<std::string> missing_cpu_features(const TargetInfo& t) {
+    std::vector<std::string> missing;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    for (const std::string& f : t.cpu_features) {
+        bool has = false;
+        if (f == "avx2") has = __builtin_cpu_supports("avx2");
+        else if (f == "fma") has = __builtin_cpu_supports("fma");
+        else if (f == "avx512f") has = __builtin_cpu_supports("avx512f");
+        else if (f == "avx512bw") has = __builtin_cpu_supports("avx512bw");
+        else if (f == "avx512vl") has = __builtin_cpu_supports("avx512vl");
+        else if (f == "avx512dq") has = __builtin_cpu_supports("avx512dq");
+        if (!has) missing.push_back(f);
+    }
+#else
+    missing = t.cpu_features;  // not an x86-64 host: none of them can be assumed
+#endif
+    return missing;
 }
 
 std::vector<std::string> target_names() {

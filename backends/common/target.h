@@ -22,7 +22,14 @@ struct TargetInfo {
     // emulator's working directory).
     std::vector<std::string> emulator;
     std::string packages;                  // Debian packages that provide the compiler and emulator
+    // The instruction set the target's own kernels use ("" = portable kernels only; "avx2", "avx512": the
+    // x86 backend's), and the CPU features (GCC's __builtin_cpu_supports names) a host needs to run the code.
+    std::string isa = "";
+    std::vector<std::string> cpu_features = {};
 };
+
+// The host CPU features of t.cpu_features it lacks (empty: it can run t's code natively).
+std::vector<std::string> missing_cpu_features(const TargetInfo& t);
 
 // nullptr when unknown.
 const TargetInfo* find_target(const std::string& name);

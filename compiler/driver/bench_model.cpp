@@ -83,8 +83,11 @@ int run_bench(const BenchOptions& o) {
     if (!target) return fail(kExitUsage, fmt::format("unknown target '{}'", o.compile.target));
     if (!target->emulator.empty() || !target->compiler.empty())
         return fail(kExitUsage, fmt::format("target {} is a cross target: its code would run under an emulator, whose "
-                                            "timing says nothing about the hardware; bench a host target (portable)",
+                                            "timing says nothing about the hardware; bench a host target (portable, x86-avx2, x86-avx512)",
                                             target->name));
+    const std::vector<std::string> missing = missing_cpu_features(*target);
+    if (!missing.empty())
+        return fail(kExitUsage, fmt::format("target {}: this CPU lacks {}", target->name, fmt::join(missing, ", ")));
 
     // Inputs: the first data set's, when given (they also bind the shapes), else seeded random ones.
     CompileOptions co = o.compile;

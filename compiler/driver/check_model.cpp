@@ -220,6 +220,13 @@ int run_check(const CheckOptions& o) {
                     fmt::format("target {} needs '{}', which is not installed or not in PATH{}", co.target, program,
                                 target->packages.empty() ? "" : " (Debian/Ubuntu packages: " + target->packages + ")"));
     }
+    // Native targets for an instruction set the host lacks (x86-avx512 on an AVX2 machine) would die of SIGILL.
+    if (target->emulator.empty()) {
+        std::vector<std::string> missing = missing_cpu_features(*target);
+        if (!missing.empty())
+            return fail(kExitBuildFailed, fmt::format("target {} runs natively and this CPU lacks {}: its code cannot "
+                                                      "be checked here", co.target, fmt::join(missing, ", ")));
+    }
     // Board files (startup, linker script) of cross targets, in their runtime-stubs/ layout.
     const fs::path stubs = work / "stubs";
     std::vector<std::string> stub_cpp;

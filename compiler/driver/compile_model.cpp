@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 
+#include "backends/common/backend.h"
 #include "backends/common/c_literals.h"
 #include "passes/pass.h"
 
@@ -83,7 +84,9 @@ Expected<CompiledModel> compile_model(const CompileOptions& o, const std::functi
     CompiledModel m;
     m.name = name;
     m.graph = std::move(*r);
-    m.plan = plan_memory(m.graph, target->alignment);
+    m.plan = plan_memory(m.graph, target->alignment, [target](const Graph& g, const Node& n, std::size_t* bytes) {
+        return find_override(*target, g, n, bytes) != nullptr;
+    });
     EmitOptions eo{name, fs::path(o.model_path).filename().string(), target, o.weight_file_bytes, o.weight_files,
                    o.external_arena};
     Expected<GeneratedCode> code = emit_module(m.graph, m.plan, eo);

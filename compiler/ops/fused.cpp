@@ -12,6 +12,7 @@
 #include "backends/portable/kernels/epilogue.h"
 #include "backends/portable/kernels/gemm.h"
 #include "ops/conv_plan.h"
+#include "ops/fused_plan.h"
 #include "ops/dispatch.h"
 #include "ops/registry.h"
 
@@ -31,20 +32,6 @@ const ActivationInfo kActivations[] = {
     {"HardSwish", kernels::kActHardSwish, 0}, {"Silu", kernels::kActSilu, 0},
     {"Tanh", kernels::kActTanh, 0},
 };
-
-Status make_epilogue(NodeCtx& c, kernels::Epilogue* e) {
-    const std::string act = c.attr_string("activation", "");
-    const std::vector<float> params = c.attr_floats("activation_params");
-    KILN_TRY(c.status());
-    for (const ActivationInfo& a : kActivations) {
-        if (act != a.name) continue;
-        if (params.size() != a.num_params)
-            return c.fail("activation '{}' takes {} activation_params, got {}", act, a.num_params, params.size());
-        *e = kernels::Epilogue{a.code, params.size() > 0 ? params[0] : 0.0f, params.size() > 1 ? params[1] : 0.0f};
-        return Status::ok();
-    }
-    return c.fail("activation '{}' is not supported", act);
-}
 
 // The residual Z (input `index`, optional) must have exactly the output's dtype and shape.
 Status check_residual(NodeCtx& c, std::size_t index, const Shape& out) {
@@ -130,55 +117,6 @@ int64_t fused_conv_transpose_macs(NodeCtx& c) {
 
 // ---- FusedGemm: inputs A, B, C?, Z? ---------------------------------------------------------------
 
-struct GemmPlan {
-    kernels::GemmParams params{};
-    Shape out;
-};
-
-Status make_fused_gemm(NodeCtx& c, GemmPlan* plan, kernels::Epilogue* e) {
-    const DType t = c.in_dtype(0);
-    if (t != DType::Float32 && t != DType::Float64)
-        return c.fail("input A has type {}; float and double are supported", dtype_name(t));
-    for (std::size_t i = 1; i < 3; ++i)
-        if (c.has_input(i) && c.in_dtype(i) != t)
-            return c.fail("input {} has type {}, expected {} like A", i, dtype_name(c.in_dtype(i)), dtype_name(t));
-    const Shape& a = c.in_shape(0);
-    const Shape& b = c.in_shape(1);
-    const bool ta = c.attr_int("transA", 0) != 0, tb = c.attr_int("transB", 0) != 0;
-    const float alpha = c.attr_float("alpha", 1.0f), beta = c.attr_float("beta", 1.0f);
-    KILN_TRY(c.status());
-    if (a.size() < 2 || b.size() != 2 || (ta && a.size() != 2))
-        return c.fail("A {} (transA={}) and B {} must be a matrix (or rows x K) and a matrix", shape_str(a), int(ta),
-                      shape_str(b));
-    kernels::GemmParams& p = plan->params;
-    p = kernels::GemmParams{};
-    p.m = ta ? a[1] : shape_numel(Shape(a.begin(), a.end() - 1));
-    p.k = ta ? a[0] : a.back();
-    p.n = tb ? b[0] : b[1];
-    if ((tb ? b[1] : b[0]) != p.k)
-        return c.fail("inner dims do not match: A {} (transA={}) and B {} (transB={})", shape_str(a), int(ta),
-                      shape_str(b), int(tb));
-    p.trans_a = ta;
-    p.trans_b = tb;
-    p.alpha = alpha;
-    p.beta = beta;
-    plan->out = ta ? Shape{p.m} : Shape(a.begin(), a.end() - 1);
-    plan->out.push_back(p.n);
-    if (c.has_input(2)) {
-        // C broadcasts to M x N as in Gemm: right-aligned, each dim 1 or equal.
-        Shape cs = c.in_shape(2);
-        if (cs.size() > 2) return c.fail("C has shape {}, expected at most 2 dims", shape_str(cs));
-        while (cs.size() < 2) cs.insert(cs.begin(), 1);
-        if ((cs[0] != 1 && cs[0] != p.m) || (cs[1] != 1 && cs[1] != p.n))
-            return c.fail("C of shape {} does not broadcast to {}x{}", shape_str(c.in_shape(2)), p.m, p.n);
-        p.has_c = 1;
-        p.c_row_stride = cs[0] == 1 ? 0 : cs[1];
-        p.c_col_stride = cs[1] == 1 ? 0 : 1;
-    }
-    KILN_TRY(check_residual(c, 3, plan->out));
-    return make_epilogue(c, e);
-}
-
 Status infer_fused_gemm(InferCtx& c) {
     KILN_TRY(c.require_inputs(2, 4));
     GemmPlan plan;
@@ -233,6 +171,65 @@ int inplace_residual(NodeCtx& c) {
 }
 
 }  // namespace
+
+Status make_epilogue(NodeCtx& c, kernels::Epilogue* e) {
+    const std::string act = c.attr_string("activation", "");
+    const std::vector<float> params = c.attr_floats("activation_params");
+    KILN_TRY(c.status());
+    for (const ActivationInfo& a : kActivations) {
+        if (act != a.name) continue;
+        if (params.size() != a.num_params)
+            return c.fail("activation '{}' takes {} activation_params, got {}", act, a.num_params, params.size());
+        *e = kernels::Epilogue{a.code, params.size() > 0 ? params[0] : 0.0f, params.size() > 1 ? params[1] : 0.0f};
+        return Status::ok();
+    }
+    return c.fail("activation '{}' is not supported", act);
+}
+
+Status make_fused_gemm(NodeCtx& c, GemmPlan* plan, kernels::Epilogue* e) {
+    const DType t = c.in_dtype(0);
+    if (t != DType::Float32 && t != DType::Float64)
+        return c.fail("input A has type {}; float and double are supported", dtype_name(t));
+    for (std::size_t i = 1; i < 3; ++i)
+        if (c.has_input(i) && c.in_dtype(i) != t)
+            return c.fail("input {} has type {}, expected {} like A", i, dtype_name(c.in_dtype(i)), dtype_name(t));
+    const Shape& a = c.in_shape(0);
+    const Shape& b = c.in_shape(1);
+    const bool ta = c.attr_int("transA", 0) != 0, tb = c.attr_int("transB", 0) != 0;
+    const float alpha = c.attr_float("alpha", 1.0f), beta = c.attr_float("beta", 1.0f);
+    KILN_TRY(c.status());
+    if (a.size() < 2 || b.size() != 2 || (ta && a.size() != 2))
+        return c.fail("A {} (transA={}) and B {} must be a matrix (or rows x K) and a matrix", shape_str(a), int(ta),
+                      shape_str(b));
+    kernels::GemmParams& p = plan->params;
+    p = kernels::GemmParams{};
+    p.m = ta ? a[1] : shape_numel(Shape(a.begin(), a.end() - 1));
+    p.k = ta ? a[0] : a.back();
+    p.n = tb ? b[0] : b[1];
+    if ((tb ? b[1] : b[0]) != p.k)
+        return c.fail("inner dims do not match: A {} (transA={}) and B {} (transB={})", shape_str(a), int(ta),
+                      shape_str(b), int(tb));
+    p.trans_a = ta;
+    p.trans_b = tb;
+    p.alpha = alpha;
+    p.beta = beta;
+    plan->out = ta ? Shape{p.m} : Shape(a.begin(), a.end() - 1);
+    plan->out.push_back(p.n);
+    if (c.has_input(2)) {
+        // C broadcasts to M x N as in Gemm: right-aligned, each dim 1 or equal.
+        Shape cs = c.in_shape(2);
+        if (cs.size() > 2) return c.fail("C has shape {}, expected at most 2 dims", shape_str(cs));
+        while (cs.size() < 2) cs.insert(cs.begin(), 1);
+        if ((cs[0] != 1 && cs[0] != p.m) || (cs[1] != 1 && cs[1] != p.n))
+            return c.fail("C of shape {} does not broadcast to {}x{}", shape_str(c.in_shape(2)), p.m, p.n);
+        p.has_c = 1;
+        p.c_row_stride = cs[0] == 1 ? 0 : cs[1];
+        p.c_col_stride = cs[1] == 1 ? 0 : 1;
+    }
+    KILN_TRY(check_residual(c, 3, plan->out));
+    return make_epilogue(c, e);
+}
+
 }  // namespace kiln
 
 KILN_DEFINE_OP_FULL(FusedConv, infer_fused_conv<make_conv_plan>, (eval_fused_conv<make_conv_plan, false>),

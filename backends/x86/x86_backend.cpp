@@ -1,0 +1,206 @@
+// x86 layer choices. Per layer, from its shapes and attributes (all known at compile time):
+//   Conv / kiln.FusedConv, float, 1-D/2-D:
+//     depthwise 3x3 (groups = channels, stride 1 or 2, no dilation)  -> x86/depthwise.h depthwise3x3
+//     1x1, stride 1, no padding, one group                           -> x86/gemm_packed.h conv1x1_packed
+//   Gemm / kiln.FusedGemm with a constant B, MatMul with a constant 2-D B -> x86/gemm_packed.h gemm_packed_b
+// Weights a kernel wants in another layout are packed here (pack.h) into new weight arrays; the layer then
+// does not read the original, which is left out of the generated code.
+#include "backends/x86/x86_backend.h"
+
+#include "backends/common/c_literals.h"
+#include "backends/common/emit_context.h"
+#include "backends/x86/kernels/pack.h"
+#include "ops/conv_plan.h"
+#include "ops/fused_plan.h"
+#include "ops/registry.h"
+
+namespace kiln {
+namespace {
+
+namespace xk = kernels::x86;
+
+struct IsaInfo {
+    const char* type;  // the traits struct in generated code
+    int64_t mr, nr;
+};
+
+IsaInfo isa_info(const TargetInfo& t) {
+    if (t.isa == "avx512") return {"k::x86::Avx512", xk::kAvx512Mr, xk::kAvx512Nr};
+    return {"k::x86::Avx2", xk::kAvx2Mr, xk::kAvx2Nr};
+}
+
+std::string epilogue_init(const kernels::Epilogue& e) {
+    return fmt::format("{{{}, {}, {}}}", e.activation, c_float(e.p0), c_float(e.p1));
+}
+
+std::string optional_float(EmitCtx& c, std::size_t i) {
+    return c.has_input(i) ? c.in(i) : std::string("static_cast<const float*>(nullptr)");
+}
+
+bool is_fused(NodeCtx& c) { return c.node().domain == kInternalDomain; }
+
+// ---- convolutions -----------------------------------------------------------------------------
+
+enum class ConvKernel { kNone, kDepthwise3x3, kConv1x1 };
+
+struct ConvChoice {
+    ConvKernel kernel = ConvKernel::kNone;
+    ConvPlan plan;
+    kernels::Epilogue epilogue{};
+};
+
+// The plan of a Conv or FusedConv node and the x86 kernel that runs it (kNone: portable).
+ConvChoice choose_conv(NodeCtx& c) {
+    ConvChoice ch;
+    if (c.in_dtype(0) != DType::Float32 || !c.const_input(1)) return ch;
+    if (c.has_input(2) && !c.const_input(2)) return ch;  // a computed bias: rare, portable
+    if (!make_conv_plan(c, &ch.plan) || !make_epilogue(c, &ch.epilogue)) return ch;
+    const kernels::ConvParams& p = ch.plan.params;
+    const kernels::Window& w = p.win;
+    if (c.in_shape(0).size() > 4 || w.in[0] != 1) return ch;  // 3-D convolutions stay portable
+    const bool depthwise = p.groups == p.in_channels && p.out_channels == p.in_channels;
+    if (depthwise && w.kernel[1] == 3 && w.kernel[2] == 3 && w.stride[1] == w.stride[2] &&
+        (w.stride[1] == 1 || w.stride[1] == 2) && w.dilation[1] == 1 && w.dilation[2] == 1) {
+        ch.kernel = ConvKernel::kDepthwise3x3;
+        return ch;
+    }
+    if (p.groups == 1 && w.kernel[1] == 1 && w.kernel[2] == 1 && w.stride[1] == 1 && w.stride[2] == 1 &&
+        w.pad[1] == 0 && w.pad[2] == 0 && w.in[1] == w.out[1] && w.in[2] == w.out[2]) {
+        ch.kernel = ConvKernel::kConv1x1;
+        return ch;
+    }
+    return ch;
+}
+
+bool choose_conv_override(NodeCtx& c, const TargetInfo& t, std::size_t* workspace) {
+    ConvChoice ch = choose_conv(c);
+    if (ch.kernel == ConvKernel::kConv1x1) *workspace = std::size_t(ch.plan.params.in_channels * isa_info(t).nr) * 4;
+    return ch.kernel != ConvKernel::kNone;
+}
+
+Status emit_conv_override(EmitCtx& c, const TargetInfo& t) {
+    ConvChoice ch = choose_conv(c);
+    KILN_TRY(c.status());
+    const IsaInfo isa = isa_info(t);
+    const kernels::ConvParams& p = ch.plan.params;
+    const kernels::Window& w = p.win;
+    const std::string z = is_fused(c) ? optional_float(c, 3) : "static_cast<const float*>(nullptr)";
+    const std::string ep = c.define_params("k::Epilogue", epilogue_init(ch.epilogue), "epilogue");
+    switch (ch.kernel) {
+    case ConvKernel::kDepthwise3x3: {
+        c.use_kernel("x86/depthwise.h");
+        const std::string dp = c.define_params(
+            "k::x86::Depthwise3x3Params", fmt::format("{{{}, {}, {}, {}, {}, {}, {}, {}, {}}}", p.batch, p.in_channels,
+                                                      w.in[1], w.in[2], w.out[1], w.out[2], w.stride[1], w.pad[1], w.pad[2]),
+            "dw");
+        c.call("k::x86::depthwise3x3<{}>({}, {}, {}, {}, {}, {}, {});", isa.type, c.in(0), c.in(1),
+               optional_float(c, 2), z, c.out(0), dp, ep);
+        return Status::ok();
+    }
+    case ConvKernel::kConv1x1: {
+        c.use_kernel("x86/gemm_packed.h");
+        const Tensor& wt = *c.const_input(1);
+        const int64_t cout = p.out_channels, cin = p.in_channels;
+        Tensor packed(DType::Float32, Shape{xk::packed_a_floats(cout, cin, isa.mr)});
+        xk::pack_a(wt.data<float>(), cout, cin, isa.mr, packed.data<float>());
+        const std::string pw = c.define_weight(
+            std::move(packed), "w",
+            fmt::format("{}: {}x{} 1x1 weights packed in {}-row panels", c.layer_name(), cout, cin, isa.mr));
+        c.call("k::x86::conv1x1_packed<{}>({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {});", isa.type, c.in(0), pw,
+               optional_float(c, 2), z, c.out(0), p.batch, cin, cout, w.out[1] * w.out[2], ep, c.workspace("float"));
+        return Status::ok();
+    }
+    case ConvKernel::kNone: break;
+    }
+    return c.fail("internal: x86 convolution emitted without a kernel");
+}
+
+// ---- Gemm, FusedGemm, MatMul ------------------------------------------------------------------
+
+struct GemmChoice {
+    bool ok = false;
+    int64_t m = 0, n = 0, k = 0;
+    bool trans_b = false;
+    float alpha = 1.0f;
+    bool has_bias = false;  // C broadcast along rows: a bias per column, times beta
+    kernels::Epilogue epilogue{};
+};
+
+GemmChoice choose_gemm(NodeCtx& c) {
+    GemmChoice ch;
+    if (c.in_dtype(0) != DType::Float32 || !c.const_input(1)) return ch;
+    if (c.node().op_type == "MatMul") {
+        const Shape& a = c.in_shape(0);
+        const Shape& b = c.in_shape(1);
+        if (a.size() < 2 || b.size() != 2 || a.back() != b[0]) return ch;
+        ch.m = shape_numel(Shape(a.begin(), a.end() - 1));
+        ch.k = b[0];
+        ch.n = b[1];
+        ch.ok = ch.m > 0 && ch.n > 0 && ch.k > 0;
+        return ch;
+    }
+    GemmPlan plan;
+    if (!make_fused_gemm(c, &plan, &ch.epilogue)) return ch;
+    const kernels::GemmParams& p = plan.params;
+    if (p.trans_a) return ch;
+    // C: absent, or one value per column (a [N] or [1, N] bias), constant so beta folds into it.
+    if (p.has_c && (p.c_row_stride != 0 || p.c_col_stride != 1 || !c.const_input(2))) return ch;
+    ch.m = p.m;
+    ch.n = p.n;
+    ch.k = p.k;
+    ch.trans_b = p.trans_b != 0;
+    ch.alpha = p.alpha;
+    ch.has_bias = p.has_c != 0 && p.beta != 0.0f;
+    ch.ok = ch.m > 0 && ch.n > 0 && ch.k > 0;
+    return ch;
+}
+
+bool choose_gemm_override(NodeCtx& c, const TargetInfo&, std::size_t* workspace) {
+    *workspace = 0;
+    return choose_gemm(c).ok;
+}
+
+Status emit_gemm_override(EmitCtx& c, const TargetInfo& t) {
+    GemmChoice ch = choose_gemm(c);
+    KILN_TRY(c.status());
+    if (!ch.ok) return c.fail("internal: x86 Gemm emitted without a kernel");
+    const IsaInfo isa = isa_info(t);
+    c.use_kernel("x86/gemm_packed.h");
+    Tensor packed(DType::Float32, Shape{xk::packed_b_floats(ch.k, ch.n, isa.nr)});
+    xk::pack_b(c.const_input(1)->data<float>(), ch.k, ch.n, ch.trans_b, ch.alpha, isa.nr, packed.data<float>());
+    const std::string pb = c.define_weight(
+        std::move(packed), "b",
+        fmt::format("{}: {}x{} weights{} packed in {}-column panels", c.layer_name(), ch.k, ch.n,
+                    ch.alpha != 1.0f ? " times alpha" : "", isa.nr));
+    std::string bias = "static_cast<const float*>(nullptr)";
+    if (ch.has_bias) {
+        GemmPlan plan;
+        kernels::Epilogue unused{};
+        KILN_TRY(make_fused_gemm(c, &plan, &unused));
+        const Tensor& cv = *c.const_input(2);
+        Tensor b(DType::Float32, Shape{ch.n});
+        for (int64_t j = 0; j < ch.n; ++j) b.data<float>()[j] = plan.params.beta * cv.data<float>()[j];
+        bias = plan.params.beta == 1.0f ? c.in(2) : c.define_weight(std::move(b), "bias", c.layer_name() + ": beta * C");
+    }
+    const bool fused = is_fused(c);
+    const std::string z = fused ? optional_float(c, 3) : "static_cast<const float*>(nullptr)";
+    const std::string ep = c.define_params("k::Epilogue", epilogue_init(ch.epilogue), "epilogue");
+    c.call("k::x86::gemm_packed_b<{}>({}, {}, {}, {}, {}, {}, {}, {}, {}, {});", isa.type, c.in(0), ch.k, pb, bias, z,
+           c.out(0), ch.m, ch.n, ch.k, ep);
+    return Status::ok();
+}
+
+}  // namespace
+
+const std::vector<OpOverride>& x86_overrides() {
+    static const std::vector<OpOverride> ops = {
+        {"", "Conv", choose_conv_override, emit_conv_override},
+        {kInternalDomain, "FusedConv", choose_conv_override, emit_conv_override},
+        {"", "Gemm", choose_gemm_override, emit_gemm_override},
+        {kInternalDomain, "FusedGemm", choose_gemm_override, emit_gemm_override},
+        {"", "MatMul", choose_gemm_override, emit_gemm_override},
+    };
+    return ops;
+}
+
+}  // namespace kiln
