@@ -2,7 +2,7 @@
 """Kiln's speed benchmark: Kiln's generated code against ONNX Runtime, single thread, same machine, same run,
 same inputs (see test/bench/README.md).
 
-    /usr/bin/python3 test/bench/speed_bench.py --kiln build/compiler/kiln --work DIR [--target portable]...
+    /usr/bin/python3 test/bench/speed_bench.py --kiln build/compiler/kiln --work DIR [--target x86-avx512]...
         [--models mobilenet_v2,resnet18,squeezenet1_1] [--runs 50] [--warmup 5] [--ghz 3.0] [--ort-dir build/ort]
 
 Models are exported by examples/models/export_models.py into DIR/models, again only when that script or the
@@ -34,6 +34,8 @@ RTOL, ATOL = 1e-3, 1e-4
 SKIP = model_cache.SKIP
 # Per target: (FMA units per core, float32 lanes per FMA) assumed for the peak.
 PEAK_ASSUMPTION = {"avx512": (2, 16), "avx2": (2, 8)}
+# CPU flags (/proc/cpuinfo) a native target's code needs.
+TARGET_CPU_FLAGS = {"x86-avx2": ["avx2", "fma"], "x86-avx512": ["avx512f", "avx512bw", "avx512vl", "avx512dq", "fma"]}
 
 
 def ensure_models(work, names):
@@ -82,14 +84,21 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--kiln", required=True)
     ap.add_argument("--work", required=True)
-    ap.add_argument("--target", action="append", help="Kiln target (repeatable; default portable)")
+    ap.add_argument("--target", action="append",
+                    help="Kiln target (repeatable; default: x86-avx512 and x86-avx2, those this CPU runs)")
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--runs", type=int, default=50)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--ghz", type=float, help="core frequency for the peak (default: /proc/cpuinfo 'cpu MHz')")
     ap.add_argument("--ort-dir", default=os.environ.get("KILN_ORT_DIR", os.path.join(ROOT, "build", "ort")))
     a = ap.parse_args()
-    targets = a.target or ["portable"]
+    _, flags = cpu_info()
+    targets = a.target or ["x86-avx512", "x86-avx2"]
+    runnable = [t for t in targets if all(f in flags for f in TARGET_CPU_FLAGS.get(t, []))]
+    for t in targets:
+        if t not in runnable:
+            print(f"speed_bench: {t} skipped: this CPU lacks {', '.join(TARGET_CPU_FLAGS[t])}")
+    targets = runnable or ["portable"]
     names = [n for n in a.models.split(",") if n]
     work = os.path.abspath(a.work)
     os.makedirs(work, exist_ok=True)

@@ -113,6 +113,17 @@ EOT
   [ ! -e "$gen/smallcnn.h" ] || fail "NAME cnn: the files of NAME smallcnn are still there"
   "$b/downstream" "${vectors[@]}" >/dev/null || fail "outputs differ with NAME cnn"
 
+  for t in x86-avx2 x86-avx512; do
+    flag=$([ $t = x86-avx2 ] && echo avx2 || echo avx512f)
+    grep -qw "$flag" /proc/cpuinfo || continue
+    step "TARGET $t: the library gets the ISA flags, the program runs and matches"
+    cmake "$b" -DMODEL_TARGET=$t >/dev/null
+    ninja -C "$b" >"$work/build-$t.log" || { cat "$work/build-$t.log"; fail "build with TARGET $t"; }
+    grep -q "k::x86::" "$gen/cnn.cpp" || fail "TARGET $t: no x86 kernel in cnn.cpp"
+    "$b/downstream" "${vectors[@]}" >/dev/null || fail "outputs differ with TARGET $t"
+  done
+  cmake "$b" -DMODEL_TARGET= >/dev/null
+
   step "kiln_add_model's argument errors stop the configure with a message"
   mkdir -p "$work/bad"
   for call in "bad-lib MODEL m.onnx|'bad-lib' is not usable as a C++ namespace" "lib NAME n|MODEL <file.onnx> is required" \

@@ -137,6 +137,29 @@ def run_check(kiln, data_dir, target, name, timeout, extra):
     return Result(name, status, reason, time.monotonic() - start)
 
 
+# Native targets for an instruction set: the CPU flags (/proc/cpuinfo) their code needs.
+TARGET_CPU_FLAGS = {
+    "x86-avx2": ["avx2", "fma"],
+    "x86-avx512": ["avx512f", "avx512bw", "avx512vl", "avx512dq", "fma"],
+}
+
+
+def missing_cpu_flags(target):
+    need = TARGET_CPU_FLAGS.get(target, [])
+    if not need:
+        return []
+    flags = set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.partition(":")[2].split())
+                    break
+    except OSError:
+        pass
+    return [f for f in need if f not in flags]
+
+
 def read_expectations(path):
     expected = {}
     if not path or not os.path.exists(path):
@@ -211,6 +234,10 @@ def main():
         pattern = re.compile(args.filter) if args.filter else None
     except re.error as e:
         ap.error("--filter: {}".format(e))
+    missing = missing_cpu_flags(args.target)
+    if missing:
+        print("target {} runs natively and this CPU lacks {}: skipped".format(args.target, ", ".join(missing)))
+        return 77
     tests = find_tests(args.data, suites, pattern)
     if not tests:
         print("no tests found under {} for suites {}{}".format(args.data, ",".join(suites),
