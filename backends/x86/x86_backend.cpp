@@ -25,8 +25,8 @@ struct IsaInfo {
 };
 
 IsaInfo isa_info(const TargetInfo& t) {
-    if (t.isa == "avx512") return {"k::x86::Avx512", xk::kAvx512Mr, xk::kAvx512Nr};
-    return {"k::x86::Avx2", xk::kAvx2Mr, xk::kAvx2Nr};
+    if (t.isa == "avx512") return {"k::x86::Avx512", xk::Avx512Tile::kMr, xk::Avx512Tile::kNr};
+    return {"k::x86::Avx2", xk::Avx2Tile::kMr, xk::Avx2Tile::kNr};
 }
 
 std::string epilogue_init(const kernels::Epilogue& e) {

@@ -20,6 +20,14 @@ namespace x86 {
 
 // --- Micro-kernel ---
 
+// Vector v of a row of `cols` valid floats at p (lanes past cols are 0). A vector wholly past the row is not
+// loaded and no pointer past the row is formed (p + v * L could point beyond the array).
+template <class Isa>
+inline typename Isa::V load_cols(const float* p, int v, int64_t cols) {
+    const int64_t first = int64_t(v) * Isa::kLanes;
+    return cols > first ? Isa::load_n(p + first, cols - first) : Isa::zero();
+}
+
 enum BiasKind : int32_t { kBiasNone = 0, kBiasPerColumn = 1, kBiasPerRow = 2 };
 
 // What the micro-kernel does to a finished tile: bias (per column: Gemm's C row vector; per row: a
@@ -51,7 +59,7 @@ inline void micro_tile(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, co
         const float* br = b + kk * b_rs;
         V bv[NV];
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) bv[v] = kMaskB ? Isa::load_n(br + v * L, cols - v * L) : Isa::load(br + v * L);
+        for (int v = 0; v < NV; ++v) bv[v] = kMaskB ? load_cols<Isa>(br, v, cols) : Isa::load(br + v * L);
         const float* ak = a + kk * a_cs;
 #pragma GCC unroll 16
         for (int i = 0; i < MR; ++i) {
@@ -65,7 +73,7 @@ inline void micro_tile(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, co
     if (e.bias_kind == kBiasPerColumn) {
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) {
-            const V bias = Isa::load_n(e.bias + col0 + v * L, cols - v * L);
+            const V bias = load_cols<Isa>(e.bias + col0, v, cols);
 #pragma GCC unroll 16
             for (int i = 0; i < MR; ++i) acc[i][v] = Isa::add(acc[i][v], bias);
         }
@@ -82,7 +90,7 @@ inline void micro_tile(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, co
 #pragma GCC unroll 16
         for (int i = 0; i < MR; ++i) {
 #pragma GCC unroll 4
-            for (int v = 0; v < NV; ++v) acc[i][v] = Isa::add(acc[i][v], Isa::load_n(z + i * ldy + v * L, cols - v * L));
+            for (int v = 0; v < NV; ++v) acc[i][v] = Isa::add(acc[i][v], load_cols<Isa>(z + i * ldy, v, cols));
         }
     }
     bool scalar_act = false;
@@ -208,7 +216,7 @@ inline void conv1x1_packed(const float* x, const float* packed_w, const float* b
                 constexpr int L = Isa::kLanes;
                 for (int64_t c = 0; c < cin; ++c)
                     for (int v = 0; v < Isa::kNv; ++v)
-                        Isa::store(strip + c * NR + v * L, Isa::load_n(xb + c * hw + j0 + v * L, cols - v * L));
+                        Isa::store(strip + c * NR + v * L, load_cols<Isa>(xb + c * hw + j0, v, cols));
                 for (int64_t i0 = 0; i0 < cout; i0 += MR) {
                     const int64_t rows = cout - i0 < MR ? cout - i0 : MR;
                     float* yt = yb + i0 * hw + j0;

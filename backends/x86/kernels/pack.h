@@ -10,11 +10,16 @@ namespace kiln {
 namespace kernels {
 namespace x86 {
 
-// Micro-kernel tile: MR rows (broadcast operand) x NR columns (vector operand).
-constexpr int kAvx512Mr = 14;
-constexpr int kAvx512Nr = 32;
-constexpr int kAvx2Mr = 6;
-constexpr int kAvx2Nr = 16;
+// Micro-kernel tile: MR rows (broadcast operand) x NR columns (vector operand). (Struct members: a
+// namespace-scope constant the generated file does not use would trip clang's -Wunused-const-variable.)
+struct Avx512Tile {
+    static constexpr int kMr = 14;
+    static constexpr int kNr = 32;
+};
+struct Avx2Tile {
+    static constexpr int kMr = 6;
+    static constexpr int kNr = 16;
+};
 
 // Floats pack_b writes: ceil(n / nr) panels of k x nr (the last one zero-padded).
 inline int64_t packed_b_floats(int64_t k, int64_t n, int64_t nr) { return (n + nr - 1) / nr * nr * k; }

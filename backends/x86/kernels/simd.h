@@ -21,7 +21,7 @@ struct Avx512 {
     static constexpr int kMr = 14;
     static constexpr int kNv = 2;  // vectors per tile row: NR = 32 floats
     static const char* name() { return "avx512"; }
-    static_assert(kMr == kAvx512Mr && kNv * kLanes == kAvx512Nr, "pack.h and simd.h disagree");
+    static_assert(kMr == Avx512Tile::kMr && kNv * kLanes == Avx512Tile::kNr, "pack.h and simd.h disagree");
 
     static __mmask16 mask(int64_t n) {
         return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1u);
@@ -68,7 +68,7 @@ struct Avx2 {
     static constexpr int kMr = 6;
     static constexpr int kNv = 2;  // NR = 16 floats
     static const char* name() { return "avx2"; }
-    static_assert(kMr == kAvx2Mr && kNv * kLanes == kAvx2Nr, "pack.h and simd.h disagree");
+    static_assert(kMr == Avx2Tile::kMr && kNv * kLanes == Avx2Tile::kNr, "pack.h and simd.h disagree");
 
     static __m256i mask(int64_t n) {
         alignas(32) static const int32_t table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};

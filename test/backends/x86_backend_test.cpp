@@ -1,0 +1,155 @@
+// The x86 targets: which layers the x86 backend takes (and with which kernel), that packed weights replace the
+// originals in the generated code, and that the code built for each ISA with g++ and clang++ computes what the
+// reference evaluator computes.
+#include <fstream>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+
+#include "driver/exit_codes.h"
+#include "passes/pass.h"
+#include "support/graph_check.h"
+#include "support/onnx_builder.h"
+#include "support/run_command.h"
+#include "support/temp_dir.h"
+
+using namespace kiln;
+using namespace kiln::test;
+
+namespace {
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+}
+
+bool host_runs(const std::string& target) {
+    __builtin_cpu_init();
+    if (target == "x86-avx2") return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma");
+}
+
+// A small CNN with awkward sizes touching every x86 kernel choice: a 1x1 convolution with a residual and ReLU
+// (17 channels: neither a multiple of the tile rows nor of the vector), a depthwise 3x3 stride 2 with ReLU6, a
+// 3x3 convolution with asymmetric padding, global pooling, a Gemm with transB, alpha, beta and a bias, and a
+// MatMul with a 3-D activation and constant weights.
+onnx::ModelProto x86_cnn_model() {
+    onnx::ModelProto m = make_model(13);
+    add_input(m, "x", kFloat, {2, 17, 9, 7});
+    add_input(m, "t", kFloat, {2, 3, 13});
+    add_initializer(m, to_proto(random_float_tensor({17, 17, 1, 1}, 1, -0.5f, 0.5f), "w1x1"));
+    add_initializer(m, to_proto(random_float_tensor({17}, 2), "b1x1"));
+    add_initializer(m, to_proto(random_float_tensor({17, 1, 3, 3}, 3), "wdw"));
+    add_initializer(m, to_proto(random_float_tensor({17}, 4), "bdw"));
+    add_initializer(m, to_proto(random_float_tensor({7, 17, 3, 3}, 5, -0.3f, 0.3f), "w3x3"));
+    add_initializer(m, to_proto(random_float_tensor({5, 7}, 6), "wfc"));
+    add_initializer(m, to_proto(random_float_tensor({5}, 7), "bfc"));
+    add_initializer(m, to_proto(random_float_tensor({13, 11}, 8), "wmm"));
+    add_initializer(m, raw_float_tensor("zero", {}, {0.0f}));
+    add_initializer(m, raw_float_tensor("six", {}, {6.0f}));
+    add_node(m, "Conv", {"x", "w1x1", "b1x1"}, {"c1"});
+    add_node(m, "Add", {"c1", "x"}, {"r1"});
+    add_node(m, "Relu", {"r1"}, {"a1"});
+    onnx::NodeProto* dw = add_node(m, "Conv", {"a1", "wdw", "bdw"}, {"c2"});
+    set_int(dw, "group", 17);
+    set_ints(dw, "strides", {2, 2});
+    set_ints(dw, "pads", {1, 1, 1, 1});
+    add_node(m, "Clip", {"c2", "zero", "six"}, {"a2"});
+    onnx::NodeProto* c3 = add_node(m, "Conv", {"a2", "w3x3"}, {"c3"});
+    set_ints(c3, "pads", {0, 1, 1, 0});
+    add_node(m, "GlobalAveragePool", {"c3"}, {"g"});
+    add_node(m, "Flatten", {"g"}, {"f"});
+    onnx::NodeProto* fc = add_node(m, "Gemm", {"f", "wfc", "bfc"}, {"y"});
+    set_int(fc, "transB", 1);
+    set_float(fc, "alpha", 0.5f);
+    set_float(fc, "beta", 2.0f);
+    add_node(m, "MatMul", {"t", "wmm"}, {"u"});
+    add_output(m, "y", kFloat, {2, 5});
+    add_output(m, "u", kFloat, {2, 3, 11});
+    return m;
+}
+
+}  // namespace
+
+TEST_CASE("x86 targets run 1x1, depthwise and Gemm/MatMul layers on x86 kernels with packed weights", "[x86][backend]") {
+    TempDir dir;
+    write_model(x86_cnn_model(), dir.file("model.onnx"));
+    for (const char* isa : {"avx2", "avx512"}) {
+        const std::string target = std::string("x86-") + isa;
+        const std::string traits = std::string("<k::x86::") + (isa == std::string("avx2") ? "Avx2>" : "Avx512>");
+        INFO(target);
+        const std::string out = dir.file(target);
+        CommandResult c = run_kiln({"compile", dir.file("model.onnx"), "--target", target, "-o", out, "--name", "net"});
+        INFO(c.err);
+        REQUIRE(c.exit_code == kExitOk);
+        const std::string src = read_text(out + "/net.cpp");
+        CHECK(count(src, "k::x86::conv1x1_packed" + traits + "(") == 1);
+        CHECK(count(src, "k::x86::depthwise3x3" + traits + "(") == 1);
+        CHECK(count(src, "k::x86::gemm_packed_b" + traits + "(") == 2);  // the Gemm and the MatMul
+        // Packed copies replace the 1x1, Gemm and MatMul weights; the depthwise filter is used as it is.
+        CHECK(count(src, "_w1x1[") == 0);
+        CHECK(count(src, "_wfc[") == 0);
+        CHECK(count(src, "_wmm[") == 0);
+        CHECK(count(src, "_wdw[") == 1);
+        CHECK(count(src, " packed in ") == 3);
+        // The code refuses to build without the ISA.
+        CHECK(count(src, "#error \"net.cpp is generated for target " + target) == 1);
+    }
+    // The portable target keeps the portable kernels.
+    CommandResult p = run_kiln({"compile", dir.file("model.onnx"), "-o", dir.file("portable"), "--name", "net"});
+    REQUIRE(p.exit_code == kExitOk);
+    CHECK(count(read_text(dir.file("portable/net.cpp")), "k::x86::") == 0);
+}
+
+TEST_CASE("a double-precision convolution stays on the portable kernels on x86", "[x86][backend]") {
+    onnx::ModelProto m = make_model(13);
+    add_input(m, "x", onnx::TensorProto::DOUBLE, {1, 4, 5, 5});
+    Tensor w(DType::Float64, Shape{4, 4, 1, 1});
+    for (int64_t i = 0; i < w.numel(); ++i) w.data<double>()[i] = 0.25 * double(i % 5) - 0.5;
+    add_initializer(m, to_proto(w, "w"));
+    add_node(m, "Conv", {"x", "w"}, {"y"});
+    add_output(m, "y", onnx::TensorProto::DOUBLE, {1, 4, 5, 5});
+    TempDir dir;
+    write_model(m, dir.file("model.onnx"));
+    CommandResult c = run_kiln({"compile", dir.file("model.onnx"), "--target", "x86-avx512", "-o", dir.path(), "--name", "net"});
+    REQUIRE(c.exit_code == kExitOk);
+    const std::string src = read_text(dir.file("net.cpp"));
+    CHECK(count(src, "k::x86::") == 0);
+    CHECK(count(src, "k::conv(") == 1);
+}
+
+TEST_CASE("x86 generated code matches the reference evaluator with g++ and clang++", "[slow][x86]") {
+    TempDir dir;
+    onnx::ModelProto m = x86_cnn_model();
+    write_model(m, dir.file("model.onnx"));
+    Expected<Graph> g = import_model(m);
+    REQUIRE(g.is_ok());
+    Expected<Graph> r = run_pipeline(std::move(*g), pipeline_for_target("portable"));
+    REQUIRE(r.is_ok());
+    std::vector<Tensor> inputs = random_inputs(*r, 23);
+    write_data_set(dir.file("test_data_set_0"), inputs, evaluate_ok(*r, inputs));
+    std::vector<std::string> compilers = {KILN_TEST_CXX};
+    if (std::string(KILN_TEST_CLANGXX).size()) compilers.push_back(KILN_TEST_CLANGXX);
+    for (const char* target : {"x86-avx2", "x86-avx512"}) {
+        if (!host_runs(target)) {
+            WARN(target << ": this CPU cannot run it; not checked");
+            continue;
+        }
+        for (const std::string& cxx : compilers) {
+            INFO(target << " " << cxx);
+            CommandResult c = run_kiln({"check", dir.file("model.onnx"), "--target", target, "--cxx", cxx, "--work-dir",
+                                        dir.file(std::string("work-") + target)});
+            INFO(c.out << c.err);
+            CHECK(c.exit_code == kExitOk);
+        }
+    }
+}
