@@ -55,6 +55,34 @@ inline void pack_a(const float* a, int64_t m, int64_t k, int64_t mr, float* pack
     }
 }
 
+// Winograd F(2x2, 3x3) filters (winograd.h): U = G g G^T for each output/input channel pair, G = [1 0 0;
+// 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]; for each of the 16 positions xi, the Cout x Cin matrix U[xi] packed as
+// pack_a does (MR-row panels), positions one after the other. w: Conv weights [Cout][Cin][3][3].
+inline int64_t winograd_packed_floats(int64_t cout, int64_t cin, int64_t mr) { return 16 * packed_a_floats(cout, cin, mr); }
+
+inline void winograd_pack_weights(const float* w, int64_t cout, int64_t cin, int64_t mr, float* packed) {
+    const double g[4][3] = {{1.0, 0.0, 0.0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0.0, 0.0, 1.0}};
+    const int64_t per_position = packed_a_floats(cout, cin, mr);
+    for (int xi = 0; xi < 16; ++xi) {
+        const int a = xi / 4, b = xi % 4;
+        float* out = packed + xi * per_position;
+        for (int64_t p = 0; p * mr < cout; ++p) {
+            for (int64_t c = 0; c < cin; ++c) {
+                for (int64_t i = 0; i < mr; ++i) {
+                    const int64_t o = p * mr + i;
+                    double u = 0.0;
+                    if (o < cout) {
+                        const float* f = w + (o * cin + c) * 9;
+                        for (int r = 0; r < 3; ++r)
+                            for (int s = 0; s < 3; ++s) u += g[a][r] * double(f[r * 3 + s]) * g[b][s];
+                    }
+                    out[(p * cin + c) * mr + i] = float(u);
+                }
+            }
+        }
+    }
+}
+
 }  // namespace x86
 }  // namespace kernels
 }  // namespace kiln

@@ -34,6 +34,7 @@ struct Avx512 {
     static void store_n(float* p, V v, int64_t n) { _mm512_mask_storeu_ps(p, mask(n), v); }
     static V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
     static V add(V a, V b) { return _mm512_add_ps(a, b); }
+    static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
     static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
     // The masked forms: g++ 12's _mm512_max_ps/_mm512_min_ps pass _mm512_undefined_ps() and trip
     // -Wmaybe-uninitialized (GCC PR 105593), which generated code's -Werror cannot take.
@@ -83,6 +84,7 @@ struct Avx2 {
     static void store_n(float* p, V v, int64_t n) { _mm256_maskstore_ps(p, mask(n), v); }
     static V fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
     static V add(V a, V b) { return _mm256_add_ps(a, b); }
+    static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
     static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
     static V max(V a, V b) { return _mm256_max_ps(a, b); }
     static V min(V a, V b) { return _mm256_min_ps(a, b); }
