@@ -2,6 +2,7 @@
 //   Conv / kiln.FusedConv, float, 1-D/2-D:
 //     depthwise 3x3 (groups = channels, stride 1 or 2, no dilation)  -> x86/depthwise.h depthwise3x3
 //     1x1, stride 1, no padding, one group                           -> x86/gemm_packed.h conv1x1_packed
+//     3x3, stride 1, one group, planes >= 24, >= 32 input channels    -> x86/winograd.h winograd3x3
 //   Gemm / kiln.FusedGemm with a constant B, MatMul with a constant 2-D B -> x86/gemm_packed.h gemm_packed_b
 // Weights a kernel wants in another layout are packed here (pack.h) into new weight arrays; the layer then
 // does not read the original, which is left out of the generated code.
@@ -21,12 +22,12 @@ namespace xk = kernels::x86;
 
 struct IsaInfo {
     const char* type;  // the traits struct in generated code
-    int64_t mr, nr;
+    int64_t mr, nr, lanes;
 };
 
 IsaInfo isa_info(const TargetInfo& t) {
-    if (t.isa == "avx512") return {"k::x86::Avx512", xk::Avx512Tile::kMr, xk::Avx512Tile::kNr};
-    return {"k::x86::Avx2", xk::Avx2Tile::kMr, xk::Avx2Tile::kNr};
+    if (t.isa == "avx512") return {"k::x86::Avx512", xk::Avx512Tile::kMr, xk::Avx512Tile::kNr, 16};
+    return {"k::x86::Avx2", xk::Avx2Tile::kMr, xk::Avx2Tile::kNr, 8};
 }
 
 std::string epilogue_init(const kernels::Epilogue& e) {
@@ -41,7 +42,7 @@ bool is_fused(NodeCtx& c) { return c.node().domain == kInternalDomain; }
 
 // ---- convolutions -----------------------------------------------------------------------------
 
-enum class ConvKernel { kNone, kDepthwise3x3, kConv1x1 };
+enum class ConvKernel { kNone, kDepthwise3x3, kConv1x1, kWinograd3x3 };
 
 struct ConvChoice {
     ConvKernel kernel = ConvKernel::kNone;
@@ -64,6 +65,14 @@ ConvChoice choose_conv(NodeCtx& c) {
         ch.kernel = ConvKernel::kDepthwise3x3;
         return ch;
     }
+    // Winograd F(2x2, 3x3) where it beats the direct kernels (backends/x86/README.md: planes of 24 and more,
+    // enough channels that the transforms are a small part).
+    if (p.groups == 1 && w.kernel[1] == 3 && w.kernel[2] == 3 && w.stride[1] == 1 && w.stride[2] == 1 &&
+        w.dilation[1] == 1 && w.dilation[2] == 1 && w.out[1] >= 24 && w.out[2] >= 24 && p.in_channels >= 32 &&
+        p.out_channels >= 16) {
+        ch.kernel = ConvKernel::kWinograd3x3;
+        return ch;
+    }
     if (p.groups == 1 && w.kernel[1] == 1 && w.kernel[2] == 1 && w.stride[1] == 1 && w.stride[2] == 1 &&
         w.pad[1] == 0 && w.pad[2] == 0 && w.in[1] == w.out[1] && w.in[2] == w.out[2]) {
         ch.kernel = ConvKernel::kConv1x1;
@@ -74,7 +83,14 @@ ConvChoice choose_conv(NodeCtx& c) {
 
 bool choose_conv_override(NodeCtx& c, const TargetInfo& t, std::size_t* workspace) {
     ConvChoice ch = choose_conv(c);
-    if (ch.kernel == ConvKernel::kConv1x1) *workspace = std::size_t(ch.plan.params.in_channels * isa_info(t).nr) * 4;
+    const IsaInfo isa = isa_info(t);
+    const kernels::ConvParams& p = ch.plan.params;
+    if (ch.kernel == ConvKernel::kConv1x1) *workspace = std::size_t(p.in_channels * isa.nr) * 4;
+    if (ch.kernel == ConvKernel::kWinograd3x3) {
+        const int64_t rows = xk::winograd_block_rows(p.in_channels, p.out_channels, p.win.out[1], p.win.out[2], isa.lanes);
+        *workspace = std::size_t(xk::winograd_workspace_floats(p.in_channels, p.out_channels, p.win.out[2], rows,
+                                                                isa.lanes)) * 4;
+    }
     return ch.kernel != ConvKernel::kNone;
 }
 
@@ -108,6 +124,25 @@ Status emit_conv_override(EmitCtx& c, const TargetInfo& t) {
             fmt::format("{}: {}x{} 1x1 weights packed in {}-row panels", c.layer_name(), cout, cin, isa.mr));
         c.call("k::x86::conv1x1_packed<{}>({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {});", isa.type, c.in(0), pw,
                optional_float(c, 2), z, c.out(0), p.batch, cin, cout, w.out[1] * w.out[2], ep, c.workspace("float"));
+        return Status::ok();
+    }
+    case ConvKernel::kWinograd3x3: {
+        c.use_kernel("x86/winograd.h");
+        const Tensor& wt = *c.const_input(1);
+        const int64_t cout = p.out_channels, cin = p.in_channels;
+        Tensor packed(DType::Float32, Shape{xk::winograd_packed_floats(cout, cin, isa.mr)});
+        xk::winograd_pack_weights(wt.data<float>(), cout, cin, isa.mr, packed.data<float>());
+        const std::string pw = c.define_weight(
+            std::move(packed), "u",
+            fmt::format("{}: {}x{} 3x3 filters, Winograd F(2x2,3x3) transformed and packed in {}-row panels",
+                        c.layer_name(), cout, cin, isa.mr));
+        const int64_t rows = xk::winograd_block_rows(cin, cout, w.out[1], w.out[2], isa.lanes);
+        const std::string wp = c.define_params(
+            "k::x86::WinogradParams", fmt::format("{{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}}}", p.batch, cin, cout,
+                                                  w.in[1], w.in[2], w.out[1], w.out[2], w.pad[1], w.pad[2], rows),
+            "wino");
+        c.call("k::x86::winograd3x3<{}>({}, {}, {}, {}, {}, {}, {}, {});", isa.type, c.in(0), pw, optional_float(c, 2),
+               z, c.out(0), wp, ep, c.workspace("float"));
         return Status::ok();
     }
     case ConvKernel::kNone: break;

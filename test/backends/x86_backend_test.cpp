@@ -41,11 +41,12 @@ bool host_runs(const std::string& target) {
 // A small CNN with awkward sizes touching every x86 kernel choice: a 1x1 convolution with a residual and ReLU
 // (17 channels: neither a multiple of the tile rows nor of the vector), a depthwise 3x3 stride 2 with ReLU6, a
 // 3x3 convolution with asymmetric padding, global pooling, a Gemm with transB, alpha, beta and a bias, and a
-// MatMul with a 3-D activation and constant weights.
+// MatMul with a 3-D activation and constant weights; and a 3x3 convolution on a 24 x 26 plane (Winograd).
 onnx::ModelProto x86_cnn_model() {
     onnx::ModelProto m = make_model(13);
     add_input(m, "x", kFloat, {2, 17, 9, 7});
     add_input(m, "t", kFloat, {2, 3, 13});
+    add_input(m, "v", kFloat, {1, 32, 24, 27});
     add_initializer(m, to_proto(random_float_tensor({17, 17, 1, 1}, 1, -0.5f, 0.5f), "w1x1"));
     add_initializer(m, to_proto(random_float_tensor({17}, 2), "b1x1"));
     add_initializer(m, to_proto(random_float_tensor({17, 1, 3, 3}, 3), "wdw"));
@@ -54,6 +55,7 @@ onnx::ModelProto x86_cnn_model() {
     add_initializer(m, to_proto(random_float_tensor({5, 7}, 6), "wfc"));
     add_initializer(m, to_proto(random_float_tensor({5}, 7), "bfc"));
     add_initializer(m, to_proto(random_float_tensor({13, 11}, 8), "wmm"));
+    add_initializer(m, to_proto(random_float_tensor({19, 32, 3, 3}, 9, -0.2f, 0.2f), "wwino"));
     add_initializer(m, raw_float_tensor("zero", {}, {0.0f}));
     add_initializer(m, raw_float_tensor("six", {}, {6.0f}));
     add_node(m, "Conv", {"x", "w1x1", "b1x1"}, {"c1"});
@@ -73,7 +75,11 @@ onnx::ModelProto x86_cnn_model() {
     set_float(fc, "alpha", 0.5f);
     set_float(fc, "beta", 2.0f);
     add_node(m, "MatMul", {"t", "wmm"}, {"u"});
+    onnx::NodeProto* wino = add_node(m, "Conv", {"v", "wwino"}, {"c4"});
+    set_ints(wino, "pads", {1, 0, 1, 1});
+    add_node(m, "Relu", {"c4"}, {"o4"});
     add_output(m, "y", kFloat, {2, 5});
+    add_output(m, "o4", kFloat, {1, 19, 24, 26});
     add_output(m, "u", kFloat, {2, 3, 11});
     return m;
 }
@@ -95,12 +101,18 @@ TEST_CASE("x86 targets run 1x1, depthwise and Gemm/MatMul layers on x86 kernels 
         CHECK(count(src, "k::x86::conv1x1_packed" + traits + "(") == 1);
         CHECK(count(src, "k::x86::depthwise3x3" + traits + "(") == 1);
         CHECK(count(src, "k::x86::gemm_packed_b" + traits + "(") == 2);  // the Gemm and the MatMul
+        CHECK(count(src, "k::x86::winograd3x3" + traits + "(") == 1);
+        CHECK(count(src, "k::conv(") == 1);  // the 3x3 on the small plane (portable so far)
         // Packed copies replace the 1x1, Gemm and MatMul weights; the depthwise filter is used as it is.
         CHECK(count(src, "_w1x1[") == 0);
         CHECK(count(src, "_wfc[") == 0);
         CHECK(count(src, "_wmm[") == 0);
+        CHECK(count(src, "_wwino[") == 0);
         CHECK(count(src, "_wdw[") == 1);
-        CHECK(count(src, " packed in ") == 3);
+        CHECK(count(src, "// L0_Conv_0: 17x17 1x1 weights packed in") == 1);
+        CHECK(count(src, " weights times alpha packed in") == 1);  // Gemm
+        CHECK(count(src, ": 13x11 weights packed in") == 1);     // MatMul
+        CHECK(count(src, ": 19x32 3x3 filters, Winograd F(2x2,3x3) transformed and packed in") == 1);
         // The code refuses to build without the ISA.
         CHECK(count(src, "#error \"net.cpp is generated for target " + target) == 1);
     }

@@ -75,30 +75,6 @@ inline void winograd_input_row(const float* const* rows, int64_t tx0, float* v, 
     }
 }
 
-// Tile rows per block: the block's V (16 x Cin x T) and M (16 x Cout x T) stay within about `budget_floats`
-// (L2-sized), at least one tile row. T = rows x tiles per row, each tile row padded to whole vectors.
-inline int64_t winograd_block_rows(int64_t cin, int64_t cout, int64_t out_h, int64_t out_w, int64_t lanes,
-                                   int64_t budget_floats = 262144) {
-    const int64_t th = (out_h + 1) / 2, tw = (out_w + 1) / 2;
-    const int64_t row_floats = 16 * (cin + cout) * ((tw + lanes - 1) / lanes * lanes);
-    int64_t rows = budget_floats / (row_floats > 0 ? row_floats : 1);
-    if (rows < 1) rows = 1;
-    return rows < th ? rows : th;
-}
-
-// Floats of one zero-padded input row as the input transform reads it (whole vectors of tiles, + 3 columns).
-inline int64_t winograd_padded_row_floats(int64_t out_w, int64_t lanes) {
-    const int64_t tw_pad = ((out_w + 1) / 2 + lanes - 1) / lanes * lanes;
-    return (2 * tw_pad + 3 + lanes - 1) / lanes * lanes;
-}
-
-// Scratch floats: V and M of one block, its zero-padded input rows and a row of zeros.
-inline int64_t winograd_workspace_floats(int64_t cin, int64_t cout, int64_t out_w, int64_t block_rows, int64_t lanes) {
-    const int64_t tw = (out_w + 1) / 2;
-    return 16 * (cin + cout) * block_rows * ((tw + lanes - 1) / lanes * lanes) +
-           (2 * block_rows + 3) * winograd_padded_row_floats(out_w, lanes);
-}
-
 // x [batch, Cin, in_h, in_w]; packed_u: winograd_pack_weights(W, Cout, Cin, Isa::kMr); bias [Cout] or nullptr;
 // z (y's shape, may alias y) or nullptr; y [batch, Cout, out_h, out_w] with out = in + pads - 2.
 // workspace: winograd_workspace_floats(Cin, Cout, out_w, p.block_rows, Isa::kLanes) floats.
