@@ -122,7 +122,7 @@ inline void grid_sample(const T* x, const G* grid, T* y, const GridSampleParams&
         T* yn = y + n * p.c * out_plane;
         const G* gn = grid + n * out_plane * 2;
         for (int64_t o = 0; o < out_plane; ++o) {
-            GridTaps<T> taps;
+            GridTaps<T> taps{};  // zeroed: g++ -O3 cannot see that grid_sample_taps sets count first
             grid_sample_taps(T(gn[2 * o]), T(gn[2 * o + 1]), p, &taps);
             for (int64_t ch = 0; ch < p.c; ++ch) {
                 const T* xc = xn + ch * in_plane;
