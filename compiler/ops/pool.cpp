@@ -5,18 +5,12 @@
 #include "backends/common/emit_context.h"
 #include "backends/portable/kernels/pool.h"
 #include "ops/dispatch.h"
+#include "ops/pool_plan.h"
 #include "ops/registry.h"
 #include "ops/sliding_window.h"
 
 namespace kiln {
 namespace {
-
-enum class PoolKind { Max, Average, Lp };
-
-struct PoolPlan {
-    kernels::PoolParams params{};
-    Shape out;
-};
 
 Status check_input(NodeCtx& c, PoolKind kind) {
     DType t = c.in_dtype(0);
@@ -85,14 +79,20 @@ Status make_global_pool(NodeCtx& c, PoolKind kind, PoolPlan* plan) {
     return Status::ok();
 }
 
+}  // namespace
+
 std::string c_pool_params(const kernels::PoolParams& p) {
     return fmt::format("{{{}, {}, {{{}, {}, {}}}, {}, {}, {}}}", p.planes, c_window(p.win), p.pad_end[0], p.pad_end[1],
                        p.pad_end[2], p.count_include_pad, p.column_major_indices, c_float(p.p));
 }
 
-Status make_plan(NodeCtx& c, PoolKind kind, bool global, PoolPlan* plan) {
+Status make_pool_plan(NodeCtx& c, PoolKind kind, bool global, PoolPlan* plan) {
     return global ? make_global_pool(c, kind, plan) : make_pool(c, kind, plan);
 }
+
+namespace {
+
+Status make_plan(NodeCtx& c, PoolKind kind, bool global, PoolPlan* plan) { return make_pool_plan(c, kind, global, plan); }
 
 template <PoolKind K, bool Global>
 Status infer_pool(InferCtx& c) {
