@@ -1,0 +1,194 @@
+// NCHW convolution (1-D and 2-D, any kernel size, stride, dilation, padding and groups) as a packed GEMM
+// over an implicit im2col, for x86 (AVX2, AVX-512): per image and group
+//     Y[Cout_g x OH*OW] = act(W_g[Cout_g x K] * B[K x OH*OW] + bias + Z),   K = Cin_g * KH * KW,
+// W packed at compile time by pack_conv_weights (pack.h), B = im2col(X) never materialised: for each K block
+// (whole input channels, ~256 rows) and each strip of NR output pixels (flattened oh * OW + ow, so a strip
+// runs across output rows and small planes waste no lanes), the K_block x NR panel of B is gathered from X
+// into the workspace (vector loads with masked edges: stride 1 one load per vector, stride 2 two loads and a
+// permute), then the micro-kernel of gemm_packed.h runs over every MR-row block of output channels. The
+// first K block stores sums + bias + residual, later ones accumulate, the last applies the activation.
+// 1x1 / stride 1 / unpadded convolutions over planes of >= kConvInPlaceMinPixels read X in place (no copy).
+// See backends/x86/README.md for the layouts and measured numbers.
+#pragma once
+
+#include <cstdint>
+
+#include "../../portable/kernels/conv.h"
+#include "../../portable/kernels/epilogue.h"
+#include "../../portable/kernels/window.h"
+#include "gemm_packed.h"
+#include "pack.h"
+#include "simd.h"
+
+namespace kiln {
+namespace kernels {
+namespace x86 {
+
+// The 2-D geometry conv_packed works on (the window's dims 1 and 2; dim 0 is 1).
+struct ConvGeom {
+    int64_t h, w, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw;
+};
+
+// A 1x1, stride 1, unpadded conv is the same over the flattened plane: one row of H*W pixels (so a strip
+// is one contiguous piece of each channel).
+inline ConvGeom conv_geom_of(const Window& win) {
+    ConvGeom g{win.in[1], win.in[2], win.out[1], win.out[2], win.kernel[1], win.kernel[2], win.stride[1],
+               win.stride[2], win.dilation[1], win.dilation[2], win.pad[1], win.pad[2]};
+    if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0) {
+        g.w = g.h * g.w;
+        g.ow = g.oh * g.ow;
+        g.h = g.oh = 1;
+    }
+    return g;
+}
+
+// p + off for an offset that may point before p's array (only the lanes of a masked load that are inside
+// it are ever read): integer arithmetic, so no out-of-array pointer is formed.
+inline const float* conv_offset_ptr(const float* p, int64_t off) {
+    return reinterpret_cast<const float*>(reinterpret_cast<uintptr_t>(p) + static_cast<uintptr_t>(off) * sizeof(float));
+}
+
+// Lanes l in [lo, hi) = p[l * stride], the others 0 (any stride; 1 and 2 vectorized).
+template <class Isa>
+inline typename Isa::V conv_gather_lanes(const float* p, int64_t stride, int64_t lo, int64_t hi) {
+    if (stride <= 2) return Isa::load_lanes(p, stride, lo, hi);
+    float tmp[Isa::kLanes];
+    for (int64_t l = 0; l < Isa::kLanes; ++l) tmp[l] = l >= lo && l < hi ? conv_offset_ptr(p, l * stride)[0] : 0.0f;
+    return Isa::load(tmp);
+}
+
+// One piece of a strip vector: lanes [lo, hi) come from channel base + off, lane l at off + l * sw.
+struct ConvPiece {
+    int64_t off;
+    int64_t lo, hi;
+};
+
+// Gathers rows [c0, c0 + channels) x KH x KW of im2col(X) for output pixels [j0, j0 + cols) into
+// ws[(c * KH*KW + kh * KW + kw) * NR + j], zero outside the input and for j >= cols. xc0: channel c0.
+template <class Isa>
+inline void conv_pack_strip(const float* xc0, int64_t channels, const ConvGeom& g, int64_t j0, int64_t cols,
+                            float* ws) {
+    constexpr int L = Isa::kLanes;
+    constexpr int NV = Isa::kNv;
+    constexpr int NR = NV * L;
+    using V = typename Isa::V;
+    // Output-row segments of the strip: lanes [a, b) are row oh from column ow.
+    int64_t seg_oh[NR], seg_ow[NR], seg_a[NR], seg_b[NR];
+    int nseg = 0;
+    for (int64_t lane = 0, p = j0; lane < cols; ++nseg) {
+        const int64_t oh = p / g.ow, ow = p % g.ow;
+        const int64_t n = g.ow - ow < cols - lane ? g.ow - ow : cols - lane;
+        seg_oh[nseg] = oh;
+        seg_ow[nseg] = ow;
+        seg_a[nseg] = lane;
+        seg_b[nseg] = lane + n;
+        lane += n;
+        p += n;
+    }
+    const int64_t area = g.kh * g.kw, in_size = g.h * g.w, c_stride = area * NR;
+    for (int64_t kh = 0; kh < g.kh; ++kh) {
+        for (int64_t kw = 0; kw < g.kw; ++kw) {
+            float* dst = ws + (kh * g.kw + kw) * NR;
+            for (int v = 0; v < NV; ++v) {
+                const int64_t v0 = v * L;
+                ConvPiece pieces[L];
+                int np = 0;
+                for (int s = 0; s < nseg; ++s) {
+                    if (seg_b[s] <= v0 || seg_a[s] >= v0 + L) continue;
+                    const int64_t ih = seg_oh[s] * g.sh + kh * g.dh - g.ph;
+                    if (ih < 0 || ih >= g.h) continue;
+                    const int64_t base = seg_ow[s] * g.sw + kw * g.dw - g.pw;  // iw of lane seg_a
+                    const Span sp = span_in_bounds(base, g.sw, g.w, seg_b[s] - seg_a[s]);
+                    const int64_t lo = (seg_a[s] + sp.lo > v0 ? seg_a[s] + sp.lo : v0) - v0;
+                    const int64_t hi = (seg_a[s] + sp.hi < v0 + L ? seg_a[s] + sp.hi : v0 + L) - v0;
+                    if (lo >= hi) continue;
+                    pieces[np++] = ConvPiece{ih * g.w + base + (v0 - seg_a[s]) * g.sw, lo, hi};
+                }
+                float* d = dst + v0;
+                if (np == 0) {
+                    for (int64_t c = 0; c < channels; ++c) Isa::store(d + c * c_stride, Isa::zero());
+                } else if (np == 1 && pieces[0].lo == 0 && pieces[0].hi == L && g.sw == 1) {
+                    const float* src = xc0 + pieces[0].off;
+                    for (int64_t c = 0; c < channels; ++c) Isa::store(d + c * c_stride, Isa::load(src + c * in_size));
+                } else if (np == 1) {
+                    const ConvPiece pc = pieces[0];
+                    for (int64_t c = 0; c < channels; ++c)
+                        Isa::store(d + c * c_stride, conv_gather_lanes<Isa>(conv_offset_ptr(xc0 + c * in_size, pc.off),
+                                                                            g.sw, pc.lo, pc.hi));
+                } else {
+                    for (int64_t c = 0; c < channels; ++c) {
+                        const float* xc = xc0 + c * in_size;
+                        V acc = conv_gather_lanes<Isa>(conv_offset_ptr(xc, pieces[0].off), g.sw, pieces[0].lo,
+                                                       pieces[0].hi);
+                        for (int i = 1; i < np; ++i)
+                            acc = Isa::add(acc, conv_gather_lanes<Isa>(conv_offset_ptr(xc, pieces[i].off), g.sw,
+                                                                       pieces[i].lo, pieces[i].hi));
+                        Isa::store(d + c * c_stride, acc);
+                    }
+                }
+            }
+        }
+    }
+}
+
+// y = act(conv(x, W) + bias + z). x: [N, Cin, H, W] (or [N, Cin, L]), y and z: [N, Cout, OH, OW]; z may be
+// nullptr or alias y exactly (not x). packed_w: pack_conv_weights(W, Cout, Cin/groups*KH*KW, groups,
+// Isa::kMr). bias: per output channel or nullptr. workspace: conv_packed_workspace_floats(..., Isa NR)
+// floats (nullptr when that is 0). Requires win.in[0] == win.out[0] == win.kernel[0] == 1 (1-D or 2-D).
+template <class Isa>
+inline void conv_packed(const float* x, const float* packed_w, const float* bias, const float* z, float* y,
+                        const kernels::ConvParams& p, const kernels::Epilogue& act, float* workspace) {
+    constexpr int MR = Isa::kMr;
+    constexpr int NR = Isa::kNv * Isa::kLanes;
+    const ConvGeom g = conv_geom_of(p.win);
+    const int64_t cig = p.in_channels / p.groups, cog = p.out_channels / p.groups;
+    const int64_t area = g.kh * g.kw, kk = cig * area, in_size = g.h * g.w, npix = g.oh * g.ow;
+    const bool in_place = conv_reads_x_in_place(&p.win.kernel[1], &p.win.stride[1], &p.win.pad[1], npix);
+    const int64_t block_channels = conv_k_block_channels(cig, area);
+    const int64_t group_w = packed_a_floats(cog, kk, MR);
+    for (int64_t n = 0; n < p.batch; ++n) {
+        const TileEpilogue e{bias, bias ? kBiasPerRow : kBiasNone, z ? z + n * p.out_channels * npix : nullptr, act};
+        for (int64_t grp = 0; grp < p.groups; ++grp) {
+            const float* xg = x + (n * p.in_channels + grp * cig) * in_size;
+            float* yg = y + (n * p.out_channels + grp * cog) * npix;
+            const float* wg = packed_w + grp * group_w;
+            // K blocks outer: the Cout_g x K_block weights stay in L2 while every strip uses them.
+            for (int64_t c0 = 0; c0 < cig; c0 += block_channels) {
+                const int64_t c1 = c0 + block_channels < cig ? c0 + block_channels : cig;
+                const int64_t k0 = c0 * area, kc = (c1 - c0) * area;
+                const int32_t flags = (c0 > 0 ? kTileAccumulate : 0) | (c1 < cig ? kTileNoActivation : 0);
+                for (int64_t j0 = 0; j0 < npix; j0 += NR) {
+                    const int64_t cols = npix - j0 < NR ? npix - j0 : NR;
+                    const float* b = workspace;
+                    int64_t b_rs = NR;
+                    if (in_place) {
+                        b = xg + c0 * npix + j0;
+                        b_rs = npix;
+                    } else {
+                        conv_pack_strip<Isa>(xg + c0 * in_size, c1 - c0, g, j0, cols, workspace);
+                    }
+                    const bool mask_b = in_place && cols < NR;
+                    for (int64_t i0 = 0; i0 < cog; i0 += MR) {
+                        const int64_t rows = cog - i0 < MR ? cog - i0 : MR;
+                        const float* a = wg + i0 * kk + k0 * MR;
+                        float* yt = yg + i0 * npix + j0;
+                        const int64_t row0 = grp * cog + i0;
+                        if (mask_b) {
+                            EdgeRows<Isa, true, MR>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e,
+                                                         flags);
+                        } else if (rows == MR) {
+                            micro_tile<Isa, MR, false>(kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags);
+                        } else {
+                            EdgeRows<Isa, false, MR>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e,
+                                                          flags);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+}  // namespace x86
+}  // namespace kernels
+}  // namespace kiln
