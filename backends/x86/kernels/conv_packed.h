@@ -63,20 +63,55 @@ struct ConvPiece {
     int64_t lo, hi;
 };
 
+// d[c * c_stride + l] for every channel c (channel c at xc0 + c * in_size): the sum of the pieces' lanes, 0
+// elsewhere. The branches keep the common cases (one piece, all lanes, stride 1) free of masks.
+template <class Isa>
+inline void conv_pack_vector(const float* xc0, int64_t channels, int64_t in_size, int64_t sw, const ConvPiece* pc,
+                             int np, float* d, int64_t c_stride) {
+    using V = typename Isa::V;
+    constexpr int L = Isa::kLanes;
+    if (np == 0) {
+        for (int64_t c = 0; c < channels; ++c) Isa::store(d + c * c_stride, Isa::zero());
+    } else if (np == 1 && sw == 1 && pc[0].lo == 0 && pc[0].hi == L) {
+        const float* src = xc0 + pc[0].off;
+        for (int64_t c = 0; c < channels; ++c) Isa::store(d + c * c_stride, Isa::load(src + c * in_size));
+    } else if (np == 1 && sw <= 2) {
+        const ConvPiece p0 = pc[0];
+        for (int64_t c = 0; c < channels; ++c)
+            Isa::store(d + c * c_stride, Isa::load_lanes(conv_offset_ptr(xc0 + c * in_size, p0.off), sw, p0.lo, p0.hi));
+    } else if (np == 2 && sw <= 2) {
+        const ConvPiece p0 = pc[0], p1 = pc[1];
+        for (int64_t c = 0; c < channels; ++c) {
+            const float* xc = xc0 + c * in_size;
+            Isa::store(d + c * c_stride, Isa::add(Isa::load_lanes(conv_offset_ptr(xc, p0.off), sw, p0.lo, p0.hi),
+                                                  Isa::load_lanes(conv_offset_ptr(xc, p1.off), sw, p1.lo, p1.hi)));
+        }
+    } else {
+        for (int64_t c = 0; c < channels; ++c) {
+            const float* xc = xc0 + c * in_size;
+            V acc = conv_gather_lanes<Isa>(conv_offset_ptr(xc, pc[0].off), sw, pc[0].lo, pc[0].hi);
+            for (int i = 1; i < np; ++i)
+                acc = Isa::add(acc, conv_gather_lanes<Isa>(conv_offset_ptr(xc, pc[i].off), sw, pc[i].lo, pc[i].hi));
+            Isa::store(d + c * c_stride, acc);
+        }
+    }
+}
+
 // Gathers rows [c0, c0 + channels) x KH x KW of im2col(X) for output pixels [j0, j0 + cols) into
 // ws[(c * KH*KW + kh * KW + kw) * NR + j], zero outside the input and for j >= cols. xc0: channel c0.
+// The geometry (which lanes of which output row read which input row, clipped to the input) is worked
+// out once per strip and tap, then applied to every channel.
 template <class Isa>
 inline void conv_pack_strip(const float* xc0, int64_t channels, const ConvGeom& g, int64_t j0, int64_t cols,
                             float* ws) {
     constexpr int L = Isa::kLanes;
     constexpr int NV = Isa::kNv;
     constexpr int NR = NV * L;
-    using V = typename Isa::V;
-    // Output-row segments of the strip: lanes [a, b) are row oh from column ow.
+    // Output-row segments of the strip: lanes [a, b) are output row oh from column ow.
     int64_t seg_oh[NR], seg_ow[NR], seg_a[NR], seg_b[NR];
     int nseg = 0;
     for (int64_t lane = 0, p = j0; lane < cols; ++nseg) {
-        const int64_t oh = p / g.ow, ow = p % g.ow;
+        const int64_t oh = p / g.ow, ow = p - oh * g.ow;
         const int64_t n = g.ow - ow < cols - lane ? g.ow - ow : cols - lane;
         seg_oh[nseg] = oh;
         seg_ow[nseg] = ow;
@@ -85,47 +120,49 @@ inline void conv_pack_strip(const float* xc0, int64_t channels, const ConvGeom& 
         lane += n;
         p += n;
     }
+    // Segments [s_begin[v], s_end[v]) touch vector v.
+    int s_begin[NV], s_end[NV];
+    for (int v = 0; v < NV; ++v) {
+        int sb = 0;
+        while (sb < nseg && seg_b[sb] <= v * L) ++sb;
+        int se = sb;
+        while (se < nseg && seg_a[se] < v * L + L) ++se;
+        s_begin[v] = sb;
+        s_end[v] = se;
+    }
     const int64_t area = g.kh * g.kw, in_size = g.h * g.w, c_stride = area * NR;
-    for (int64_t kh = 0; kh < g.kh; ++kh) {
-        for (int64_t kw = 0; kw < g.kw; ++kw) {
+    for (int64_t kw = 0; kw < g.kw; ++kw) {
+        // Per segment for this tap column: lanes [la, lb) read inside the input row, lane l at offw + l * sw.
+        int64_t la[NR], lb[NR], offw[NR];
+        for (int s = 0; s < nseg; ++s) {
+            const int64_t base = seg_ow[s] * g.sw + kw * g.dw - g.pw;  // iw of lane seg_a
+            const int64_t len = seg_b[s] - seg_a[s];
+            Span sp;
+            if (g.sw == 1) {
+                sp.lo = base < 0 ? -base : 0;
+                sp.hi = g.w - base < len ? g.w - base : len;
+                if (sp.hi < sp.lo) sp.hi = sp.lo;
+            } else {
+                sp = span_in_bounds(base, g.sw, g.w, len);
+            }
+            la[s] = seg_a[s] + sp.lo;
+            lb[s] = seg_a[s] + sp.hi;
+            offw[s] = base - seg_a[s] * g.sw;
+        }
+        for (int64_t kh = 0; kh < g.kh; ++kh) {
             float* dst = ws + (kh * g.kw + kw) * NR;
             for (int v = 0; v < NV; ++v) {
                 const int64_t v0 = v * L;
                 ConvPiece pieces[L];
                 int np = 0;
-                for (int s = 0; s < nseg; ++s) {
-                    if (seg_b[s] <= v0 || seg_a[s] >= v0 + L) continue;
+                for (int s = s_begin[v]; s < s_end[v]; ++s) {
                     const int64_t ih = seg_oh[s] * g.sh + kh * g.dh - g.ph;
                     if (ih < 0 || ih >= g.h) continue;
-                    const int64_t base = seg_ow[s] * g.sw + kw * g.dw - g.pw;  // iw of lane seg_a
-                    const Span sp = span_in_bounds(base, g.sw, g.w, seg_b[s] - seg_a[s]);
-                    const int64_t lo = (seg_a[s] + sp.lo > v0 ? seg_a[s] + sp.lo : v0) - v0;
-                    const int64_t hi = (seg_a[s] + sp.hi < v0 + L ? seg_a[s] + sp.hi : v0 + L) - v0;
+                    const int64_t lo = (la[s] > v0 ? la[s] : v0) - v0, hi = (lb[s] < v0 + L ? lb[s] : v0 + L) - v0;
                     if (lo >= hi) continue;
-                    pieces[np++] = ConvPiece{ih * g.w + base + (v0 - seg_a[s]) * g.sw, lo, hi};
+                    pieces[np++] = ConvPiece{ih * g.w + offw[s] + v0 * g.sw, lo, hi};
                 }
-                float* d = dst + v0;
-                if (np == 0) {
-                    for (int64_t c = 0; c < channels; ++c) Isa::store(d + c * c_stride, Isa::zero());
-                } else if (np == 1 && pieces[0].lo == 0 && pieces[0].hi == L && g.sw == 1) {
-                    const float* src = xc0 + pieces[0].off;
-                    for (int64_t c = 0; c < channels; ++c) Isa::store(d + c * c_stride, Isa::load(src + c * in_size));
-                } else if (np == 1) {
-                    const ConvPiece pc = pieces[0];
-                    for (int64_t c = 0; c < channels; ++c)
-                        Isa::store(d + c * c_stride, conv_gather_lanes<Isa>(conv_offset_ptr(xc0 + c * in_size, pc.off),
-                                                                            g.sw, pc.lo, pc.hi));
-                } else {
-                    for (int64_t c = 0; c < channels; ++c) {
-                        const float* xc = xc0 + c * in_size;
-                        V acc = conv_gather_lanes<Isa>(conv_offset_ptr(xc, pieces[0].off), g.sw, pieces[0].lo,
-                                                       pieces[0].hi);
-                        for (int i = 1; i < np; ++i)
-                            acc = Isa::add(acc, conv_gather_lanes<Isa>(conv_offset_ptr(xc, pieces[i].off), g.sw,
-                                                                       pieces[i].lo, pieces[i].hi));
-                        Isa::store(d + c * c_stride, acc);
-                    }
-                }
+                conv_pack_vector<Isa>(xc0, channels, in_size, g.sw, pieces, np, dst + v0, c_stride);
             }
         }
     }

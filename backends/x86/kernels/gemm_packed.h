@@ -36,6 +36,30 @@ struct TileEpilogue {
 // (kTileAccumulate: no bias or residual again), and only the last applies the activation. 0: the whole K.
 enum TileFlags : int32_t { kTileAccumulate = 1, kTileNoActivation = 2 };
 
+// acc[i][v] += sum over kk < k of a[i * a_rs + kk * a_cs] * b[kk * b_rs + v * L ...] (micro_tile's K loop;
+// always inlined so constant strides fold into the addressing).
+template <class Isa, int MR, bool kMaskB>
+__attribute__((always_inline)) inline void tile_products(typename Isa::V (&acc)[MR][Isa::kNv], int64_t k,
+                                                         const float* a, int64_t a_rs, int64_t a_cs, const float* b,
+                                                         int64_t b_rs, int64_t cols) {
+    using V = typename Isa::V;
+    constexpr int NV = Isa::kNv;
+    constexpr int L = Isa::kLanes;
+    for (int64_t kk = 0; kk < k; ++kk) {
+        const float* br = b + kk * b_rs;
+        V bv[NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) bv[v] = kMaskB ? Isa::load_n(br + v * L, cols - v * L) : Isa::load(br + v * L);
+        const float* ak = a + kk * a_cs;
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; ++i) {
+            const V av = Isa::set1(ak[i * a_rs]);
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; ++v) acc[i][v] = Isa::fmadd(av, bv[v], acc[i][v]);
+        }
+    }
+}
+
 // One tile: MR rows (template) x up to NR = NV * lanes columns (`cols`; fewer on the right edge).
 // Left operand: row i, step kk at a[i * a_rs + kk * a_cs]. Right operand: step kk at b + kk * b_rs, NR
 // contiguous floats; kMaskB: only `cols` of them may be read (B is the activation, not a padded panel).
@@ -53,19 +77,12 @@ inline void micro_tile(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, co
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) acc[i][v] = Isa::zero();
     }
-    for (int64_t kk = 0; kk < k; ++kk) {
-        const float* br = b + kk * b_rs;
-        V bv[NV];
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) bv[v] = kMaskB ? Isa::load_n(br + v * L, cols - v * L) : Isa::load(br + v * L);
-        const float* ak = a + kk * a_cs;
-#pragma GCC unroll 16
-        for (int i = 0; i < MR; ++i) {
-            const V av = Isa::set1(ak[i * a_rs]);
-#pragma GCC unroll 4
-            for (int v = 0; v < NV; ++v) acc[i][v] = Isa::fmadd(av, bv[v], acc[i][v]);
-        }
-    }
+    // A packed panel (conv weights: a_rs 1, a_cs MR) gets its own copy of the loop with constant strides:
+    // 14 runtime row offsets would not fit in the integer registers.
+    if (a_rs == 1 && a_cs == MR)
+        tile_products<Isa, MR, kMaskB>(acc, k, a, 1, MR, b, b_rs, cols);
+    else
+        tile_products<Isa, MR, kMaskB>(acc, k, a, a_rs, a_cs, b, b_rs, cols);
 
     // Epilogue in registers.
     if (flags & kTileAccumulate) {
