@@ -168,6 +168,29 @@ inline void conv_pack_strip(const float* xc0, int64_t channels, const ConvGeom& 
     }
 }
 
+// One MR x NR tile of output channels [i0, i0 + MR) and pixels [j0, j0 + NR) (clipped to cog, npix) over the
+// K block [k0, k0 + kc) of the group's packed weights wg (K = kk). b: the block's B rows (row stride b_rs:
+// NR for a packed strip, masked loads when B is X itself and the strip is partial). row_base: the group's
+// first output channel (bias and residual are indexed by the global channel).
+template <class Isa>
+inline void conv_tile(const float* wg, int64_t kk, int64_t k0, int64_t kc, const float* b, int64_t b_rs, float* yg,
+                      int64_t npix, int64_t i0, int64_t j0, int64_t cog, int64_t row_base, const TileEpilogue& e,
+                      int32_t flags) {
+    constexpr int MR = Isa::kMr;
+    constexpr int NR = Isa::kNv * Isa::kLanes;
+    const int64_t rows = cog - i0 < MR ? cog - i0 : MR, cols = npix - j0 < NR ? npix - j0 : NR;
+    const float* a = wg + i0 * kk + k0 * MR;
+    float* yt = yg + i0 * npix + j0;
+    const int64_t row0 = row_base + i0;
+    if (b_rs != NR && cols < NR) {
+        EdgeRows<Isa, true, MR>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags);
+    } else if (rows == MR) {
+        micro_tile<Isa, MR, false>(kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags);
+    } else {
+        EdgeRows<Isa, false, MR>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags);
+    }
+}
+
 // y = act(conv(x, W) + bias + z). x: [N, Cin, H, W] (or [N, Cin, L]), y and z: [N, Cout, OH, OW]; z may be
 // nullptr or alias y exactly (not x). packed_w: pack_conv_weights(W, Cout, Cin/groups*KH*KW, groups,
 // Isa::kMr). bias: per output channel or nullptr. workspace: conv_packed_workspace_floats(..., Isa NR)
@@ -195,31 +218,17 @@ inline void conv_packed(const float* x, const float* packed_w, const float* bias
                 const int64_t k0 = c0 * area, kc = (c1 - c0) * area;
                 const int32_t flags = (c0 > 0 ? kTileAccumulate : 0) | (c1 < cig ? kTileNoActivation : 0);
                 for (int64_t j0 = 0; j0 < npix; j0 += NR) {
-                    const int64_t cols = npix - j0 < NR ? npix - j0 : NR;
                     const float* b = workspace;
                     int64_t b_rs = NR;
                     if (in_place) {
                         b = xg + c0 * npix + j0;
                         b_rs = npix;
                     } else {
+                        const int64_t cols = npix - j0 < NR ? npix - j0 : NR;
                         conv_pack_strip<Isa>(xg + c0 * in_size, c1 - c0, g, j0, cols, workspace);
                     }
-                    const bool mask_b = in_place && cols < NR;
-                    for (int64_t i0 = 0; i0 < cog; i0 += MR) {
-                        const int64_t rows = cog - i0 < MR ? cog - i0 : MR;
-                        const float* a = wg + i0 * kk + k0 * MR;
-                        float* yt = yg + i0 * npix + j0;
-                        const int64_t row0 = grp * cog + i0;
-                        if (mask_b) {
-                            EdgeRows<Isa, true, MR>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e,
-                                                         flags);
-                        } else if (rows == MR) {
-                            micro_tile<Isa, MR, false>(kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags);
-                        } else {
-                            EdgeRows<Isa, false, MR>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e,
-                                                          flags);
-                        }
-                    }
+                    for (int64_t i0 = 0; i0 < cog; i0 += MR)
+                        conv_tile<Isa>(wg, kk, k0, kc, b, b_rs, yg, npix, i0, j0, cog, grp * cog, e, flags);
                 }
             }
         }

@@ -70,10 +70,7 @@ inline void pack_conv_weights(const float* w, int64_t cout, int64_t k, int64_t g
 // K blocking of conv_packed: blocks hold whole input channels (all KH*KW taps of a channel), about
 // kConvKBlock rows of K each, as evenly split as whole channels allow. The K x NR strip of one block (32 KiB
 // at K = 256, NR = 32) stays in L1, the Cout x K block of weights in L2.
-#ifndef KILN_CONV_KBLOCK
-#define KILN_CONV_KBLOCK 256
-#endif
-constexpr int64_t kConvKBlock = KILN_CONV_KBLOCK;
+constexpr int64_t kConvKBlock = 256;
 inline int64_t conv_k_block_channels(int64_t cin_per_group, int64_t kernel_area) {
     const int64_t k = cin_per_group * kernel_area;
     const int64_t blocks = (k + kConvKBlock - 1) / kConvKBlock;
