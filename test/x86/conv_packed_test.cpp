@@ -118,9 +118,9 @@ TEST_CASE("x86 pack_conv_weights packs each group as pack_a", "[x86]") {
     const int64_t in[2] = {16, 16}, out[2] = {16, 16}, one[2] = {1, 1}, zero[2] = {0, 0}, three[2] = {3, 3};
     CHECK(x::conv_packed_workspace_floats(in, out, one, one, one, zero, 64, 32) == 0);
     const int64_t out_small[2] = {15, 16};
-    CHECK(x::conv_packed_workspace_floats(in, out_small, one, one, one, zero, 64, 32) == 64 * 32);
+    CHECK(x::conv_packed_workspace_floats(in, out_small, one, one, one, zero, 64, 32) == 64 * 32 + 16);
     CHECK(x::conv_packed_workspace_floats(in, out, three, one, one, one, 64, 32) ==
-          x::conv_k_block_channels(64, 9) * 9 * 32);
+          x::conv_k_block_channels(64, 9) * 9 * 32 + 16);
     // K blocks hold whole channels and split K evenly: 129 channels x 9 taps = 1161 -> 5 blocks of 26.
     CHECK(x::conv_k_block_channels(129, 9) == 26);
     CHECK(x::conv_k_block_channels(3, 49) == 3);

@@ -266,6 +266,10 @@ inline void conv_packed(const float* x, const float* packed_w, const float* bias
     const bool in_place = conv_reads_x_in_place(&p.win.kernel[1], &p.win.stride[1], &p.win.pad[1], npix);
     const int64_t block_channels = conv_k_block_channels(cig, area);
     const int64_t group_w = packed_a_floats(cog, kk, MR);
+    if (workspace) {  // to 64 bytes (conv_packed_workspace_floats has the 16 floats of slack)
+        const uintptr_t addr = reinterpret_cast<uintptr_t>(workspace);
+        workspace += ((64 - addr % 64) % 64) / sizeof(float);
+    }
     for (int64_t n = 0; n < p.batch; ++n) {
         const TileEpilogue e{bias, bias ? kBiasPerRow : kBiasNone, z ? z + n * p.out_channels * npix : nullptr, act};
         for (int64_t grp = 0; grp < p.groups; ++grp) {

@@ -88,7 +88,8 @@ inline bool conv_reads_x_in_place(const int64_t* kernel_hw, const int64_t* strid
            pad_hw[1] == 0 && out_pixels >= kConvInPlaceMinPixels;
 }
 
-// Floats of workspace conv_packed needs: one K block x nr strip (0 when X is read in place). Each argument
+// Floats of workspace conv_packed needs: one K block x nr strip and 16 for alignment (0 when X is read in
+// place); any alignment of the workspace pointer is fine. Each argument
 // is {H, W} of the 2-D window (for a kiln::kernels::Window, &win.in[1], &win.out[1], ...; a 1-D conv passes
 // {1, L}); pad_hw is the padding before each dim. nr: kAvx512Nr or kAvx2Nr. cin_per_group = Cin / groups.
 inline int64_t conv_packed_workspace_floats(const int64_t* in_hw, const int64_t* out_hw, const int64_t* kernel_hw,
@@ -98,7 +99,8 @@ inline int64_t conv_packed_workspace_floats(const int64_t* in_hw, const int64_t*
     (void)dilation_hw;
     if (conv_reads_x_in_place(kernel_hw, stride_hw, pad_hw, out_hw[0] * out_hw[1])) return 0;
     const int64_t area = kernel_hw[0] * kernel_hw[1];
-    return conv_k_block_channels(cin_per_group, area) * area * nr;
+    // + 16: conv_packed rounds the workspace up to a 64-byte boundary (no vector load of B splits a line).
+    return conv_k_block_channels(cin_per_group, area) * area * nr + 16;
 }
 
 }  // namespace x86
