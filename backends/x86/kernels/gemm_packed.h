@@ -39,22 +39,20 @@ struct TileEpilogue {
     kernels::Epilogue act;
 };
 
-// One tile: MR rows (template) x up to NR = NV * lanes columns (`cols`; fewer on the right edge).
-// Left operand: row i, step kk at a[i * a_rs + kk * a_cs]. Right operand: step kk at b + kk * b_rs, NR
-// contiguous floats; kMaskB: only `cols` of them may be read (B is the activation, not a padded panel).
-// y, z point at the tile's (row0, col0) element; rows are ldy apart.
+// Flags of micro_tile for a K split into blocks (conv_packed): the first block stores its partial sums with
+// bias and residual added (flags kTileNoActivation), later ones add their products to the stored tile
+// (kTileAccumulate: no bias or residual again), and only the last applies the activation. 0: the whole K.
+enum TileFlags : int32_t { kTileAccumulate = 1, kTileNoActivation = 2 };
+
+// acc[i][v] += sum over kk < k of a[i * a_rs + kk * a_cs] * b[kk * b_rs + v * L ...] (micro_tile's K loop;
+// always inlined so constant strides fold into the addressing).
 template <class Isa, int MR, bool kMaskB>
-inline void micro_tile(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t b_rs,
-                       float* y, int64_t ldy, int64_t cols, int64_t row0, int64_t col0, const TileEpilogue& e) {
+__attribute__((always_inline)) inline void tile_products(typename Isa::V (&acc)[MR][Isa::kNv], int64_t k,
+                                                         const float* a, int64_t a_rs, int64_t a_cs, const float* b,
+                                                         int64_t b_rs, int64_t cols) {
     using V = typename Isa::V;
     constexpr int NV = Isa::kNv;
     constexpr int L = Isa::kLanes;
-    V acc[MR][NV];
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) acc[i][v] = Isa::zero();
-    }
     for (int64_t kk = 0; kk < k; ++kk) {
         const float* br = b + kk * b_rs;
         V bv[NV];
@@ -68,9 +66,42 @@ inline void micro_tile(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, co
             for (int v = 0; v < NV; ++v) acc[i][v] = Isa::fmadd(av, bv[v], acc[i][v]);
         }
     }
+}
+
+// One tile: MR rows (template) x up to NR = NV * lanes columns (`cols`; fewer on the right edge).
+// Left operand: row i, step kk at a[i * a_rs + kk * a_cs]. Right operand: step kk at b + kk * b_rs, NR
+// contiguous floats; kMaskB: only `cols` of them may be read (B is the activation, not a padded panel).
+// y, z point at the tile's (row0, col0) element; rows are ldy apart. flags: TileFlags (0: y = act(A B + bias + Z)).
+template <class Isa, int MR, bool kMaskB>
+inline void micro_tile(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t b_rs,
+                       float* y, int64_t ldy, int64_t cols, int64_t row0, int64_t col0, const TileEpilogue& e,
+                       int32_t flags = 0) {
+    using V = typename Isa::V;
+    constexpr int NV = Isa::kNv;
+    constexpr int L = Isa::kLanes;
+    V acc[MR][NV];
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[i][v] = Isa::zero();
+    }
+    // A packed panel (conv weights: a_rs 1, a_cs MR) gets its own copy of the loop with constant strides:
+    // 14 runtime row offsets would not fit in the integer registers.
+    if (a_rs == 1 && a_cs == MR)
+        tile_products<Isa, MR, kMaskB>(acc, k, a, 1, MR, b, b_rs, cols);
+    else
+        tile_products<Isa, MR, kMaskB>(acc, k, a, a_rs, a_cs, b, b_rs, cols);
 
     // Epilogue in registers.
-    if (e.bias_kind == kBiasPerColumn) {
+    if (flags & kTileAccumulate) {
+        // A later K block: add the stored partial sums (they already hold bias and residual).
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; ++v)
+                acc[i][v] = Isa::add(acc[i][v], Isa::load_n(y + i * ldy + v * L, cols - v * L));
+        }
+    } else if (e.bias_kind == kBiasPerColumn) {
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) {
             const V bias = load_cols<Isa>(e.bias + col0, v, cols);
@@ -85,7 +116,7 @@ inline void micro_tile(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, co
             for (int v = 0; v < NV; ++v) acc[i][v] = Isa::add(acc[i][v], bias);
         }
     }
-    if (e.z) {
+    if (e.z && !(flags & kTileAccumulate)) {
         const float* z = e.z + row0 * ldy + col0;
 #pragma GCC unroll 16
         for (int i = 0; i < MR; ++i) {
@@ -94,7 +125,7 @@ inline void micro_tile(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, co
         }
     }
     bool scalar_act = false;
-    switch (e.act.activation) {
+    switch ((flags & kTileNoActivation) ? int32_t(kernels::kActNone) : e.act.activation) {
     case kernels::kActNone: break;
     case kernels::kActRelu:
         for (int i = 0; i < MR; ++i)
@@ -153,18 +184,18 @@ template <class Isa, bool kMaskB, int MR>
 struct EdgeRows {
     static void run(int64_t rows, int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b,
                     int64_t b_rs, float* y, int64_t ldy, int64_t cols, int64_t row0, int64_t col0,
-                    const TileEpilogue& e) {
+                    const TileEpilogue& e, int32_t flags = 0) {
         if (rows == MR) {
-            micro_tile<Isa, MR, kMaskB>(k, a, a_rs, a_cs, b, b_rs, y, ldy, cols, row0, col0, e);
+            micro_tile<Isa, MR, kMaskB>(k, a, a_rs, a_cs, b, b_rs, y, ldy, cols, row0, col0, e, flags);
         } else {
-            EdgeRows<Isa, kMaskB, MR - 1>::run(rows, k, a, a_rs, a_cs, b, b_rs, y, ldy, cols, row0, col0, e);
+            EdgeRows<Isa, kMaskB, MR - 1>::run(rows, k, a, a_rs, a_cs, b, b_rs, y, ldy, cols, row0, col0, e, flags);
         }
     }
 };
 template <class Isa, bool kMaskB>
 struct EdgeRows<Isa, kMaskB, 0> {
     static void run(int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*, int64_t,
-                    int64_t, int64_t, int64_t, const TileEpilogue&) {}
+                    int64_t, int64_t, int64_t, const TileEpilogue&, int32_t = 0) {}
 };
 
 // --- Drivers ---

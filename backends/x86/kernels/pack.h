@@ -107,6 +107,62 @@ inline int64_t winograd_workspace_floats(int64_t cin, int64_t cout, int64_t out_
            (2 * block_rows + 3) * winograd_padded_row_floats(out_w, lanes);
 }
 
+// --- Convolution (conv_packed.h) ---
+// Y[Cout_g x OH*OW] = W_g[Cout_g x K] * im2col(X_g)[K x OH*OW] per image and group, K = Cin/groups * KH * KW.
+
+// Floats pack_conv_weights writes: per group, pack_a of its Cout/groups rows.
+inline int64_t conv_packed_weight_floats(int64_t cout, int64_t k, int64_t groups, int64_t mr) {
+    return groups * packed_a_floats(cout / groups, k, mr);
+}
+
+// w: the ONNX Conv weight [Cout][Cin/groups][KH][KW] (each output channel a row of k = Cin/groups*KH*KW).
+// Group g's Cout/groups rows are packed by pack_a ([panel][k][mr], rows zero-padded to a multiple of mr)
+// at packed + g * packed_a_floats(Cout/groups, k, mr): a K block [k0, k1) of a panel is contiguous at
+// panel + k0 * mr.
+inline void pack_conv_weights(const float* w, int64_t cout, int64_t k, int64_t groups, int64_t mr, float* packed) {
+    const int64_t cog = cout / groups;
+    for (int64_t g = 0; g < groups; ++g) pack_a(w + g * cog * k, cog, k, mr, packed + g * packed_a_floats(cog, k, mr));
+}
+
+// K blocking of conv_packed: blocks hold whole input channels (all KH*KW taps of a channel), about
+// kConvKBlock rows of K each, as evenly split as whole channels allow. The K x NR strip of one block (32 KiB
+// at K = 256, NR = 32) stays in L1, the Cout x K block of weights in L2.
+// (Constants are struct members: an unused namespace-scope constant trips clang's -Wunused-const-variable.)
+struct ConvBlocking {
+    static constexpr int64_t kKBlock = 256;
+    static constexpr int64_t kInPlaceMinPixels = 256;
+};
+inline int64_t conv_k_block_channels(int64_t cin_per_group, int64_t kernel_area) {
+    const int64_t k = cin_per_group * kernel_area;
+    const int64_t blocks = (k + ConvBlocking::kKBlock - 1) / ConvBlocking::kKBlock;
+    const int64_t per_block = (cin_per_group + blocks - 1) / blocks;
+    return per_block < 1 ? 1 : per_block;
+}
+
+// A 1x1, stride 1, unpadded convolution over a plane of at least this many pixels reads X in place as the
+// B operand (row stride OH*OW); smaller planes copy each strip into the workspace first (rows 196 or 784
+// bytes apart straddle cache lines badly: measured 80 -> 135 GFLOP/s at 7x7, see README).
+inline bool conv_reads_x_in_place(const int64_t* kernel_hw, const int64_t* stride_hw, const int64_t* pad_hw,
+                                  int64_t out_pixels) {
+    return kernel_hw[0] == 1 && kernel_hw[1] == 1 && stride_hw[0] == 1 && stride_hw[1] == 1 && pad_hw[0] == 0 &&
+           pad_hw[1] == 0 && out_pixels >= ConvBlocking::kInPlaceMinPixels;
+}
+
+// Floats of workspace conv_packed needs: one K block x nr strip and 16 for alignment (0 when X is read in
+// place); any alignment of the workspace pointer is fine. Each argument
+// is {H, W} of the 2-D window (for a kiln::kernels::Window, &win.in[1], &win.out[1], ...; a 1-D conv passes
+// {1, L}); pad_hw is the padding before each dim. nr: kAvx512Nr or kAvx2Nr. cin_per_group = Cin / groups.
+inline int64_t conv_packed_workspace_floats(const int64_t* in_hw, const int64_t* out_hw, const int64_t* kernel_hw,
+                                            const int64_t* stride_hw, const int64_t* dilation_hw,
+                                            const int64_t* pad_hw, int64_t cin_per_group, int64_t nr) {
+    (void)in_hw;
+    (void)dilation_hw;
+    if (conv_reads_x_in_place(kernel_hw, stride_hw, pad_hw, out_hw[0] * out_hw[1])) return 0;
+    const int64_t area = kernel_hw[0] * kernel_hw[1];
+    // + 16: conv_packed rounds the workspace up to a 64-byte boundary (no vector load of B splits a line).
+    return conv_k_block_channels(cin_per_group, area) * area * nr + 16;
+}
+
 }  // namespace x86
 }  // namespace kernels
 }  // namespace kiln

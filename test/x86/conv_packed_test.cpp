@@ -1,0 +1,262 @@
+// backends/x86/kernels/conv_packed.h against the portable conv_fused with the same epilogue: awkward
+// channel counts (1, 3, 7, 17, 129), kernels 1x1 3x3 5x5 7x7 1x3, strides 1 and 2, symmetric and
+// asymmetric padding, dilation 2, groups, batch 2, planes 1x1 7x7 13x11 (and >= 256 pixels for the
+// in-place 1x1 path), K across several K blocks, residual in place, every activation; 1-D convs. Built once
+// per ISA like gemm_packed_test.cpp.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "backends/portable/kernels/conv.h"
+#include "backends/x86/kernels/conv_packed.h"
+
+namespace {
+
+using Isa = kiln::kernels::x86::KILN_X86_ISA;
+namespace k = kiln::kernels;
+namespace x = kiln::kernels::x86;
+
+bool cpu_has_isa() {
+    __builtin_cpu_init();
+    if (Isa::kLanes == 16)
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+std::vector<float> random_floats(int64_t n, std::mt19937& rng) {
+    std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+    std::vector<float> v(static_cast<size_t>(n));
+    for (float& f : v) f = d(rng);
+    return v;
+}
+
+// As gemm_packed_test.cpp: 1e-5 relative with an absolute floor growing with sqrt(K).
+int64_t count_bad(const std::vector<float>& got, const std::vector<float>& want, int64_t kk) {
+    const double floor = 1e-6 * std::sqrt(static_cast<double>(kk) + 1.0);
+    int64_t bad = 0;
+    for (size_t i = 0; i < got.size(); ++i) {
+        const double diff = std::fabs(static_cast<double>(got[i]) - want[i]);
+        if (!(diff <= 1e-5 * std::fabs(want[i]) + floor)) {
+            if (bad++ < 3) UNSCOPED_INFO("element " << i << ": got " << got[i] << ", want " << want[i]);
+        }
+    }
+    return bad;
+}
+
+const k::Epilogue kActs[] = {
+    {k::kActNone, 0, 0},         {k::kActRelu, 0, 0},      {k::kActClip, 0.0f, 6.0f},
+    {k::kActLeakyRelu, 0.1f, 0}, {k::kActSigmoid, 0, 0},   {k::kActHardSigmoid, 0.2f, 0.5f},
+    {k::kActHardSwish, 0, 0},    {k::kActSilu, 0, 0},      {k::kActTanh, 0, 0},
+};
+constexpr int kNumActs = 9;
+
+struct Case {
+    int64_t batch, cin, cout, groups;
+    int64_t h, w, kh, kw;
+    int64_t sh, sw, dh, dw;
+    int64_t pt, pl, pb, pr;  // padding top, left, bottom, right
+    bool bias, z, in_place;
+    k::Epilogue act;
+};
+
+// One conv_packed call against conv_fused (same operands, same epilogue). h == 1 with kh == 1 is a 1-D
+// conv (window dims 0 and 1 are 1).
+void check_conv(const Case& c, std::mt19937& rng) {
+    const int64_t oh = (c.h + c.pt + c.pb - c.dh * (c.kh - 1) - 1) / c.sh + 1;
+    const int64_t ow = (c.w + c.pl + c.pr - c.dw * (c.kw - 1) - 1) / c.sw + 1;
+    INFO("N " << c.batch << " Cin " << c.cin << " Cout " << c.cout << " groups " << c.groups << " in " << c.h << "x"
+              << c.w << " kernel " << c.kh << "x" << c.kw << " stride " << c.sh << "," << c.sw << " dilation " << c.dh
+              << "," << c.dw << " pads " << c.pt << "," << c.pl << "," << c.pb << "," << c.pr << " out " << oh << "x"
+              << ow << " bias " << c.bias << " z " << c.z << " in place " << c.in_place << " act "
+              << c.act.activation);
+    REQUIRE(oh >= 1);
+    REQUIRE(ow >= 1);
+    const int64_t cig = c.cin / c.groups, kk = cig * c.kh * c.kw;
+    const auto xs = random_floats(c.batch * c.cin * c.h * c.w, rng), w = random_floats(c.cout * kk, rng);
+    const auto bias = random_floats(c.cout, rng), z = random_floats(c.batch * c.cout * oh * ow, rng);
+    const k::ConvParams p{c.batch, c.cin, c.cout, c.groups,
+                          k::Window{{1, c.h, c.w}, {1, oh, ow}, {1, c.kh, c.kw}, {1, c.sh, c.sw}, {1, c.dh, c.dw},
+                                    {0, c.pt, c.pl}}};
+    std::vector<float> want(static_cast<size_t>(c.batch * c.cout * oh * ow));
+    k::conv_fused(xs.data(), w.data(), c.bias ? bias.data() : nullptr, c.z ? z.data() : nullptr, want.data(), p,
+                  c.act);
+
+    std::vector<float> packed(static_cast<size_t>(x::conv_packed_weight_floats(c.cout, kk, c.groups, Isa::kMr)),
+                              -7.0f);
+    x::pack_conv_weights(w.data(), c.cout, kk, c.groups, Isa::kMr, packed.data());
+    const int64_t ws_floats =
+        x::conv_packed_workspace_floats(&p.win.in[1], &p.win.out[1], &p.win.kernel[1], &p.win.stride[1],
+                                        &p.win.dilation[1], &p.win.pad[1], cig, Isa::kNv * Isa::kLanes);
+    std::vector<float> ws(static_cast<size_t>(ws_floats), -5.0f);
+    std::vector<float> got = c.in_place ? z : std::vector<float>(want.size(), -3.0f);
+    const float* zp = c.z ? (c.in_place ? got.data() : z.data()) : nullptr;
+    x::conv_packed<Isa>(xs.data(), packed.data(), c.bias ? bias.data() : nullptr, zp, got.data(), p, c.act,
+                        ws_floats ? ws.data() : nullptr);
+    CHECK(count_bad(got, want, kk) == 0);
+}
+
+Case make(int64_t cin, int64_t cout, int64_t h, int64_t w, int64_t kh, int64_t kw, int64_t s, int64_t pad) {
+    return Case{1, cin, cout, 1, h, w, kh, kw, s, s, 1, 1, pad, pad, pad, pad, true, false, false, kActs[1]};
+}
+
+}  // namespace
+
+TEST_CASE("x86 pack_conv_weights packs each group as pack_a", "[x86]") {
+    // Cout 4, groups 2, k 3, mr 3: group g = rows 2g, 2g+1 in one zero-padded panel of 3 x 3.
+    float w[12];
+    for (int i = 0; i < 12; ++i) w[i] = float(i + 1);
+    REQUIRE(x::conv_packed_weight_floats(4, 3, 2, 3) == 18);
+    float packed[18];
+    x::pack_conv_weights(w, 4, 3, 2, 3, packed);
+    const float want[18] = {1, 4, 0, 2, 5, 0, 3, 6, 0, 7, 10, 0, 8, 11, 0, 9, 12, 0};
+    for (int i = 0; i < 18; ++i) CHECK(packed[i] == want[i]);
+    // Workspace: none for an in-place 1x1 over >= 256 pixels, else one K block x NR.
+    const int64_t in[2] = {16, 16}, out[2] = {16, 16}, one[2] = {1, 1}, zero[2] = {0, 0}, three[2] = {3, 3};
+    CHECK(x::conv_packed_workspace_floats(in, out, one, one, one, zero, 64, 32) == 0);
+    const int64_t out_small[2] = {15, 16};
+    CHECK(x::conv_packed_workspace_floats(in, out_small, one, one, one, zero, 64, 32) == 64 * 32 + 16);
+    CHECK(x::conv_packed_workspace_floats(in, out, three, one, one, one, 64, 32) ==
+          x::conv_k_block_channels(64, 9) * 9 * 32 + 16);
+    // K blocks hold whole channels and split K evenly: 129 channels x 9 taps = 1161 -> 5 blocks of 26.
+    CHECK(x::conv_k_block_channels(129, 9) == 26);
+    CHECK(x::conv_k_block_channels(3, 49) == 3);
+    CHECK(x::conv_k_block_channels(1, 121) == 1);
+}
+
+TEST_CASE("x86 conv_packed matches the portable convolution over awkward sizes", "[x86]") {
+    if (!cpu_has_isa()) {
+        WARN("CPU lacks " << Isa::name() << ": skipped");
+        return;
+    }
+    std::mt19937 rng(61);
+    const int64_t channels[] = {1, 3, 7, 17, 129};
+    const int64_t kernels[][2] = {{1, 1}, {3, 3}, {5, 5}, {7, 7}, {1, 3}};
+    const int64_t planes[][2] = {{1, 1}, {7, 7}, {13, 11}};
+    int index = 0;
+    for (int64_t cin : channels)
+        for (int64_t cout : channels)
+            for (const auto& kr : kernels) {
+                const int i = index++;
+                const auto& pl = planes[i % 3];
+                const int64_t s = 1 + (i / 3) % 2;
+                Case c = make(cin, cout, pl[0], pl[1], kr[0], kr[1], s, 0);
+                // Padding: none, "same" (kernel / 2), or asymmetric (more at the end).
+                const int pad_kind = (i / 2) % 3;
+                if (pad_kind == 1) c.pt = c.pb = kr[0] / 2, c.pl = c.pr = kr[1] / 2;
+                if (pad_kind == 2) c.pt = 0, c.pb = kr[0] / 2 + 1, c.pl = kr[1] / 2, c.pr = kr[1] / 2 + 1;
+                // The kernel must fit the padded plane.
+                if (c.h + c.pt + c.pb < c.kh) c.pt = c.pb = (c.kh - c.h + 1) / 2;
+                if (c.w + c.pl + c.pr < c.kw) c.pl = c.pr = (c.kw - c.w + 1) / 2;
+                c.batch = i % 4 == 3 ? 2 : 1;
+                c.bias = i % 5 != 2;
+                c.z = i % 3 == 1;
+                c.in_place = c.z && i % 2 == 0;
+                c.act = kActs[i % kNumActs];
+                check_conv(c, rng);
+            }
+}
+
+TEST_CASE("x86 conv_packed: groups, dilation, strides, asymmetric pads, 1-D", "[x86]") {
+    if (!cpu_has_isa()) return;
+    std::mt19937 rng(62);
+    // Groups 2 and 4, channels per group not multiples of MR / NR.
+    for (int64_t groups : {2, 4}) {
+        for (int64_t cpg : {1, 3, 17}) {
+            Case c = make(groups * cpg, groups * (cpg + 2), 13, 11, 3, 3, 1, 1);
+            c.groups = groups;
+            c.z = true;
+            check_conv(c, rng);
+            c.sh = c.sw = 2;
+            c.act = kActs[6];
+            check_conv(c, rng);
+        }
+    }
+    // Depthwise-shaped groups (groups == channels) with a channel multiplier of 2.
+    {
+        Case c = make(7, 14, 7, 7, 3, 3, 1, 1);
+        c.groups = 7;
+        check_conv(c, rng);
+    }
+    // Dilation 2 (both dims, and only one), with padding.
+    for (int64_t s : {1, 2}) {
+        Case c = make(17, 19, 13, 11, 3, 3, s, 2);
+        c.dh = c.dw = 2;
+        check_conv(c, rng);
+        c.dh = 1;
+        c.pt = c.pb = 1;
+        c.act = kActs[3];
+        check_conv(c, rng);
+    }
+    // Asymmetric pads and strides per dim.
+    {
+        Case c = make(5, 17, 13, 11, 3, 5, 1, 0);
+        c.pt = 2, c.pl = 0, c.pb = 0, c.pr = 3;
+        c.sh = 2, c.sw = 1;
+        check_conv(c, rng);
+        c.sh = 1, c.sw = 2;
+        c.pt = 0, c.pl = 4, c.pb = 1, c.pr = 0;
+        check_conv(c, rng);
+    }
+    // Stride 3 (scalar gather path) and 4x4 stride 4 ("patchify").
+    check_conv(make(3, 17, 13, 11, 3, 3, 3, 1), rng);
+    check_conv(make(3, 16, 16, 16, 4, 4, 4, 0), rng);
+    // Batch 2 with groups and residual.
+    {
+        Case c = make(8, 12, 7, 7, 3, 3, 1, 1);
+        c.batch = 2, c.groups = 4, c.z = true;
+        check_conv(c, rng);
+    }
+    // 1-D convolutions: [N, C, L] as a 1 x L plane (kernel 1 x 3, 1 x 5 with stride 2 and pads).
+    {
+        Case c = make(7, 17, 1, 40, 1, 3, 1, 0);
+        c.pl = c.pr = 1;
+        check_conv(c, rng);
+        c.kw = 5, c.sw = 2, c.pl = 2, c.pr = 1;
+        check_conv(c, rng);
+        c.kw = 1, c.sw = 1, c.pl = c.pr = 0, c.w = 300;  // 1x1 over >= 256 pixels: read in place
+        check_conv(c, rng);
+    }
+}
+
+TEST_CASE("x86 conv_packed: K across several blocks, first-layer and in-place 1x1 shapes", "[x86]") {
+    if (!cpu_has_isa()) return;
+    std::mt19937 rng(63);
+    // Cin 129, 3x3: K = 1161 in 5 blocks; every activation, residual (in place for some).
+    for (int a = 0; a < kNumActs; ++a) {
+        Case c = make(129, 17 + 2 * a, 7 + a % 3, 13 - a % 4, 3, 3, 1 + a % 2, 1);
+        c.z = a % 2 == 0;
+        c.in_place = a % 4 == 0;
+        c.bias = a != 3;
+        c.act = kActs[a];
+        check_conv(c, rng);
+    }
+    // Cin 300 1x1 (K blocks of whole channels), small plane (strip copied) and large (read in place).
+    {
+        Case c = make(300, 33, 7, 7, 1, 1, 1, 0);
+        c.z = c.in_place = true;
+        c.act = kActs[2];
+        check_conv(c, rng);
+        c.h = 17, c.w = 19;  // 323 pixels
+        check_conv(c, rng);
+        c.h = c.w = 16;  // exactly 256
+        c.z = c.in_place = false;
+        check_conv(c, rng);
+        c.sh = c.sw = 2;  // 1x1 stride 2 (ResNet downsample): gathered
+        check_conv(c, rng);
+    }
+    // First layers: 3 -> 64 7x7 s2 p3 (ResNet), 3 -> 32 3x3 s2 p1 (MobileNetV2) on odd planes.
+    check_conv(make(3, 64, 37, 29, 7, 7, 2, 3), rng);
+    check_conv(make(3, 32, 33, 35, 3, 3, 2, 1), rng);
+    {
+        Case c = make(3, 64, 33, 35, 3, 3, 2, 0);  // SqueezeNet 1.1: 3x3 s2, no pad
+        c.act = kActs[6];
+        check_conv(c, rng);
+    }
+    // Plane narrower than a vector and a single output pixel with many channels.
+    check_conv(make(129, 7, 3, 2, 3, 3, 1, 1), rng);
+    check_conv(make(17, 129, 1, 1, 1, 1, 1, 0), rng);
+}
