@@ -1,8 +1,9 @@
 // x86 layer choices. Per layer, from its shapes and attributes (all known at compile time):
 //   Conv / kiln.FusedConv, float, 1-D/2-D:
 //     depthwise 3x3 (groups = channels, stride 1 or 2, no dilation)  -> x86/depthwise.h depthwise3x3
-//     1x1, stride 1, no padding, one group                           -> x86/gemm_packed.h conv1x1_packed
 //     3x3, stride 1, one group, planes >= 24, >= 32 input channels    -> x86/winograd.h winograd3x3
+//     any other                                                     -> x86/conv_packed.h conv_packed (packed
+//                                                                      GEMM over an implicit im2col)
 //   Gemm / kiln.FusedGemm with a constant B, MatMul with a constant 2-D B -> x86/gemm_packed.h gemm_packed_b
 // Weights a kernel wants in another layout are packed here (pack.h) into new weight arrays; the layer then
 // does not read the original, which is left out of the generated code.
@@ -42,7 +43,7 @@ bool is_fused(NodeCtx& c) { return c.node().domain == kInternalDomain; }
 
 // ---- convolutions -----------------------------------------------------------------------------
 
-enum class ConvKernel { kNone, kDepthwise3x3, kConv1x1, kWinograd3x3 };
+enum class ConvKernel { kNone, kDepthwise3x3, kWinograd3x3, kPacked };
 
 struct ConvChoice {
     ConvKernel kernel = ConvKernel::kNone;
@@ -73,11 +74,7 @@ ConvChoice choose_conv(NodeCtx& c) {
         ch.kernel = ConvKernel::kWinograd3x3;
         return ch;
     }
-    if (p.groups == 1 && w.kernel[1] == 1 && w.kernel[2] == 1 && w.stride[1] == 1 && w.stride[2] == 1 &&
-        w.pad[1] == 0 && w.pad[2] == 0 && w.in[1] == w.out[1] && w.in[2] == w.out[2]) {
-        ch.kernel = ConvKernel::kConv1x1;
-        return ch;
-    }
+    ch.kernel = ConvKernel::kPacked;  // any other 1-D/2-D convolution: packed GEMM over an implicit im2col
     return ch;
 }
 
@@ -85,10 +82,14 @@ bool choose_conv_override(NodeCtx& c, const TargetInfo& t, std::size_t* workspac
     ConvChoice ch = choose_conv(c);
     const IsaInfo isa = isa_info(t);
     const kernels::ConvParams& p = ch.plan.params;
-    if (ch.kernel == ConvKernel::kConv1x1) *workspace = std::size_t(p.in_channels * isa.nr) * 4;
+    const kernels::Window& w = p.win;
+    if (ch.kernel == ConvKernel::kPacked)
+        *workspace = std::size_t(xk::conv_packed_workspace_floats(&w.in[1], &w.out[1], &w.kernel[1], &w.stride[1],
+                                                                  &w.dilation[1], &w.pad[1], p.in_channels / p.groups,
+                                                                  isa.nr)) * 4;
     if (ch.kernel == ConvKernel::kWinograd3x3) {
-        const int64_t rows = xk::winograd_block_rows(p.in_channels, p.out_channels, p.win.out[1], p.win.out[2], isa.lanes);
-        *workspace = std::size_t(xk::winograd_workspace_floats(p.in_channels, p.out_channels, p.win.out[2], rows,
+        const int64_t rows = xk::winograd_block_rows(p.in_channels, p.out_channels, w.out[1], w.out[2], isa.lanes);
+        *workspace = std::size_t(xk::winograd_workspace_floats(p.in_channels, p.out_channels, w.out[2], rows,
                                                                 isa.lanes)) * 4;
     }
     return ch.kernel != ConvKernel::kNone;
@@ -113,17 +114,21 @@ Status emit_conv_override(EmitCtx& c, const TargetInfo& t) {
                optional_float(c, 2), z, c.out(0), dp, ep);
         return Status::ok();
     }
-    case ConvKernel::kConv1x1: {
-        c.use_kernel("x86/gemm_packed.h");
+    case ConvKernel::kPacked: {
+        c.use_kernel("x86/conv_packed.h");
         const Tensor& wt = *c.const_input(1);
-        const int64_t cout = p.out_channels, cin = p.in_channels;
-        Tensor packed(DType::Float32, Shape{xk::packed_a_floats(cout, cin, isa.mr)});
-        xk::pack_a(wt.data<float>(), cout, cin, isa.mr, packed.data<float>());
+        const int64_t cout = p.out_channels, k = p.in_channels / p.groups * w.kernel[1] * w.kernel[2];
+        Tensor packed(DType::Float32, Shape{xk::conv_packed_weight_floats(cout, k, p.groups, isa.mr)});
+        xk::pack_conv_weights(wt.data<float>(), cout, k, p.groups, isa.mr, packed.data<float>());
         const std::string pw = c.define_weight(
             std::move(packed), "w",
-            fmt::format("{}: {}x{} 1x1 weights packed in {}-row panels", c.layer_name(), cout, cin, isa.mr));
-        c.call("k::x86::conv1x1_packed<{}>({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {});", isa.type, c.in(0), pw,
-               optional_float(c, 2), z, c.out(0), p.batch, cin, cout, w.out[1] * w.out[2], ep, c.workspace("float"));
+            fmt::format("{}: {}x{} weights ({}x{} kernel{}) packed in {}-row panels", c.layer_name(), cout, k,
+                        w.kernel[1], w.kernel[2], p.groups > 1 ? fmt::format(", {} groups", p.groups) : "", isa.mr));
+        const std::string cp = c.define_params("k::ConvParams", conv_params_init(p));
+        std::size_t ws = 0;
+        choose_conv_override(c, t, &ws);
+        c.call("k::x86::conv_packed<{}>({}, {}, {}, {}, {}, {}, {}, {});", isa.type, c.in(0), pw, optional_float(c, 2), z,
+               c.out(0), cp, ep, ws > 0 ? c.workspace("float") : std::string("static_cast<float*>(nullptr)"));
         return Status::ok();
     }
     case ConvKernel::kWinograd3x3: {

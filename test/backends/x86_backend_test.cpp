@@ -86,7 +86,8 @@ onnx::ModelProto x86_cnn_model() {
 
 }  // namespace
 
-TEST_CASE("x86 targets run 1x1, depthwise and Gemm/MatMul layers on x86 kernels with packed weights", "[x86][backend]") {
+TEST_CASE("x86 targets run convolutions, depthwise and Gemm/MatMul layers on x86 kernels with packed weights",
+          "[x86][backend]") {
     TempDir dir;
     write_model(x86_cnn_model(), dir.file("model.onnx"));
     for (const char* isa : {"avx2", "avx512"}) {
@@ -98,18 +99,20 @@ TEST_CASE("x86 targets run 1x1, depthwise and Gemm/MatMul layers on x86 kernels 
         INFO(c.err);
         REQUIRE(c.exit_code == kExitOk);
         const std::string src = read_text(out + "/net.cpp");
-        CHECK(count(src, "k::x86::conv1x1_packed" + traits + "(") == 1);
+        CHECK(count(src, "k::x86::conv_packed" + traits + "(") == 2);  // the 1x1 and the 3x3 on the small plane
         CHECK(count(src, "k::x86::depthwise3x3" + traits + "(") == 1);
         CHECK(count(src, "k::x86::gemm_packed_b" + traits + "(") == 2);  // the Gemm and the MatMul
         CHECK(count(src, "k::x86::winograd3x3" + traits + "(") == 1);
-        CHECK(count(src, "k::conv(") == 1);  // the 3x3 on the small plane (portable so far)
+        CHECK(count(src, "k::conv(") + count(src, "k::conv_fused(") == 0);
         // Packed copies replace the 1x1, Gemm and MatMul weights; the depthwise filter is used as it is.
         CHECK(count(src, "_w1x1[") == 0);
         CHECK(count(src, "_wfc[") == 0);
         CHECK(count(src, "_wmm[") == 0);
         CHECK(count(src, "_wwino[") == 0);
+        CHECK(count(src, "_w3x3[") == 0);
         CHECK(count(src, "_wdw[") == 1);
-        CHECK(count(src, "// L0_Conv_0: 17x17 1x1 weights packed in") == 1);
+        CHECK(count(src, "// L0_Conv_0: 17x17 weights (1x1 kernel) packed in") == 1);
+        CHECK(count(src, ": 7x153 weights (3x3 kernel) packed in") == 1);
         CHECK(count(src, " weights times alpha packed in") == 1);  // Gemm
         CHECK(count(src, ": 13x11 weights packed in") == 1);     // MatMul
         CHECK(count(src, ": 19x32 3x3 filters, Winograd F(2x2,3x3) transformed and packed in") == 1);

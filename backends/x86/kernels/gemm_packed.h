@@ -99,7 +99,7 @@ inline void micro_tile(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, co
         for (int i = 0; i < MR; ++i) {
 #pragma GCC unroll 4
             for (int v = 0; v < NV; ++v)
-                acc[i][v] = Isa::add(acc[i][v], Isa::load_n(y + i * ldy + v * L, cols - v * L));
+                acc[i][v] = Isa::add(acc[i][v], load_cols<Isa>(y + i * ldy, v, cols));
         }
     } else if (e.bias_kind == kBiasPerColumn) {
 #pragma GCC unroll 4
