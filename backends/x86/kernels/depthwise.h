@@ -52,60 +52,139 @@ struct Blocking {
     static constexpr int kRows = Isa::kLanes == 16 ? 4 : 3;  // AVX2: 9 taps + 3 acc + 3 inputs of 16 ymm
 };
 
-// acc (+ z), activation, store of `n` outputs at y + o.
-template <class Isa>
-inline void finish(typename Isa::V acc, const float* zp, float* yp, int64_t o, int64_t n, const kernels::Epilogue& act) {
-    if (n == Isa::kLanes) {
-        if (zp) acc = Isa::add(acc, Isa::load(zp + o));
-        const bool done = activate<Isa>(acc, act);
-        Isa::store(yp + o, acc);
-        if (!done) kernels::apply_epilogue(yp + o, n, act);
-        return;
+// R vectors of outputs, vector j at y + o + j * step, n lanes each: + z, activation (one switch for all
+// R), store; sigmoid/SiLU/tanh with the portable functors after the store.
+template <class Isa, int R>
+inline void finish_rows(typename Isa::V* acc, const float* zp, float* yp, int64_t o, int64_t step, int64_t n,
+                        const kernels::Epilogue& act) {
+    using V = typename Isa::V;
+    const bool whole = n == Isa::kLanes;
+    const typename Lanes<Isa>::M keep = Lanes<Isa>::range(0, n);
+    if (zp)
+        for (int j = 0; j < R; ++j)
+            acc[j] = Isa::add(acc[j], whole ? Isa::load(zp + o + j * step) : Lanes<Isa>::maskz_load(keep, zp + o + j * step));
+    bool done = true;
+    switch (act.activation) {
+    case kernels::kActNone: break;
+    case kernels::kActRelu:
+        for (int j = 0; j < R; ++j) acc[j] = Isa::max(acc[j], Isa::zero());
+        break;
+    case kernels::kActClip: {
+        const V lo = Isa::set1(act.p0), hi = Isa::set1(act.p1);
+        for (int j = 0; j < R; ++j) acc[j] = Isa::min(hi, Isa::max(lo, acc[j]));
+        break;
     }
-    if (zp) acc = Isa::add(acc, Isa::load_n(zp + o, n));
-    const bool done = activate<Isa>(acc, act);
-    Isa::store_n(yp + o, acc, n);
-    if (!done) kernels::apply_epilogue(yp + o, n, act);
+    default:
+        for (int j = 0; j < R; ++j) done = activate<Isa>(acc[j], act);
+        break;
+    }
+    for (int j = 0; j < R; ++j) {
+        if (whole) Isa::store(yp + o + j * step, acc[j]);
+        else Lanes<Isa>::mask_store(keep, yp + o + j * step, acc[j]);
+    }
+    if (!done)
+        for (int j = 0; j < R; ++j) kernels::apply_epilogue(yp + o + j * step, n, act);
 }
 
+// The column vectors one row of a band loads (stride 1: x[c0 + kw + l] for kw = 0..2; stride 2: the raw
+// runs a = x[c0 + l], b = x[c0 + L + l], c = x[c0 + 2L]): their column offset from c0 and the lanes that
+// lie inside the row. Lanes outside read nothing and load 0 (the zero padding).
+template <class Isa>
+struct Cols {
+    typename Lanes<Isa>::M m[3];
+    int64_t off[3];
+    bool any[3];
+    Cols() : m{}, off{}, any{} {}
+    Cols(int S, int64_t c0, int64_t in_w) {
+        using Ln = Lanes<Isa>;
+        for (int t = 0; t < 3; ++t) {
+            off[t] = S == 1 ? t : t * Isa::kLanes;
+            const int64_t c = c0 + off[t];
+            m[t] = Ln::range(-c, in_w - c);
+            if (S == 2 && t == 2) m[t] = Ln::and_(m[t], Ln::range(0, 1));
+            any[t] = Ln::any(m[t]);
+        }
+    }
+};
+
+// One masked column vector of row ih: a plain masked load at the row's flat offset whenever that offset is
+// inside the plane (lanes outside the row are masked, so neighbouring rows are never read); only the first
+// row's left edge, whose offset is negative, goes through load_clip. No pointer leaves the plane.
+template <class Isa>
+inline typename Isa::V col_load(const float* xp, int64_t ih, int64_t in_w, int64_t c, typename Lanes<Isa>::M m,
+                                bool any) {
+    if (!any) return Isa::zero();
+    const int64_t flat = ih * in_w + c;
+    if (flat >= 0) return Lanes<Isa>::maskz_load(m, xp + flat);
+    return Lanes<Isa>::load_clip(xp + ih * in_w, c, in_w, m);
+}
+
+// How a band loads its column vectors: plain loads (every element inside the row), masked loads at the
+// row's flat offset (lanes outside the row masked; that offset is inside the plane for every row of the
+// band), or col_load (the first row's left edge: a negative flat offset).
+enum LoadMode { kPlain, kMasked, kChecked };
+
 // R output rows starting at input row ih0 (= oh0 * S - pad_top), one vector of output columns starting at
-// input column c0 (= ow0 * S - pad_left). kFull: every element read lies inside the row (plain loads);
-// otherwise clipped loads (zero outside the row, never a pointer outside it).
-template <class Isa, int S, int R, bool kFull>
-inline void band(const float* xp, int64_t in_h, int64_t in_w, int64_t ih0, int64_t c0, const typename Isa::V* taps,
-                 typename Isa::V b0, typename Isa::V* acc) {
+// input column c0 (= ow0 * S - pad_left).
+template <class Isa, int S, int R, int kMode>
+inline void band(const float* xp, int64_t in_h, int64_t in_w, int64_t ih0, int64_t c0, const Cols<Isa>& cols,
+                 const typename Isa::V* taps, typename Isa::V b0, typename Isa::V* acc) {
     using V = typename Isa::V;
     using Ln = Lanes<Isa>;
     constexpr int L = Isa::kLanes;
     constexpr int kIn = (R - 1) * S + 3;
-    for (int j = 0; j < R; ++j) acc[j] = b0;
+    // Independent partial sums per output row (one per tap column with AVX-512, two with AVX2), added at
+    // the end: the 9 FMAs of an output are not one dependent chain.
+    constexpr int kPart = Isa::kLanes == 16 ? 3 : 2;
+    V part[R][kPart];
+    for (int j = 0; j < R; ++j) {
+        part[j][0] = b0;
+        for (int q = 1; q < kPart; ++q) part[j][q] = Isa::zero();
+    }
 #pragma GCC unroll 16
     for (int i = 0; i < kIn; ++i) {
         const int64_t ih = ih0 + i;
         if (ih < 0 || ih >= in_h) continue;
         const float* row = xp + ih * in_w;
         V v0, v1, v2;
-        if (S == 1) {
-            v0 = kFull ? Isa::load(row + c0) : Ln::load_clip(row, c0, in_w);
-            v1 = kFull ? Isa::load(row + c0 + 1) : Ln::load_clip(row, c0 + 1, in_w);
-            v2 = kFull ? Isa::load(row + c0 + 2) : Ln::load_clip(row, c0 + 2, in_w);
+        if (kMode == kPlain) {
+            if (S == 1) {
+                v0 = Isa::load(row + c0);
+                v1 = Isa::load(row + c0 + 1);
+                v2 = Isa::load(row + c0 + 2);
+            } else {
+                // x[c0 + 2l + kw]: even / odd of a:b, and the evens moved down one lane with x[c0 + 2L] entering.
+                const V a = Isa::load(row + c0), b = Isa::load(row + c0 + L);
+                v0 = Ln::even(a, b);
+                v1 = Ln::odd(a, b);
+                v2 = Ln::next1(v0, Isa::set1(row[c0 + 2 * L]));
+            }
         } else {
-            // x[c0 + 2l + kw]: even / odd of a:b, and the evens moved down one lane with x[c0 + 2L] entering.
-            const V a = kFull ? Isa::load(row + c0) : Ln::load_clip(row, c0, in_w);
-            const V b = kFull ? Isa::load(row + c0 + L) : Ln::load_clip(row, c0 + L, in_w);
-            const V c = kFull ? Isa::set1(row[c0 + 2 * L]) : Ln::load_clip(row, c0 + 2 * L, in_w);
-            v0 = Ln::even(a, b);
-            v1 = Ln::odd(a, b);
-            v2 = Ln::next1(v0, c);
+            V r[3];
+            for (int t = 0; t < 3; ++t) {
+                if (kMode == kMasked) r[t] = cols.any[t] ? Ln::maskz_load(cols.m[t], row + (c0 + cols.off[t])) : Isa::zero();
+                else r[t] = col_load<Isa>(xp, ih, in_w, c0 + cols.off[t], cols.m[t], cols.any[t]);
+            }
+            if (S == 1) {
+                v0 = r[0], v1 = r[1], v2 = r[2];
+            } else {
+                v0 = Ln::even(r[0], r[1]);
+                v1 = Ln::odd(r[0], r[1]);
+                v2 = Ln::next1(v0, r[2]);
+            }
         }
 #pragma GCC unroll 8
         for (int j = 0; j < R; ++j) {
             const int kh = i - j * S;
             if (kh < 0 || kh > 2) continue;
-            acc[j] = Isa::fmadd(taps[kh * 3], v0, acc[j]);
-            acc[j] = Isa::fmadd(taps[kh * 3 + 1], v1, acc[j]);
-            acc[j] = Isa::fmadd(taps[kh * 3 + 2], v2, acc[j]);
+            part[j][0] = Isa::fmadd(taps[kh * 3], v0, part[j][0]);
+            part[j][1 % kPart] = Isa::fmadd(taps[kh * 3 + 1], v1, part[j][1 % kPart]);
+            part[j][2 % kPart] = Isa::fmadd(taps[kh * 3 + 2], v2, part[j][2 % kPart]);
         }
+    }
+    for (int j = 0; j < R; ++j) {
+        acc[j] = part[j][0];
+        for (int q = 1; q < kPart; ++q) acc[j] = Isa::add(acc[j], part[j][q]);
     }
 }
 
@@ -116,15 +195,21 @@ inline void rows(const float* xp, const float* zp, float* yp, const Depthwise3x3
     using V = typename Isa::V;
     constexpr int L = Isa::kLanes;
     const int64_t ih0 = oh0 * S - p.pad_top;
+    const int64_t first_row = ih0 > 0 ? ih0 : 0;
     for (int64_t ow0 = 0; ow0 < p.out_w; ow0 += L) {
         const int64_t n = p.out_w - ow0 < L ? p.out_w - ow0 : L;
         const int64_t c0 = ow0 * S - p.pad_left;
-        // Elements read: [c0, c0 + L + 2) for stride 1, [c0, c0 + 2L + 1) for stride 2.
-        const bool full = c0 >= 0 && c0 + (S == 1 ? L + 2 : 2 * L + 1) <= p.in_w;
         V acc[R];
-        if (full) band<Isa, S, R, true>(xp, p.in_h, p.in_w, ih0, c0, taps, b0, acc);
-        else band<Isa, S, R, false>(xp, p.in_h, p.in_w, ih0, c0, taps, b0, acc);
-        for (int j = 0; j < R; ++j) finish<Isa>(acc[j], zp, yp, (oh0 + j) * p.out_w + ow0, n, act);
+        // Elements read: [c0, c0 + L + 2) for stride 1, [c0, c0 + 2L + 1) for stride 2.
+        if (c0 >= 0 && c0 + (S == 1 ? L + 2 : 2 * L + 1) <= p.in_w) {
+            band<Isa, S, R, kPlain>(xp, p.in_h, p.in_w, ih0, c0, Cols<Isa>(), taps, b0, acc);
+        } else {
+            const Cols<Isa> cols(S, c0, p.in_w);
+            // Masked loads form row + c0 + off: inside the plane unless that is left of the first row.
+            if (first_row * p.in_w + c0 >= 0) band<Isa, S, R, kMasked>(xp, p.in_h, p.in_w, ih0, c0, cols, taps, b0, acc);
+            else band<Isa, S, R, kChecked>(xp, p.in_h, p.in_w, ih0, c0, cols, taps, b0, acc);
+        }
+        finish_rows<Isa, R>(acc, zp, yp, oh0 * p.out_w + ow0, p.out_w, n, act);
     }
 }
 
@@ -153,14 +238,24 @@ inline void plane_flat(const float* xp, const float* zp, float* yp, const Depthw
     using Ln = Lanes<Isa>;
     const int64_t w = p.out_w, g = Isa::kLanes / w, plane = p.in_h * w;
     for (int64_t oh0 = 0; oh0 < p.out_h; oh0 += g) {
-        V acc = b0;
-        for (int kh = 0; kh < 3; ++kh) {
-            const int64_t start = (oh0 + kh - p.pad_top) * w - 1;
-            for (int kw = 0; kw < 3; ++kw)
-                acc = Isa::fmadd(taps[kh * 3 + kw], Ln::load_clip(xp, start + kw, plane, col_mask[kw]), acc);
+        V part[3] = {b0, Isa::zero(), Isa::zero()};  // one per kh: three short FMA chains
+        const int64_t start0 = (oh0 - p.pad_top) * w - 1;  // flat offset of tap (0, 0), lane 0
+        if (start0 >= 0) {  // masked loads: lanes off the row (col_mask) or past the plane's end read nothing
+            for (int kh = 0; kh < 3; ++kh)
+                for (int kw = 0; kw < 3; ++kw) {
+                    const int64_t st = start0 + kh * w + kw;
+                    const typename Ln::M m = Ln::and_(col_mask[kw], Ln::range(0, plane - st));
+                    part[kh] = Isa::fmadd(taps[kh * 3 + kw], Ln::maskz_load(m, xp + (Ln::any(m) ? st : 0)), part[kh]);
+                }
+        } else {
+            for (int kh = 0; kh < 3; ++kh)
+                for (int kw = 0; kw < 3; ++kw)
+                    part[kh] = Isa::fmadd(taps[kh * 3 + kw], Ln::load_clip(xp, start0 + kh * w + kw, plane, col_mask[kw]),
+                                          part[kh]);
         }
+        V acc = Isa::add(Isa::add(part[0], part[1]), part[2]);
         const int64_t n = (p.out_h - oh0 < g ? p.out_h - oh0 : g) * w;
-        finish<Isa>(acc, zp, yp, oh0 * w, n, act);
+        finish_rows<Isa, 1>(&acc, zp, yp, oh0 * w, 0, n, act);
     }
 }
 

@@ -26,8 +26,13 @@ struct Lanes<Avx512> {
 
     static M all() { return M(0xFFFF); }
     static M none() { return M(0); }
+    // The first n lanes (n clipped to [0, 16]), without branches (cmov + shift).
+    static M first(int64_t n) {
+        const uint32_t k = uint32_t(n < 0 ? 0 : n > 16 ? 16 : n);
+        return M((1u << k) - 1u);
+    }
     // Lanes [lo, hi), clipped to [0, 16).
-    static M range(int64_t lo, int64_t hi) { return M(Avx512::mask(hi) & ~Avx512::mask(lo)); }
+    static M range(int64_t lo, int64_t hi) { return M(first(hi) & ~first(lo)); }
     static M and_(M a, M b) { return M(a & b); }
     static M andnot(M a, M b) { return M(~a & b); }  // b without a
     static M or_(M a, M b) { return M(a | b); }
@@ -48,6 +53,9 @@ struct Lanes<Avx512> {
         // lanes l >= lo read row[l - lo]: load from the row start, then move every lane up by lo.
         return shift_up(_mm512_maskz_loadu_ps(M(keep >> lo), row), lo, keep);
     }
+    // Lanes in m read p[l]; the others read nothing and are 0 (p must point inside the array).
+    static V maskz_load(M m, const float* p) { return _mm512_maskz_loadu_ps(m, p); }
+    static void mask_store(M m, float* p, V v) { _mm512_mask_storeu_ps(p, m, v); }
     static V load_clip(const float* row, int64_t start, int64_t limit) {
         if (start >= 0 && start + 16 <= limit) return _mm512_loadu_ps(row + start);
         return load_clip(row, start, limit, all());
@@ -114,6 +122,8 @@ struct Lanes<Avx2> {
                                               Avx2::mask(8 - lo));
         return shift_up(_mm256_maskload_ps(row, down), lo, keep);
     }
+    static V maskz_load(M m, const float* p) { return _mm256_maskload_ps(p, _mm256_castps_si256(m)); }
+    static void mask_store(M m, float* p, V v) { _mm256_maskstore_ps(p, _mm256_castps_si256(m), v); }
     static V load_clip(const float* row, int64_t start, int64_t limit) {
         if (start >= 0 && start + 8 <= limit) return _mm256_loadu_ps(row + start);
         return load_clip(row, start, limit, all());
