@@ -55,7 +55,7 @@ struct Blocking {
 // R vectors of outputs, vector j at y + o + j * step, n lanes each: + z, activation (one switch for all
 // R), store; sigmoid/SiLU/tanh with the portable functors after the store.
 template <class Isa, int R>
-inline void finish_rows(typename Isa::V* acc, const float* zp, float* yp, int64_t o, int64_t step, int64_t n,
+KILN_X86_INLINE void finish_rows(typename Isa::V* acc, const float* zp, float* yp, int64_t o, int64_t step, int64_t n,
                         const kernels::Epilogue& act) {
     using V = typename Isa::V;
     const bool whole = n == Isa::kLanes;
@@ -111,7 +111,7 @@ struct Cols {
 // inside the plane (lanes outside the row are masked, so neighbouring rows are never read); only the first
 // row's left edge, whose offset is negative, goes through load_clip. No pointer leaves the plane.
 template <class Isa>
-inline typename Isa::V col_load(const float* xp, int64_t ih, int64_t in_w, int64_t c, typename Lanes<Isa>::M m,
+KILN_X86_INLINE typename Isa::V col_load(const float* xp, int64_t ih, int64_t in_w, int64_t c, typename Lanes<Isa>::M m,
                                 bool any) {
     if (!any) return Isa::zero();
     const int64_t flat = ih * in_w + c;
@@ -126,8 +126,8 @@ enum LoadMode { kPlain, kMasked, kChecked };
 
 // R output rows starting at input row ih0 (= oh0 * S - pad_top), one vector of output columns starting at
 // input column c0 (= ow0 * S - pad_left).
-template <class Isa, int S, int R, int kMode>
-inline void band(const float* xp, int64_t in_h, int64_t in_w, int64_t ih0, int64_t c0, const Cols<Isa>& cols,
+template <class Isa, int S, int R, int kMode, bool kRowCheck>
+KILN_X86_INLINE void band(const float* xp, int64_t in_h, int64_t in_w, int64_t ih0, int64_t c0, const Cols<Isa>& cols,
                  const typename Isa::V* taps, typename Isa::V b0, typename Isa::V* acc) {
     using V = typename Isa::V;
     using Ln = Lanes<Isa>;
@@ -144,7 +144,7 @@ inline void band(const float* xp, int64_t in_h, int64_t in_w, int64_t ih0, int64
 #pragma GCC unroll 16
     for (int i = 0; i < kIn; ++i) {
         const int64_t ih = ih0 + i;
-        if (ih < 0 || ih >= in_h) continue;
+        if (kRowCheck && (ih < 0 || ih >= in_h)) continue;
         const float* row = xp + ih * in_w;
         V v0, v1, v2;
         if (kMode == kPlain) {
@@ -201,13 +201,16 @@ inline void rows(const float* xp, const float* zp, float* yp, const Depthwise3x3
         const int64_t c0 = ow0 * S - p.pad_left;
         V acc[R];
         // Elements read: [c0, c0 + L + 2) for stride 1, [c0, c0 + 2L + 1) for stride 2.
+        const bool inside = ih0 >= 0 && ih0 + (R - 1) * S + 3 <= p.in_h;  // every input row of the band
         if (c0 >= 0 && c0 + (S == 1 ? L + 2 : 2 * L + 1) <= p.in_w) {
-            band<Isa, S, R, kPlain>(xp, p.in_h, p.in_w, ih0, c0, Cols<Isa>(), taps, b0, acc);
+            if (inside) band<Isa, S, R, kPlain, false>(xp, p.in_h, p.in_w, ih0, c0, Cols<Isa>(), taps, b0, acc);
+            else band<Isa, S, R, kPlain, true>(xp, p.in_h, p.in_w, ih0, c0, Cols<Isa>(), taps, b0, acc);
         } else {
             const Cols<Isa> cols(S, c0, p.in_w);
             // Masked loads form row + c0 + off: inside the plane unless that is left of the first row.
-            if (first_row * p.in_w + c0 >= 0) band<Isa, S, R, kMasked>(xp, p.in_h, p.in_w, ih0, c0, cols, taps, b0, acc);
-            else band<Isa, S, R, kChecked>(xp, p.in_h, p.in_w, ih0, c0, cols, taps, b0, acc);
+            if (first_row * p.in_w + c0 < 0) band<Isa, S, R, kChecked, true>(xp, p.in_h, p.in_w, ih0, c0, cols, taps, b0, acc);
+            else if (inside) band<Isa, S, R, kMasked, false>(xp, p.in_h, p.in_w, ih0, c0, cols, taps, b0, acc);
+            else band<Isa, S, R, kMasked, true>(xp, p.in_h, p.in_w, ih0, c0, cols, taps, b0, acc);
         }
         finish_rows<Isa, R>(acc, zp, yp, oh0 * p.out_w + ow0, p.out_w, n, act);
     }

@@ -10,6 +10,12 @@
 
 #include "simd.h"
 
+// Forced inlining for the small per-vector helpers of the hot loops, so their vector arrays stay in
+// registers (g++ and clang; both accept it under -pedantic).
+#ifndef KILN_X86_INLINE
+#define KILN_X86_INLINE inline __attribute__((always_inline))
+#endif
+
 namespace kiln {
 namespace kernels {
 namespace x86 {
