@@ -21,12 +21,23 @@ namespace pool {
 
 // Lane l of the result is row[c + s * l] (s = 1 or 2), 0 outside [0, in_w). kFull: no clipping needed.
 template <class Isa, int S, bool kFull>
-inline typename Isa::V tap(const float* row, int64_t c, int64_t in_w) {
+KILN_X86_INLINE typename Isa::V tap(const float* row, int64_t c, int64_t in_w) {
     using Ln = Lanes<Isa>;
     constexpr int L = Isa::kLanes;
     if (S == 1) return kFull ? Isa::load(row + c) : Ln::load_clip(row, c, in_w);
     if (kFull) return Ln::even(Isa::load(row + c), Isa::load(row + c + L));
     return Ln::even(Ln::load_clip(row, c, in_w), Ln::load_clip(row, c + L, in_w));
+}
+
+// The same with c >= 0: masked loads at row + c (lanes past the row's end read nothing, and are 0).
+template <class Isa, int S>
+KILN_X86_INLINE typename Isa::V tap_masked(const float* row, int64_t c, int64_t in_w) {
+    using Ln = Lanes<Isa>;
+    constexpr int L = Isa::kLanes;
+    const typename Ln::M a = Ln::range(0, in_w - c);
+    if (S == 1) return Ln::maskz_load(a, row + c);
+    const typename Ln::M b = Ln::range(0, in_w - c - L);
+    return Ln::even(Ln::maskz_load(a, row + c), Ln::any(b) ? Ln::maskz_load(b, row + c + L) : Isa::zero());
 }
 
 // The output row (od, oh) of one plane: for each tap row inside the input (spans sd, sh) and each kw, the
@@ -36,6 +47,15 @@ struct RowGeom {
     int64_t id0, ih0;  // window start (may be negative)
     Span sd, sh;
 };
+
+// span_in_bounds(start, dilation, limit, k) without its divisions when dilation is 1 (the usual case).
+inline Span taps_in(int64_t start, int64_t dilation, int64_t limit, int64_t k) {
+    if (dilation != 1) return span_in_bounds(start, dilation, limit, k);
+    const int64_t lo = start < 0 ? -start : 0;
+    int64_t hi = limit - start < k ? limit - start : k;
+    if (hi < lo) hi = lo;
+    return Span{lo, hi};
+}
 
 // True when every element the taps of the block [ow0, ow0 + L) read lies inside the row.
 inline bool block_full(const Window& g, int S, int L, int64_t ow0) {
@@ -55,7 +75,21 @@ inline void max_row(const Window& g, const RowGeom& r, float* yr) {
         const int64_t n = out_w - ow0 < L ? out_w - ow0 : L;
         const int64_t c0 = ow0 * S - g.pad[2];
         V acc = Isa::zero();
-        if (block_full(g, S, L, ow0)) {
+        // Every lane < n has every tap kw inside the row (only the loads of lanes >= n may leave it).
+        const bool valid = c0 >= 0 && c0 + (g.kernel[2] - 1) * g.dilation[2] + S * (n - 1) < in_w;
+        if (valid && !block_full(g, S, L, ow0)) {
+            bool first = true;
+            for (int64_t kd = r.sd.lo; kd < r.sd.hi; ++kd)
+                for (int64_t kh = r.sh.lo; kh < r.sh.hi; ++kh) {
+                    const int64_t id = r.id0 + kd * g.dilation[0], ih = r.ih0 + kh * g.dilation[1];
+                    const float* row = r.xp + (id * g.in[1] + ih) * in_w;
+                    for (int64_t kw = 0; kw < g.kernel[2]; ++kw) {
+                        const V v = tap_masked<Isa, S>(row, c0 + kw * g.dilation[2], in_w);
+                        acc = first ? v : Ln::max(v, acc);
+                        first = false;
+                    }
+                }
+        } else if (block_full(g, S, L, ow0)) {
             bool first = true;
             for (int64_t kd = r.sd.lo; kd < r.sd.hi; ++kd)
                 for (int64_t kh = r.sh.lo; kh < r.sh.hi; ++kh) {
@@ -109,7 +143,9 @@ inline void avg_row(const Window& g, const RowGeom& r, float count_dh, const Poo
                 const float* row = r.xp + (id * g.in[1] + ih) * in_w;
                 for (int64_t kw = 0; kw < g.kernel[2]; ++kw) {
                     const int64_t c = c0 + kw * g.dilation[2];
-                    sum = Isa::add(sum, full ? tap<Isa, S, true>(row, c, in_w) : tap<Isa, S, false>(row, c, in_w));
+                    sum = Isa::add(sum, full ? tap<Isa, S, true>(row, c, in_w)
+                                             : c >= 0 && c < in_w ? tap_masked<Isa, S>(row, c, in_w)
+                                                                  : tap<Isa, S, false>(row, c, in_w));
                 }
             }
         // The divisor of each lane: count_dh * its tap count along W (as the portable kernel).
@@ -125,7 +161,7 @@ inline void avg_row(const Window& g, const RowGeom& r, float count_dh, const Poo
                     const int64_t room = g.in[2] + p.pad_end[2] - start;
                     cw = min_of(g.kernel[2], (room + g.dilation[2] - 1) / g.dilation[2]);
                 } else {
-                    const Span sw = span_in_bounds(start, g.dilation[2], g.in[2], g.kernel[2]);
+                    const Span sw = taps_in(start, g.dilation[2], g.in[2], g.kernel[2]);
                     cw = sw.hi - sw.lo;
                 }
                 d[l] = count_dh * float(cw);
@@ -147,17 +183,18 @@ inline void for_each_row(const PoolParams& p, const float* x, float* y, F row) {
     for (int64_t plane = 0; plane < p.planes; ++plane)
         for (int64_t od = 0; od < g.out[0]; ++od) {
             const int64_t id0 = od * g.stride[0] - g.pad[0];
-            const Span sd = span_in_bounds(id0, g.dilation[0], g.in[0], g.kernel[0]);
+            const Span sd = taps_in(id0, g.dilation[0], g.in[0], g.kernel[0]);
             for (int64_t oh = 0; oh < g.out[1]; ++oh, yr += out_w) {
                 const int64_t ih0 = oh * g.stride[1] - g.pad[1];
-                const Span sh = span_in_bounds(ih0, g.dilation[1], g.in[1], g.kernel[1]);
+                const Span sh = taps_in(ih0, g.dilation[1], g.in[1], g.kernel[1]);
                 int64_t count = 1;
                 const int64_t start[2] = {id0, ih0};
                 const Span spans[2] = {sd, sh};
                 for (int d = 0; d < 2; ++d) {
                     if (p.count_include_pad) {
                         const int64_t room = g.in[d] + p.pad_end[d] - start[d];
-                        count *= min_of(g.kernel[d], (room + g.dilation[d] - 1) / g.dilation[d]);
+                        const int64_t fit = g.dilation[d] == 1 ? room : (room + g.dilation[d] - 1) / g.dilation[d];
+                        count *= min_of(g.kernel[d], fit);
                     } else {
                         count *= spans[d].hi - spans[d].lo;
                     }
