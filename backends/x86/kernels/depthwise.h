@@ -94,7 +94,8 @@ struct Cols {
     typename Lanes<Isa>::M m[3];
     int64_t off[3];
     bool any[3];
-    Cols() : m{}, off{}, any{} {}
+    int64_t at[3];  // c0 + off[t] when some lane is inside the row, else 0 (mask 0: nothing read)
+    Cols() : m{}, off{}, any{}, at{} {}
     Cols(int S, int64_t c0, int64_t in_w) {
         using Ln = Lanes<Isa>;
         for (int t = 0; t < 3; ++t) {
@@ -103,6 +104,7 @@ struct Cols {
             m[t] = Ln::range(-c, in_w - c);
             if (S == 2 && t == 2) m[t] = Ln::and_(m[t], Ln::range(0, 1));
             any[t] = Ln::any(m[t]);
+            at[t] = any[t] ? c : 0;
         }
     }
 };
@@ -149,9 +151,10 @@ KILN_X86_INLINE void band(const float* xp, int64_t in_h, int64_t in_w, int64_t i
         V v0, v1, v2;
         if (kMode == kPlain) {
             if (S == 1) {
-                v0 = Isa::load(row + c0);
+                // One vector load; the columns left and right of it enter by lane moves (no split loads).
                 v1 = Isa::load(row + c0 + 1);
-                v2 = Isa::load(row + c0 + 2);
+                v0 = Ln::prev1(v1, Isa::set1(row[c0]));
+                v2 = Ln::next1(v1, Isa::set1(row[c0 + L + 1]));
             } else {
                 // x[c0 + 2l + kw]: even / odd of a:b, and the evens moved down one lane with x[c0 + 2L] entering.
                 const V a = Isa::load(row + c0), b = Isa::load(row + c0 + L);
@@ -162,7 +165,7 @@ KILN_X86_INLINE void band(const float* xp, int64_t in_h, int64_t in_w, int64_t i
         } else {
             V r[3];
             for (int t = 0; t < 3; ++t) {
-                if (kMode == kMasked) r[t] = cols.any[t] ? Ln::maskz_load(cols.m[t], row + (c0 + cols.off[t])) : Isa::zero();
+                if (kMode == kMasked) r[t] = Ln::maskz_load(cols.m[t], row + cols.at[t]);  // no branch
                 else r[t] = col_load<Isa>(xp, ih, in_w, c0 + cols.off[t], cols.m[t], cols.any[t]);
             }
             if (S == 1) {
@@ -222,10 +225,7 @@ inline void plane_rows(const float* xp, const float* zp, float* yp, const Depthw
     constexpr int R = Blocking<Isa>::kRows;
     int64_t oh = 0;
     for (; oh + R <= p.out_h; oh += R) rows<Isa, S, R>(xp, zp, yp, p, oh, taps, b0, act);
-    if (oh + 2 <= p.out_h) {
-        rows<Isa, S, 2>(xp, zp, yp, p, oh, taps, b0, act);
-        oh += 2;
-    }
+    for (; oh + 2 <= p.out_h; oh += 2) rows<Isa, S, 2>(xp, zp, yp, p, oh, taps, b0, act);
     if (oh < p.out_h) rows<Isa, S, 1>(xp, zp, yp, p, oh, taps, b0, act);
 }
 

@@ -74,6 +74,11 @@ struct Lanes<Avx512> {
         return _mm512_permutex2var_ps(a, _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1), b);
     }
     // [v1, ..., v15, c0]
+    // [p15, v0, ..., v14]
+    static V prev1(V v, V p) {
+        return _mm512_castsi512_ps(
+            _mm512_maskz_alignr_epi32(all(), _mm512_castps_si512(v), _mm512_castps_si512(p), 15));
+    }
     // (The maskz form: g++ 12's _mm512_alignr_epi32 trips -Wmaybe-uninitialized, GCC PR 105593.)
     static V next1(V v, V c) {
         return _mm512_castsi512_ps(
@@ -141,6 +146,11 @@ struct Lanes<Avx2> {
     static V odd(V a, V b) {
         const V mixed = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
         return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(mixed), _MM_SHUFFLE(3, 1, 2, 0)));
+    }
+    // [p7, v0, ..., v6]: the 128-bit halves [p4..p7 | v0..v3] then a per-half byte align.
+    static V prev1(V v, V p) {
+        const __m256i t = _mm256_castps_si256(_mm256_permute2f128_ps(p, v, 0x21));
+        return _mm256_castsi256_ps(_mm256_alignr_epi8(_mm256_castps_si256(v), t, 12));
     }
     // [v1, ..., v7, c0]: the 128-bit halves [v4..v7 | c0..c3] then a per-half byte align.
     static V next1(V v, V c) {
