@@ -191,25 +191,46 @@ KILN_X86_INLINE void band(const float* xp, int64_t in_h, int64_t in_w, int64_t i
     }
 }
 
+// Per call: the column geometry of the first and the last vector of output columns (the only ones with
+// edges, unless the padding is unusual), computed once instead of per band.
+template <class Isa>
+struct EdgeCols {
+    bool full[2];
+    Cols<Isa> cols[2];
+    int64_t last;  // ow0 of the last block
+    EdgeCols(int S, const Depthwise3x3Params& p) {
+        constexpr int L = Isa::kLanes;
+        last = (p.out_w - 1) / L * L;
+        for (int e = 0; e < 2; ++e) {
+            const int64_t c0 = (e == 0 ? 0 : last) * S - p.pad_left;
+            full[e] = c0 >= 0 && c0 + (S == 1 ? L + 2 : 2 * L + 1) <= p.in_w;
+            cols[e] = Cols<Isa>(S, c0, p.in_w);
+        }
+    }
+};
+
 // R output rows from oh0 over the whole output width.
 template <class Isa, int S, int R>
-inline void rows(const float* xp, const float* zp, float* yp, const Depthwise3x3Params& p, int64_t oh0,
-                 const typename Isa::V* taps, typename Isa::V b0, const kernels::Epilogue& act) {
+KILN_X86_INLINE void rows(const float* xp, const float* zp, float* yp, const Depthwise3x3Params& p, int64_t oh0,
+                          const EdgeCols<Isa>& edges, const typename Isa::V* taps, typename Isa::V b0,
+                          const kernels::Epilogue& act) {
     using V = typename Isa::V;
     constexpr int L = Isa::kLanes;
     const int64_t ih0 = oh0 * S - p.pad_top;
     const int64_t first_row = ih0 > 0 ? ih0 : 0;
+    const bool inside = ih0 >= 0 && ih0 + (R - 1) * S + 3 <= p.in_h;  // every input row of the band
     for (int64_t ow0 = 0; ow0 < p.out_w; ow0 += L) {
         const int64_t n = p.out_w - ow0 < L ? p.out_w - ow0 : L;
         const int64_t c0 = ow0 * S - p.pad_left;
         V acc[R];
+        const int e = ow0 == 0 ? 0 : ow0 == edges.last ? 1 : -1;
         // Elements read: [c0, c0 + L + 2) for stride 1, [c0, c0 + 2L + 1) for stride 2.
-        const bool inside = ih0 >= 0 && ih0 + (R - 1) * S + 3 <= p.in_h;  // every input row of the band
-        if (c0 >= 0 && c0 + (S == 1 ? L + 2 : 2 * L + 1) <= p.in_w) {
-            if (inside) band<Isa, S, R, kPlain, false>(xp, p.in_h, p.in_w, ih0, c0, Cols<Isa>(), taps, b0, acc);
-            else band<Isa, S, R, kPlain, true>(xp, p.in_h, p.in_w, ih0, c0, Cols<Isa>(), taps, b0, acc);
+        const bool full = e >= 0 ? edges.full[e] : c0 >= 0 && c0 + (S == 1 ? L + 2 : 2 * L + 1) <= p.in_w;
+        if (full) {
+            if (inside) band<Isa, S, R, kPlain, false>(xp, p.in_h, p.in_w, ih0, c0, edges.cols[0], taps, b0, acc);
+            else band<Isa, S, R, kPlain, true>(xp, p.in_h, p.in_w, ih0, c0, edges.cols[0], taps, b0, acc);
         } else {
-            const Cols<Isa> cols(S, c0, p.in_w);
+            const Cols<Isa> cols = e >= 0 ? edges.cols[e] : Cols<Isa>(S, c0, p.in_w);
             // Masked loads form row + c0 + off: inside the plane unless that is left of the first row.
             if (first_row * p.in_w + c0 < 0) band<Isa, S, R, kChecked, true>(xp, p.in_h, p.in_w, ih0, c0, cols, taps, b0, acc);
             else if (inside) band<Isa, S, R, kMasked, false>(xp, p.in_h, p.in_w, ih0, c0, cols, taps, b0, acc);
@@ -221,45 +242,13 @@ inline void rows(const float* xp, const float* zp, float* yp, const Depthwise3x3
 
 template <class Isa, int S>
 inline void plane_rows(const float* xp, const float* zp, float* yp, const Depthwise3x3Params& p,
-                       const typename Isa::V* taps, typename Isa::V b0, const kernels::Epilogue& act) {
+                       const EdgeCols<Isa>& edges, const typename Isa::V* taps, typename Isa::V b0,
+                       const kernels::Epilogue& act) {
     constexpr int R = Blocking<Isa>::kRows;
     int64_t oh = 0;
-    for (; oh + R <= p.out_h; oh += R) rows<Isa, S, R>(xp, zp, yp, p, oh, taps, b0, act);
-    for (; oh + 2 <= p.out_h; oh += 2) rows<Isa, S, 2>(xp, zp, yp, p, oh, taps, b0, act);
-    if (oh < p.out_h) rows<Isa, S, 1>(xp, zp, yp, p, oh, taps, b0, act);
-}
-
-// Narrow planes (stride 1, in_w == out_w, pad_left 1, 2 * out_w <= L): G = L / W whole rows per vector.
-// Consecutive input rows are contiguous, so lane l = g * W + c of a tap reads the flat element
-// (oh0 + kh - pad_top) * W + l + kw - 1 of the plane; col_mask[kw] drops the lanes whose column falls
-// off the row (they would read the neighbouring row), the clip to [0, H * W) the rows above/below it.
-template <class Isa>
-inline void plane_flat(const float* xp, const float* zp, float* yp, const Depthwise3x3Params& p,
-                       const typename Isa::V* taps, typename Isa::V b0, const typename Lanes<Isa>::M* col_mask,
-                       const kernels::Epilogue& act) {
-    using V = typename Isa::V;
-    using Ln = Lanes<Isa>;
-    const int64_t w = p.out_w, g = Isa::kLanes / w, plane = p.in_h * w;
-    for (int64_t oh0 = 0; oh0 < p.out_h; oh0 += g) {
-        V part[3] = {b0, Isa::zero(), Isa::zero()};  // one per kh: three short FMA chains
-        const int64_t start0 = (oh0 - p.pad_top) * w - 1;  // flat offset of tap (0, 0), lane 0
-        if (start0 >= 0) {  // masked loads: lanes off the row (col_mask) or past the plane's end read nothing
-            for (int kh = 0; kh < 3; ++kh)
-                for (int kw = 0; kw < 3; ++kw) {
-                    const int64_t st = start0 + kh * w + kw;
-                    const typename Ln::M m = Ln::and_(col_mask[kw], Ln::range(0, plane - st));
-                    part[kh] = Isa::fmadd(taps[kh * 3 + kw], Ln::maskz_load(m, xp + (Ln::any(m) ? st : 0)), part[kh]);
-                }
-        } else {
-            for (int kh = 0; kh < 3; ++kh)
-                for (int kw = 0; kw < 3; ++kw)
-                    part[kh] = Isa::fmadd(taps[kh * 3 + kw], Ln::load_clip(xp, start0 + kh * w + kw, plane, col_mask[kw]),
-                                          part[kh]);
-        }
-        V acc = Isa::add(Isa::add(part[0], part[1]), part[2]);
-        const int64_t n = (p.out_h - oh0 < g ? p.out_h - oh0 : g) * w;
-        finish_rows<Isa, 1>(&acc, zp, yp, oh0 * w, 0, n, act);
-    }
+    for (; oh + R <= p.out_h; oh += R) rows<Isa, S, R>(xp, zp, yp, p, oh, edges, taps, b0, act);
+    for (; oh + 2 <= p.out_h; oh += 2) rows<Isa, S, 2>(xp, zp, yp, p, oh, edges, taps, b0, act);
+    if (oh < p.out_h) rows<Isa, S, 1>(xp, zp, yp, p, oh, edges, taps, b0, act);
 }
 
 }  // namespace dw
@@ -271,29 +260,18 @@ template <class Isa>
 inline void depthwise3x3(const float* x, const float* w, const float* bias, const float* z, float* y,
                          const Depthwise3x3Params& p, const kernels::Epilogue& act) {
     using V = typename Isa::V;
-    using Ln = Lanes<Isa>;
-    constexpr int L = Isa::kLanes;
     const int64_t in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w;
-    const bool flat = p.stride == 1 && p.in_w == p.out_w && p.pad_left == 1 && 2 * p.out_w <= L;
-    typename Ln::M col_mask[3] = {Ln::none(), Ln::none(), Ln::none()};
-    if (flat) {
-        const int64_t g = L / p.out_w;
-        for (int kw = 0; kw < 3; ++kw)
-            for (int64_t r = 0; r < g; ++r)  // lanes of row r whose column c + kw - 1 is in [0, W)
-                col_mask[kw] = Ln::or_(col_mask[kw], Ln::range(r * p.out_w + (kw == 0 ? 1 : 0),
-                                                               (r + 1) * p.out_w - (kw == 2 ? 1 : 0)));
-    }
-    for (int64_t plane = 0; plane < p.batch * p.channels; ++plane) {
-        const int64_t c = plane % p.channels;
+    const dw::EdgeCols<Isa> edges(int(p.stride), p);
+    int64_t c = 0;  // channel of the plane
+    for (int64_t plane = 0; plane < p.batch * p.channels; ++plane, c = c + 1 == p.channels ? 0 : c + 1) {
         const float* xp = x + plane * in_plane;
         float* yp = y + plane * out_plane;
         const float* zp = z ? z + plane * out_plane : nullptr;
         V taps[9];
         for (int t = 0; t < 9; ++t) taps[t] = Isa::set1(w[c * 9 + t]);
         const V b0 = bias ? Isa::set1(bias[c]) : Isa::zero();
-        if (flat) dw::plane_flat<Isa>(xp, zp, yp, p, taps, b0, col_mask, act);
-        else if (p.stride == 1) dw::plane_rows<Isa, 1>(xp, zp, yp, p, taps, b0, act);
-        else dw::plane_rows<Isa, 2>(xp, zp, yp, p, taps, b0, act);
+        if (p.stride == 1) dw::plane_rows<Isa, 1>(xp, zp, yp, p, edges, taps, b0, act);
+        else dw::plane_rows<Isa, 2>(xp, zp, yp, p, edges, taps, b0, act);
     }
 }
 
