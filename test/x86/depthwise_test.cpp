@@ -3,6 +3,7 @@
 // every activation, bias and residual. Built once per ISA like gemm_packed_test.cpp.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -32,6 +33,52 @@ std::vector<float> random_floats(int64_t n, std::mt19937& rng) {
     return v;
 }
 
+struct DwCase {
+    int64_t batch, ch, ih, iw, stride, pad[4];  // top, left, bottom, right
+    bool bias, z, in_place;
+    k::Epilogue act;
+};
+
+// Runs one case against conv_fused; returns the number of mismatching outputs (-1: no output).
+int64_t run_dw_case(const DwCase& t, std::mt19937& rng) {
+    const int64_t oh = (t.ih + t.pad[0] + t.pad[2] - 3) / t.stride + 1;
+    const int64_t ow = (t.iw + t.pad[1] + t.pad[3] - 3) / t.stride + 1;
+    if (t.ih + t.pad[0] + t.pad[2] < 3 || t.iw + t.pad[1] + t.pad[3] < 3) return -1;
+    const auto xs = random_floats(t.batch * t.ch * t.ih * t.iw, rng), w = random_floats(t.ch * 9, rng);
+    const auto bias = random_floats(t.ch, rng), z = random_floats(t.batch * t.ch * oh * ow, rng);
+    const k::ConvParams p{t.batch, t.ch, t.ch, t.ch,
+                          k::Window{{1, t.ih, t.iw}, {1, oh, ow}, {1, 3, 3}, {1, t.stride, t.stride}, {1, 1, 1},
+                                    {0, t.pad[0], t.pad[1]}}};
+    std::vector<float> want(static_cast<size_t>(t.batch * t.ch * oh * ow));
+    k::conv_fused(xs.data(), w.data(), t.bias ? bias.data() : nullptr, t.z ? z.data() : nullptr, want.data(), p, t.act);
+    // Guard zones around the output catch stores outside it.
+    const size_t guard = 64;
+    std::vector<float> got(want.size() + 2 * guard, -3.0f);
+    float* y = got.data() + guard;
+    const float* zp = nullptr;
+    if (t.z && t.in_place) {
+        std::copy(z.begin(), z.end(), y);
+        zp = y;
+    } else if (t.z) {
+        zp = z.data();
+    }
+    x::depthwise3x3<Isa>(xs.data(), w.data(), t.bias ? bias.data() : nullptr, zp, y,
+                         x::Depthwise3x3Params{t.batch, t.ch, t.ih, t.iw, oh, ow, t.stride, t.pad[0], t.pad[1]},
+                         t.act);
+    int64_t bad = 0;
+    for (size_t i = 0; i < want.size(); ++i)
+        if (!(std::fabs(y[i] - want[i]) <= 1e-5f * std::fabs(want[i]) + 1e-6f)) ++bad;
+    for (size_t i = 0; i < guard; ++i) {
+        if (got[i] != -3.0f) ++bad;
+        if (got[guard + want.size() + i] != -3.0f) ++bad;
+    }
+    return bad;
+}
+
+const k::Epilogue kActs[] = {{k::kActNone, 0, 0},         {k::kActRelu, 0, 0},         {k::kActClip, 0.0f, 6.0f},
+                             {k::kActHardSwish, 0, 0},    {k::kActSigmoid, 0, 0},      {k::kActLeakyRelu, 0.1f, 0},
+                             {k::kActHardSigmoid, 0.2f, 0.5f}, {k::kActSilu, 0, 0},    {k::kActTanh, 0, 0}};
+
 }  // namespace
 
 TEST_CASE("x86 depthwise3x3 matches the portable grouped convolution", "[x86]") {
@@ -40,43 +87,45 @@ TEST_CASE("x86 depthwise3x3 matches the portable grouped convolution", "[x86]") 
         return;
     }
     std::mt19937 rng(9);
-    const int64_t channels[] = {1, 3, 17};
-    const int64_t sizes[][2] = {{1, 1}, {3, 7}, {7, 17}, {5, 33}, {9, 129}, {112, 112 / 4}};
-    const int64_t pads[][4] = {{0, 0, 0, 0}, {1, 1, 1, 1}, {0, 0, 1, 1}, {1, 1, 0, 0}};  // top, left, bottom, right
-    const k::Epilogue acts[] = {{k::kActNone, 0, 0},       {k::kActRelu, 0, 0},   {k::kActClip, 0.0f, 6.0f},
-                                {k::kActHardSwish, 0, 0},  {k::kActSigmoid, 0, 0}, {k::kActLeakyRelu, 0.1f, 0},
-                                {k::kActHardSigmoid, 0.2f, 0.5f}};
+    const int64_t channels[] = {1, 3, 7, 17};
+    const int64_t sizes[][2] = {{1, 1},  {2, 2},  {3, 7},   {4, 4},   {7, 7},    {8, 8},   {13, 11}, {7, 17},
+                                {14, 14}, {5, 33}, {28, 28}, {9, 129}, {15, 35}, {56, 56}, {112, 28}};
+    const int64_t pads[][4] = {{0, 0, 0, 0}, {1, 1, 1, 1}, {0, 0, 1, 1}, {1, 1, 0, 0}, {2, 0, 0, 2}, {0, 2, 1, 0}};
     int case_index = 0, checked = 0;
     for (int64_t ch : channels)
         for (const auto& hw : sizes)
             for (int64_t stride = 1; stride <= 2; ++stride)
                 for (const auto& pad : pads) {
                     const int c = case_index++;
-                    const int64_t ih = hw[0], iw = hw[1];
-                    const int64_t oh = (ih + pad[0] + pad[2] - 3) / stride + 1, ow = (iw + pad[1] + pad[3] - 3) / stride + 1;
-                    if (ih + pad[0] + pad[2] < 3 || iw + pad[1] + pad[3] < 3) continue;
-                    const int64_t batch = c % 4 == 0 ? 2 : 1;
-                    const bool with_bias = c % 3 != 2, with_z = c % 5 == 1;
-                    const k::Epilogue act = acts[c % 7];
-                    INFO("C " << ch << " H " << ih << " W " << iw << " stride " << stride << " pads " << pad[0]
-                              << pad[1] << pad[2] << pad[3] << " act " << act.activation);
-                    const auto xs = random_floats(batch * ch * ih * iw, rng), w = random_floats(ch * 9, rng);
-                    const auto bias = random_floats(ch, rng), z = random_floats(batch * ch * oh * ow, rng);
-                    const k::ConvParams p{batch, ch, ch, ch,
-                                          k::Window{{1, ih, iw}, {1, oh, ow}, {1, 3, 3}, {1, stride, stride},
-                                                    {1, 1, 1}, {0, pad[0], pad[1]}}};
-                    std::vector<float> want(static_cast<size_t>(batch * ch * oh * ow));
-                    k::conv_fused(xs.data(), w.data(), with_bias ? bias.data() : nullptr,
-                                  with_z ? z.data() : nullptr, want.data(), p, act);
-                    std::vector<float> got(want.size(), -3.0f);
-                    x::depthwise3x3<Isa>(xs.data(), w.data(), with_bias ? bias.data() : nullptr,
-                                         with_z ? z.data() : nullptr, got.data(),
-                                         x::Depthwise3x3Params{batch, ch, ih, iw, oh, ow, stride, pad[0], pad[1]}, act);
-                    int64_t bad = 0;
-                    for (size_t i = 0; i < got.size(); ++i)
-                        if (!(std::fabs(got[i] - want[i]) <= 1e-5f * std::fabs(want[i]) + 1e-6f)) ++bad;
+                    const bool with_z = c % 5 == 1 || c % 5 == 3;
+                    const DwCase t{c % 4 == 0 ? 2 : 1, ch, hw[0], hw[1], stride, {pad[0], pad[1], pad[2], pad[3]},
+                                   c % 3 != 2, with_z, with_z && c % 5 == 3, kActs[c % 9]};
+                    INFO("C " << ch << " H " << hw[0] << " W " << hw[1] << " stride " << stride << " pads " << pad[0]
+                              << pad[1] << pad[2] << pad[3] << " act " << t.act.activation << " z " << with_z
+                              << " in place " << t.in_place);
+                    const int64_t bad = run_dw_case(t, rng);
+                    if (bad < 0) continue;
                     CHECK(bad == 0);
                     ++checked;
                 }
-    CHECK(checked > 120);
+    CHECK(checked > 600);
+}
+
+TEST_CASE("x86 depthwise3x3 on the MobileNetV2 shapes, 129 channels and every activation", "[x86]") {
+    if (!cpu_has_isa()) return;
+    std::mt19937 rng(11);
+    // {C, H, stride}, pad 1, ReLU6 + bias, as in MobileNetV2 (channels cut where it changes nothing).
+    const int64_t shapes[][3] = {{32, 112, 1}, {5, 112, 2}, {9, 56, 1}, {9, 56, 2}, {129, 28, 1}, {17, 28, 2},
+                                 {33, 14, 1},  {129, 14, 2}, {129, 7, 1}, {3, 7, 2}};
+    for (const auto& s : shapes) {
+        INFO("C " << s[0] << " H " << s[1] << " stride " << s[2]);
+        const DwCase t{1, s[0], s[1], s[1], s[2], {1, 1, 1, 1}, true, false, false, {k::kActClip, 0.0f, 6.0f}};
+        CHECK(run_dw_case(t, rng) == 0);
+    }
+    for (int a = 0; a < 9; ++a)
+        for (int64_t stride = 1; stride <= 2; ++stride) {
+            INFO("act " << kActs[a].activation << " stride " << stride);
+            const DwCase t{2, 3, 13, 11, stride, {1, 1, 1, 1}, true, true, a % 2 == 0, kActs[a]};
+            CHECK(run_dw_case(t, rng) == 0);
+        }
 }

@@ -8,6 +8,7 @@
 
 #include "../../portable/kernels/epilogue.h"
 #include "../../portable/kernels/window.h"
+#include "lanes.h"
 #include "simd.h"
 
 namespace kiln {
@@ -43,68 +44,234 @@ struct Depthwise3x3Params {
     int64_t pad_top, pad_left;
 };
 
+namespace dw {
+
+// Output rows per pass: each input row is loaded once per pass and feeds up to 3 of them.
+template <class Isa>
+struct Blocking {
+    static constexpr int kRows = Isa::kLanes == 16 ? 4 : 3;  // AVX2: 9 taps + 3 acc + 3 inputs of 16 ymm
+};
+
+// R vectors of outputs, vector j at y + o + j * step, n lanes each: + z, activation (one switch for all
+// R), store; sigmoid/SiLU/tanh with the portable functors after the store.
+template <class Isa, int R>
+KILN_X86_INLINE void finish_rows(typename Isa::V* acc, const float* zp, float* yp, int64_t o, int64_t step, int64_t n,
+                        const kernels::Epilogue& act) {
+    using V = typename Isa::V;
+    const bool whole = n == Isa::kLanes;
+    const typename Lanes<Isa>::M keep = Lanes<Isa>::range(0, n);
+    if (zp)
+        for (int j = 0; j < R; ++j)
+            acc[j] = Isa::add(acc[j], whole ? Isa::load(zp + o + j * step) : Lanes<Isa>::maskz_load(keep, zp + o + j * step));
+    bool done = true;
+    switch (act.activation) {
+    case kernels::kActNone: break;
+    case kernels::kActRelu:
+        for (int j = 0; j < R; ++j) acc[j] = Isa::max(acc[j], Isa::zero());
+        break;
+    case kernels::kActClip: {
+        const V lo = Isa::set1(act.p0), hi = Isa::set1(act.p1);
+        for (int j = 0; j < R; ++j) acc[j] = Isa::min(hi, Isa::max(lo, acc[j]));
+        break;
+    }
+    default:
+        for (int j = 0; j < R; ++j) done = activate<Isa>(acc[j], act);
+        break;
+    }
+    for (int j = 0; j < R; ++j) {
+        if (whole) Isa::store(yp + o + j * step, acc[j]);
+        else Lanes<Isa>::mask_store(keep, yp + o + j * step, acc[j]);
+    }
+    if (!done)
+        for (int j = 0; j < R; ++j) kernels::apply_epilogue(yp + o + j * step, n, act);
+}
+
+// The column vectors one row of a band loads (stride 1: x[c0 + kw + l] for kw = 0..2; stride 2: the raw
+// runs a = x[c0 + l], b = x[c0 + L + l], c = x[c0 + 2L]): their column offset from c0 and the lanes that
+// lie inside the row. Lanes outside read nothing and load 0 (the zero padding).
+template <class Isa>
+struct Cols {
+    typename Lanes<Isa>::M m[3];
+    int64_t off[3];
+    bool any[3];
+    int64_t at[3];  // c0 + off[t] when some lane is inside the row, else 0 (mask 0: nothing read)
+    Cols() : m{}, off{}, any{}, at{} {}
+    Cols(int S, int64_t c0, int64_t in_w) {
+        using Ln = Lanes<Isa>;
+        for (int t = 0; t < 3; ++t) {
+            off[t] = S == 1 ? t : t * Isa::kLanes;
+            const int64_t c = c0 + off[t];
+            m[t] = Ln::range(-c, in_w - c);
+            if (S == 2 && t == 2) m[t] = Ln::and_(m[t], Ln::range(0, 1));
+            any[t] = Ln::any(m[t]);
+            at[t] = any[t] ? c : 0;
+        }
+    }
+};
+
+// One masked column vector of row ih: a plain masked load at the row's flat offset whenever that offset is
+// inside the plane (lanes outside the row are masked, so neighbouring rows are never read); only the first
+// row's left edge, whose offset is negative, goes through load_clip. No pointer leaves the plane.
+template <class Isa>
+KILN_X86_INLINE typename Isa::V col_load(const float* xp, int64_t ih, int64_t in_w, int64_t c, typename Lanes<Isa>::M m,
+                                bool any) {
+    if (!any) return Isa::zero();
+    const int64_t flat = ih * in_w + c;
+    if (flat >= 0) return Lanes<Isa>::maskz_load(m, xp + flat);
+    return Lanes<Isa>::load_clip(xp + ih * in_w, c, in_w, m);
+}
+
+// How a band loads its column vectors: plain loads (every element inside the row), masked loads at the
+// row's flat offset (lanes outside the row masked; that offset is inside the plane for every row of the
+// band), or col_load (the first row's left edge: a negative flat offset).
+enum LoadMode { kPlain, kMasked, kChecked };
+
+// R output rows starting at input row ih0 (= oh0 * S - pad_top), one vector of output columns starting at
+// input column c0 (= ow0 * S - pad_left).
+template <class Isa, int S, int R, int kMode, bool kRowCheck>
+KILN_X86_INLINE void band(const float* xp, int64_t in_h, int64_t in_w, int64_t ih0, int64_t c0, const Cols<Isa>& cols,
+                 const typename Isa::V* taps, typename Isa::V b0, typename Isa::V* acc) {
+    using V = typename Isa::V;
+    using Ln = Lanes<Isa>;
+    constexpr int L = Isa::kLanes;
+    constexpr int kIn = (R - 1) * S + 3;
+    // Independent partial sums per output row (one per tap column with AVX-512, two with AVX2), added at
+    // the end: the 9 FMAs of an output are not one dependent chain.
+    constexpr int kPart = Isa::kLanes == 16 ? 3 : 2;
+    V part[R][kPart];
+    for (int j = 0; j < R; ++j) {
+        part[j][0] = b0;
+        for (int q = 1; q < kPart; ++q) part[j][q] = Isa::zero();
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < kIn; ++i) {
+        const int64_t ih = ih0 + i;
+        if (kRowCheck && (ih < 0 || ih >= in_h)) continue;
+        const float* row = xp + ih * in_w;
+        V v0, v1, v2;
+        if (kMode == kPlain) {
+            if (S == 1) {
+                // One vector load; the columns left and right of it enter by lane moves (no split loads).
+                v1 = Isa::load(row + c0 + 1);
+                v0 = Ln::prev1(v1, Isa::set1(row[c0]));
+                v2 = Ln::next1(v1, Isa::set1(row[c0 + L + 1]));
+            } else {
+                // x[c0 + 2l + kw]: even / odd of a:b, and the evens moved down one lane with x[c0 + 2L] entering.
+                const V a = Isa::load(row + c0), b = Isa::load(row + c0 + L);
+                v0 = Ln::even(a, b);
+                v1 = Ln::odd(a, b);
+                v2 = Ln::next1(v0, Isa::set1(row[c0 + 2 * L]));
+            }
+        } else {
+            V r[3];
+            for (int t = 0; t < 3; ++t) {
+                if (kMode == kMasked) r[t] = Ln::maskz_load(cols.m[t], row + cols.at[t]);  // no branch
+                else r[t] = col_load<Isa>(xp, ih, in_w, c0 + cols.off[t], cols.m[t], cols.any[t]);
+            }
+            if (S == 1) {
+                v0 = r[0], v1 = r[1], v2 = r[2];
+            } else {
+                v0 = Ln::even(r[0], r[1]);
+                v1 = Ln::odd(r[0], r[1]);
+                v2 = Ln::next1(v0, r[2]);
+            }
+        }
+#pragma GCC unroll 8
+        for (int j = 0; j < R; ++j) {
+            const int kh = i - j * S;
+            if (kh < 0 || kh > 2) continue;
+            part[j][0] = Isa::fmadd(taps[kh * 3], v0, part[j][0]);
+            part[j][1 % kPart] = Isa::fmadd(taps[kh * 3 + 1], v1, part[j][1 % kPart]);
+            part[j][2 % kPart] = Isa::fmadd(taps[kh * 3 + 2], v2, part[j][2 % kPart]);
+        }
+    }
+    for (int j = 0; j < R; ++j) {
+        acc[j] = part[j][0];
+        for (int q = 1; q < kPart; ++q) acc[j] = Isa::add(acc[j], part[j][q]);
+    }
+}
+
+// Per call: the column geometry of the first and the last vector of output columns (the only ones with
+// edges, unless the padding is unusual), computed once instead of per band.
+template <class Isa>
+struct EdgeCols {
+    bool full[2];
+    Cols<Isa> cols[2];
+    int64_t last;  // ow0 of the last block
+    EdgeCols(int S, const Depthwise3x3Params& p) {
+        constexpr int L = Isa::kLanes;
+        last = (p.out_w - 1) / L * L;
+        for (int e = 0; e < 2; ++e) {
+            const int64_t c0 = (e == 0 ? 0 : last) * S - p.pad_left;
+            full[e] = c0 >= 0 && c0 + (S == 1 ? L + 2 : 2 * L + 1) <= p.in_w;
+            cols[e] = Cols<Isa>(S, c0, p.in_w);
+        }
+    }
+};
+
+// R output rows from oh0 over the whole output width.
+template <class Isa, int S, int R>
+KILN_X86_INLINE void rows(const float* xp, const float* zp, float* yp, const Depthwise3x3Params& p, int64_t oh0,
+                          const EdgeCols<Isa>& edges, const typename Isa::V* taps, typename Isa::V b0,
+                          const kernels::Epilogue& act) {
+    using V = typename Isa::V;
+    constexpr int L = Isa::kLanes;
+    const int64_t ih0 = oh0 * S - p.pad_top;
+    const int64_t first_row = ih0 > 0 ? ih0 : 0;
+    const bool inside = ih0 >= 0 && ih0 + (R - 1) * S + 3 <= p.in_h;  // every input row of the band
+    for (int64_t ow0 = 0; ow0 < p.out_w; ow0 += L) {
+        const int64_t n = p.out_w - ow0 < L ? p.out_w - ow0 : L;
+        const int64_t c0 = ow0 * S - p.pad_left;
+        V acc[R];
+        const int e = ow0 == 0 ? 0 : ow0 == edges.last ? 1 : -1;
+        // Elements read: [c0, c0 + L + 2) for stride 1, [c0, c0 + 2L + 1) for stride 2.
+        const bool full = e >= 0 ? edges.full[e] : c0 >= 0 && c0 + (S == 1 ? L + 2 : 2 * L + 1) <= p.in_w;
+        if (full) {
+            if (inside) band<Isa, S, R, kPlain, false>(xp, p.in_h, p.in_w, ih0, c0, edges.cols[0], taps, b0, acc);
+            else band<Isa, S, R, kPlain, true>(xp, p.in_h, p.in_w, ih0, c0, edges.cols[0], taps, b0, acc);
+        } else {
+            const Cols<Isa> cols = e >= 0 ? edges.cols[e] : Cols<Isa>(S, c0, p.in_w);
+            // Masked loads form row + c0 + off: inside the plane unless that is left of the first row.
+            if (first_row * p.in_w + c0 < 0) band<Isa, S, R, kChecked, true>(xp, p.in_h, p.in_w, ih0, c0, cols, taps, b0, acc);
+            else if (inside) band<Isa, S, R, kMasked, false>(xp, p.in_h, p.in_w, ih0, c0, cols, taps, b0, acc);
+            else band<Isa, S, R, kMasked, true>(xp, p.in_h, p.in_w, ih0, c0, cols, taps, b0, acc);
+        }
+        finish_rows<Isa, R>(acc, zp, yp, oh0 * p.out_w + ow0, p.out_w, n, act);
+    }
+}
+
+template <class Isa, int S>
+inline void plane_rows(const float* xp, const float* zp, float* yp, const Depthwise3x3Params& p,
+                       const EdgeCols<Isa>& edges, const typename Isa::V* taps, typename Isa::V b0,
+                       const kernels::Epilogue& act) {
+    constexpr int R = Blocking<Isa>::kRows;
+    int64_t oh = 0;
+    for (; oh + R <= p.out_h; oh += R) rows<Isa, S, R>(xp, zp, yp, p, oh, edges, taps, b0, act);
+    for (; oh + 2 <= p.out_h; oh += 2) rows<Isa, S, 2>(xp, zp, yp, p, oh, edges, taps, b0, act);
+    if (oh < p.out_h) rows<Isa, S, 1>(xp, zp, yp, p, oh, edges, taps, b0, act);
+}
+
+}  // namespace dw
+
 // x [batch, C, in_h, in_w], w [C, 1, 3, 3], bias [C] or nullptr, z (y's shape) or nullptr (may alias y),
-// y [batch, C, out_h, out_w].
+// y [batch, C, out_h, out_w]. out_h/out_w may be anything the padding allows (asymmetric padding included):
+// rows and columns outside the input read as zero.
 template <class Isa>
 inline void depthwise3x3(const float* x, const float* w, const float* bias, const float* z, float* y,
                          const Depthwise3x3Params& p, const kernels::Epilogue& act) {
     using V = typename Isa::V;
-    constexpr int L = Isa::kLanes;
-    const int64_t in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w, s = p.stride;
-    for (int64_t plane = 0; plane < p.batch * p.channels; ++plane) {
-        const int64_t c = plane % p.channels;
+    const int64_t in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w;
+    const dw::EdgeCols<Isa> edges(int(p.stride), p);
+    int64_t c = 0;  // channel of the plane
+    for (int64_t plane = 0; plane < p.batch * p.channels; ++plane, c = c + 1 == p.channels ? 0 : c + 1) {
         const float* xp = x + plane * in_plane;
         float* yp = y + plane * out_plane;
         const float* zp = z ? z + plane * out_plane : nullptr;
         V taps[9];
         for (int t = 0; t < 9; ++t) taps[t] = Isa::set1(w[c * 9 + t]);
         const V b0 = bias ? Isa::set1(bias[c]) : Isa::zero();
-        for (int64_t ow0 = 0; ow0 < p.out_w; ow0 += L) {
-            const int64_t lanes = p.out_w - ow0 < L ? p.out_w - ow0 : L;
-            // Lane l of tap column kw reads input column (ow0 + l) * s + off[kw]; only lanes in span[kw]
-            // are inside the row (masked lanes never touch memory, even left of the row's start). The
-            // spans depend on the column block only, so they are computed once for all output rows.
-            int64_t off[3];
-            kernels::Span span[3];
-            // interior: every lane of every tap inside the row, and (stride 2) the odd element after the
-            // last one too, as load_even reads it.
-            bool interior = true;
-            for (int kw = 0; kw < 3; ++kw) {
-                off[kw] = ow0 * s - p.pad_left + kw;
-                span[kw] = kernels::span_in_bounds(off[kw], s, p.in_w, lanes);
-                interior = interior && span[kw].lo == 0 && span[kw].hi == L && off[kw] + s * L - 1 < p.in_w;
-            }
-            for (int64_t oh = 0; oh < p.out_h; ++oh) {
-                V acc = b0;
-                for (int kh = 0; kh < 3; ++kh) {
-                    const int64_t ih = oh * s - p.pad_top + kh;
-                    if (ih < 0 || ih >= p.in_h) continue;
-                    const float* xr = xp + ih * p.in_w;
-                    if (interior && s == 1) {  // plain loads
-                        acc = Isa::fmadd(taps[kh * 3], Isa::load(xr + off[0]), acc);
-                        acc = Isa::fmadd(taps[kh * 3 + 1], Isa::load(xr + off[1]), acc);
-                        acc = Isa::fmadd(taps[kh * 3 + 2], Isa::load(xr + off[2]), acc);
-                        continue;
-                    }
-                    if (interior) {  // stride 2: two loads and a permute per tap, no masks
-                        acc = Isa::fmadd(taps[kh * 3], Isa::load_even(xr + off[0]), acc);
-                        acc = Isa::fmadd(taps[kh * 3 + 1], Isa::load_even(xr + off[1]), acc);
-                        acc = Isa::fmadd(taps[kh * 3 + 2], Isa::load_even(xr + off[2]), acc);
-                        continue;
-                    }
-                    for (int kw = 0; kw < 3; ++kw) {
-                        if (span[kw].lo >= span[kw].hi) continue;
-                        acc = Isa::fmadd(taps[kh * 3 + kw], Isa::load_lanes(xr + off[kw], s, span[kw].lo, span[kw].hi),
-                                         acc);
-                    }
-                }
-                const int64_t o = oh * p.out_w + ow0;
-                if (zp) acc = Isa::add(acc, Isa::load_n(zp + o, lanes));
-                const bool done = activate<Isa>(acc, act);
-                Isa::store_n(yp + o, acc, lanes);
-                if (!done) kernels::apply_epilogue(yp + o, lanes, act);
-            }
-        }
+        if (p.stride == 1) dw::plane_rows<Isa, 1>(xp, zp, yp, p, edges, taps, b0, act);
+        else dw::plane_rows<Isa, 2>(xp, zp, yp, p, edges, taps, b0, act);
     }
 }
 
