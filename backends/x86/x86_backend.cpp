@@ -5,6 +5,7 @@
 //     any other                                                     -> x86/conv_packed.h conv_packed (packed
 //                                                                      GEMM over an implicit im2col)
 //   Gemm / kiln.FusedGemm with a constant B, MatMul with a constant 2-D B -> x86/gemm_packed.h gemm_packed_b
+//   MaxPool (no Indices output), AveragePool, GlobalAveragePool, float     -> x86/pool.h
 // Weights a kernel wants in another layout are packed here (pack.h) into new weight arrays; the layer then
 // does not read the original, which is left out of the generated code.
 #include "backends/x86/x86_backend.h"
@@ -14,6 +15,7 @@
 #include "backends/x86/kernels/pack.h"
 #include "ops/conv_plan.h"
 #include "ops/fused_plan.h"
+#include "ops/pool_plan.h"
 #include "ops/registry.h"
 
 namespace kiln {
@@ -230,6 +232,34 @@ Status emit_gemm_override(EmitCtx& c, const TargetInfo& t) {
     return Status::ok();
 }
 
+// ---- pooling ----------------------------------------------------------------------------------
+
+// MaxPool (without its Indices output), AveragePool and GlobalAveragePool over float.
+template <PoolKind K, bool Global>
+bool choose_pool(NodeCtx& c, const TargetInfo&, std::size_t* workspace) {
+    *workspace = 0;
+    if (c.in_dtype(0) != DType::Float32 || c.has_output(1)) return false;
+    PoolPlan plan;
+    return bool(make_pool_plan(c, K, Global, &plan));
+}
+
+template <PoolKind K, bool Global>
+Status emit_pool(EmitCtx& c, const TargetInfo& t) {
+    PoolPlan plan;
+    KILN_TRY(make_pool_plan(c, K, Global, &plan));
+    const IsaInfo isa = isa_info(t);
+    c.use_kernel("x86/pool.h");
+    if (Global) {
+        const kernels::PoolParams& p = plan.params;
+        c.call("k::x86::global_avg_pool<{}>({}, {}, {}, {});", isa.type, c.in(0), c.out(0), p.planes,
+               p.win.in[0] * p.win.in[1] * p.win.in[2]);
+        return Status::ok();
+    }
+    const std::string p = c.define_params("k::PoolParams", c_pool_params(plan.params));
+    c.call("k::x86::{}<{}>({}, {}, {});", K == PoolKind::Max ? "max_pool" : "avg_pool", isa.type, c.in(0), c.out(0), p);
+    return Status::ok();
+}
+
 }  // namespace
 
 const std::vector<OpOverride>& x86_overrides() {
@@ -239,6 +269,9 @@ const std::vector<OpOverride>& x86_overrides() {
         {"", "Gemm", choose_gemm_override, emit_gemm_override},
         {kInternalDomain, "FusedGemm", choose_gemm_override, emit_gemm_override},
         {"", "MatMul", choose_gemm_override, emit_gemm_override},
+        {"", "MaxPool", choose_pool<PoolKind::Max, false>, emit_pool<PoolKind::Max, false>},
+        {"", "AveragePool", choose_pool<PoolKind::Average, false>, emit_pool<PoolKind::Average, false>},
+        {"", "GlobalAveragePool", choose_pool<PoolKind::Average, true>, emit_pool<PoolKind::Average, true>},
     };
     return ops;
 }

@@ -41,7 +41,8 @@ bool host_runs(const std::string& target) {
 // A small CNN with awkward sizes touching every x86 kernel choice: a 1x1 convolution with a residual and ReLU
 // (17 channels: neither a multiple of the tile rows nor of the vector), a depthwise 3x3 stride 2 with ReLU6, a
 // 3x3 convolution with asymmetric padding, global pooling, a Gemm with transB, alpha, beta and a bias, and a
-// MatMul with a 3-D activation and constant weights; and a 3x3 convolution on a 24 x 26 plane (Winograd).
+// MatMul with a 3-D activation and constant weights; a 3x3 convolution on a 24 x 26 plane (Winograd); MaxPool
+// with ceil_mode and AveragePool counting the padding.
 onnx::ModelProto x86_cnn_model() {
     onnx::ModelProto m = make_model(13);
     add_input(m, "x", kFloat, {2, 17, 9, 7});
@@ -79,7 +80,17 @@ onnx::ModelProto x86_cnn_model() {
     set_ints(wino, "pads", {1, 0, 1, 1});
     add_node(m, "Relu", {"c4"}, {"o4"});
     add_output(m, "y", kFloat, {2, 5});
+    onnx::NodeProto* mp = add_node(m, "MaxPool", {"v"}, {"o5"});
+    set_ints(mp, "kernel_shape", {3, 3});
+    set_ints(mp, "strides", {2, 2});
+    set_int(mp, "ceil_mode", 1);
+    onnx::NodeProto* ap = add_node(m, "AveragePool", {"v"}, {"o6"});
+    set_ints(ap, "kernel_shape", {3, 3});
+    set_ints(ap, "pads", {1, 1, 1, 1});
+    set_int(ap, "count_include_pad", 1);
     add_output(m, "o4", kFloat, {1, 19, 24, 26});
+    add_output(m, "o5", kFloat, {1, 32, 12, 13});
+    add_output(m, "o6", kFloat, {1, 32, 24, 27});
     add_output(m, "u", kFloat, {2, 3, 11});
     return m;
 }
@@ -103,6 +114,9 @@ TEST_CASE("x86 targets run convolutions, depthwise and Gemm/MatMul layers on x86
         CHECK(count(src, "k::x86::depthwise3x3" + traits + "(") == 1);
         CHECK(count(src, "k::x86::gemm_packed_b" + traits + "(") == 2);  // the Gemm and the MatMul
         CHECK(count(src, "k::x86::winograd3x3" + traits + "(") == 1);
+        CHECK(count(src, "k::x86::max_pool" + traits + "(") == 1);
+        CHECK(count(src, "k::x86::avg_pool" + traits + "(") == 1);
+        CHECK(count(src, "k::x86::global_avg_pool" + traits + "(") == 1);
         CHECK(count(src, "k::conv(") + count(src, "k::conv_fused(") == 0);
         // Packed copies replace the 1x1, Gemm and MatMul weights; the depthwise filter is used as it is.
         CHECK(count(src, "_w1x1[") == 0);
