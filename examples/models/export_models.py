@@ -82,10 +82,10 @@ def torchvision_missing():
         return "torchvision is not installed (apt-get install python3-torchvision)"
 
 
-def torchvision_model(name):
+def torchvision_model(name, **kwargs):
     def make(gen):
         import torchvision
-        model = getattr(torchvision.models, name)(weights=None)
+        model = getattr(torchvision.models, name)(weights=None, **kwargs)
         randomize_norm_affine(model, gen)
         calibrate_batchnorm(model, gen, IMAGE)
         return model
@@ -141,6 +141,16 @@ MODELS = {
     "transformer": (transformer, (1, 16, 32), 14, 1006, False, lambda: None),
 }
 
+# More torchvision CNNs built from the same ops, exported only when named (--models): the speed benchmark's
+# "no slowdown cliff" check (test/bench/speed_bench.py --models resnet50,...); not in the models tests.
+MORE_CNNS = {
+    "resnet50": (torchvision_model("resnet50"), IMAGE, 13, 1007, False, torchvision_missing),
+    "googlenet": (torchvision_model("googlenet", aux_logits=False, init_weights=True), IMAGE, 13, 1008, False,
+                  torchvision_missing),
+    "densenet121": (torchvision_model("densenet121"), IMAGE, 13, 1009, False, torchvision_missing),
+    "mnasnet1_0": (torchvision_model("mnasnet1_0"), IMAGE, 13, 1010, False, torchvision_missing),
+}
+
 
 def write_tensor(array, path, name):
     t = numpy_helper.from_array(np.ascontiguousarray(array), name=name)
@@ -177,11 +187,15 @@ def export_model(name, spec, outdir, tag):
           flush=True)
 
 
-def cli(models, tag, description):
-    """The command line both export scripts share: OUTDIR [--models A,B] [--list] [--skip-unavailable]."""
+def cli(models, tag, description, extra=None):
+    """The command line both export scripts share: OUTDIR [--models A,B] [--list] [--skip-unavailable].
+    `extra` models are exported only when --models names them."""
+    default = ",".join(models)
+    models = dict(models, **(extra or {}))
     ap = argparse.ArgumentParser(description=description)
     ap.add_argument("outdir", nargs="?", help="folder that receives one sub-folder per model")
-    ap.add_argument("--models", default=",".join(models), help="comma-separated subset (default: all)")
+    ap.add_argument("--models", default=default,
+                    help=f"comma-separated subset (default: {default}; also known: {', '.join(extra or {}) or 'none'})")
     ap.add_argument("--list", action="store_true", help="print the model names and exit")
     ap.add_argument("--skip-unavailable", action="store_true",
                     help="leave out models whose packages are missing (reason in OUTDIR/NAME.skipped)")
@@ -213,4 +227,4 @@ def cli(models, tag, description):
 
 
 if __name__ == "__main__":
-    sys.exit(cli(MODELS, "export_models", __doc__.split("\n")[0]))
+    sys.exit(cli(MODELS, "export_models", __doc__.split("\n")[0], MORE_CNNS))
