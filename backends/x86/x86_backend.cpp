@@ -1,7 +1,7 @@
 // x86 layer choices. Per layer, from its shapes and attributes (all known at compile time):
 //   Conv / kiln.FusedConv, float, 1-D/2-D:
 //     depthwise 3x3 (groups = channels, stride 1 or 2, no dilation)  -> x86/depthwise.h depthwise3x3
-//     3x3, stride 1, one group, planes >= 24, >= 32 input channels    -> x86/winograd.h winograd3x3
+//     3x3, stride 1, one group, wide enough planes and enough channels -> x86/winograd.h winograd3x3
 //     any other                                                     -> x86/conv_packed.h conv_packed (packed
 //                                                                      GEMM over an implicit im2col)
 //   Gemm / kiln.FusedGemm with a constant B, MatMul with a constant 2-D B -> x86/gemm_packed.h gemm_packed_b
@@ -54,7 +54,7 @@ struct ConvChoice {
 };
 
 // The plan of a Conv or FusedConv node and the x86 kernel that runs it (kNone: portable).
-ConvChoice choose_conv(NodeCtx& c) {
+ConvChoice choose_conv(NodeCtx& c, const TargetInfo& t) {
     ConvChoice ch;
     if (c.in_dtype(0) != DType::Float32 || !c.const_input(1)) return ch;
     if (c.has_input(2) && !c.const_input(2)) return ch;  // a computed bias: rare, portable
@@ -68,11 +68,15 @@ ConvChoice choose_conv(NodeCtx& c) {
         ch.kernel = ConvKernel::kDepthwise3x3;
         return ch;
     }
-    // Winograd F(2x2, 3x3) where it beats the direct kernels (backends/x86/README.md: planes of 24 and more,
-    // enough channels that the transforms are a small part).
+    // Winograd F(2x2, 3x3) where it beats conv_packed (test/x86 winograd_bench vs conv_bench, README): the
+    // tiles of a row fill at least 3/4 of their vectors (a 14-wide plane has 7 tiles: 7/8 of an AVX2 vector,
+    // 7/16 of an AVX-512 one), at least 4 tile rows, and enough input channels that the transforms are a small
+    // part (AVX-512's direct kernel is twice as fast, so it needs more).
+    const int64_t lanes = t.isa == "avx512" ? 16 : 8;
+    const int64_t tiles_w = (w.out[2] + 1) / 2, tiles_w_padded = (tiles_w + lanes - 1) / lanes * lanes;
     if (p.groups == 1 && w.kernel[1] == 3 && w.kernel[2] == 3 && w.stride[1] == 1 && w.stride[2] == 1 &&
-        w.dilation[1] == 1 && w.dilation[2] == 1 && w.out[1] >= 24 && w.out[2] >= 24 && p.in_channels >= 32 &&
-        p.out_channels >= 16) {
+        w.dilation[1] == 1 && w.dilation[2] == 1 && 4 * tiles_w >= 3 * tiles_w_padded && w.out[1] >= 8 &&
+        p.in_channels >= (lanes == 16 ? 32 : 16) && p.out_channels >= 16) {
         ch.kernel = ConvKernel::kWinograd3x3;
         return ch;
     }
@@ -81,7 +85,7 @@ ConvChoice choose_conv(NodeCtx& c) {
 }
 
 bool choose_conv_override(NodeCtx& c, const TargetInfo& t, std::size_t* workspace) {
-    ConvChoice ch = choose_conv(c);
+    ConvChoice ch = choose_conv(c, t);
     const IsaInfo isa = isa_info(t);
     const kernels::ConvParams& p = ch.plan.params;
     const kernels::Window& w = p.win;
@@ -98,7 +102,7 @@ bool choose_conv_override(NodeCtx& c, const TargetInfo& t, std::size_t* workspac
 }
 
 Status emit_conv_override(EmitCtx& c, const TargetInfo& t) {
-    ConvChoice ch = choose_conv(c);
+    ConvChoice ch = choose_conv(c, t);
     KILN_TRY(c.status());
     const IsaInfo isa = isa_info(t);
     const kernels::ConvParams& p = ch.plan.params;
