@@ -137,9 +137,10 @@ int run_bench(const BenchOptions& o) {
     std::string cxx = o.cxx;
     if (cxx.empty()) cxx = std::getenv("CXX") ? std::getenv("CXX") : "c++";
     if (!program_exists(cxx)) return fail(kExitBuildFailed, fmt::format("C++ compiler '{}' is not installed or not in PATH", cxx));
-    // The target's flags, then -O3: printed below, nothing else is added but the harness's defines.
+    // The target's flags (then -O3 for the portable kernels; the x86 targets' flags already choose their
+    // optimization level): printed below, nothing else is added but the harness's defines.
     std::vector<std::string> flags = target->cxx_flags;
-    flags.push_back("-O3");
+    if (target->isa.empty()) flags.push_back("-O3");
     if (o.profile) flags.push_back("-DKILN_PROFILE");
     std::vector<std::string> cmd = {cxx, "-std=c++14", "-Wall", "-Wextra", "-Werror", "-pedantic"};
     cmd.insert(cmd.end(), flags.begin(), flags.end());
