@@ -264,6 +264,15 @@ template <class Isa>
 inline void depthwise3x3(const float* x, const float* w, const float* bias, const float* z, float* y,
                          const Depthwise3x3Params& p, const kernels::Epilogue& act) {
     using V = typename Isa::V;
+#if defined(__AVX2__) && defined(__FMA__)
+    // Stride 1, rows of at most 8 outputs (7 x 7 planes): 8-lane vectors waste half as many lanes as 16-lane
+    // ones, measured 1.4x faster (at stride 2 the 16-lane loads of the 14-wide input rows win). An AVX-512
+    // translation unit has the AVX2 traits too.
+    if (Isa::kLanes > 8 && p.out_w <= 8 && p.stride == 1) {
+        depthwise3x3<Avx2>(x, w, bias, z, y, p, act);
+        return;
+    }
+#endif
     const int64_t in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w;
     const dw::EdgeCols<Isa> edges(int(p.stride), p);
     int64_t c = 0;  // channel of the plane
