@@ -1,7 +1,9 @@
 // Depthwise 3x3 convolution (groups = channels, one filter per channel) over NCHW, stride 1 or 2, any
-// padding, vectorized along the output row: each vector of output columns accumulates its 9 taps with
-// lane-masked loads, so padding costs no branches per element and no padded copy of the input.
-// Bias, residual and activation are applied in registers before the store (as in gemm_packed.h).
+// padding, vectorized along the output row. A band of R output rows x one vector of output columns loads
+// each input row it needs once and feeds it to every output row that uses it; the vectors at the row
+// edges use masked loads (lanes outside the row read nothing and are 0: the padding, with no padded copy
+// and no pointer outside the tensor). Bias, residual and activation are applied in registers before the
+// store (as in gemm_packed.h). See backends/x86/README.md, "Depthwise and pooling".
 #pragma once
 
 #include <cstdint>
@@ -138,8 +140,9 @@ KILN_X86_INLINE void band(const float* xp, int64_t in_h, int64_t in_w, int64_t i
     using Ln = Lanes<Isa>;
     constexpr int L = Isa::kLanes;
     constexpr int kIn = (R - 1) * S + 3;
-    // Independent partial sums per output row (one per tap column with AVX-512, two with AVX2), added at
-    // the end: the 9 FMAs of an output are not one dependent chain.
+    // Short bands (R <= 4, the remainder rows) split each output's 9 FMAs into independent partial sums
+    // (one per tap column with AVX-512, two with AVX2) so they are not one dependent chain; bands of 7
+    // have enough independent rows.
     constexpr int kPart = R > 4 ? 1 : Isa::kLanes == 16 ? 3 : 2;
     V part[R][kPart];
     for (int j = 0; j < R; ++j) {
