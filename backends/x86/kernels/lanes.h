@@ -90,14 +90,15 @@ struct Lanes<Avx512> {
     static V max_where(M m, V v, V acc) { return _mm512_mask_max_ps(acc, m, v, acc); }
     static V max(V v, V acc) { return _mm512_mask_max_ps(acc, all(), v, acc); }
     static V div(V a, V b) { return _mm512_div_ps(a, b); }
-    // (Not _mm512_reduce_add_ps nor _mm512_castps512_ps256: g++ 12 implements them with an extract that
-    // trips -Wmaybe-uninitialized, GCC PR 105593. Lane moves in 512 bits instead.)
+    // The two 256-bit halves by maskz extracts (not _mm512_reduce_add_ps / _mm512_castps512_ps256: g++ 12
+    // implements them with an extract that trips -Wmaybe-uninitialized, GCC PR 105593), then in 128 bits.
     static float hsum(V v) {
-        v = _mm512_add_ps(v, _mm512_maskz_permutexvar_ps(all(), _mm512_set_epi32(7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8), v));
-        v = _mm512_add_ps(v, _mm512_maskz_permutexvar_ps(all(), _mm512_set_epi32(3, 2, 1, 0, 7, 6, 5, 4, 3, 2, 1, 0, 7, 6, 5, 4), v));
-        v = _mm512_add_ps(v, _mm512_maskz_permutexvar_ps(all(), _mm512_set_epi32(1, 0, 3, 2, 1, 0, 3, 2, 1, 0, 3, 2, 1, 0, 3, 2), v));
-        v = _mm512_add_ps(v, _mm512_maskz_permutexvar_ps(all(), _mm512_set_epi32(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1), v));
-        return _mm512_cvtss_f32(v);
+        const __m512d d = _mm512_castps_pd(v);
+        const __m256 h = _mm256_add_ps(_mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(__mmask8(0xFF), d, 0)),
+                                       _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(__mmask8(0xFF), d, 1)));
+        const __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+        const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
     }
 };
 #endif
