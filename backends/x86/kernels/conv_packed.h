@@ -242,7 +242,14 @@ inline void conv_tile(const float* wg, int64_t kk, int64_t k0, int64_t kc, const
     const float* a = wg + i0 * kk + k0 * MR;
     float* yt = yg + i0 * npix + j0;
     const int64_t row0 = row_base + i0;
-    if (b_rs != NR && cols < NR) {
+    if (cols <= Isa::kLanes && Isa::kNv > 1) {
+        // A last strip of at most one vector (14x14 = 6 x 32 + 4 pixels): a one-vector tile does not
+        // multiply the zero lanes (196 pixels in 13 vectors instead of 14).
+        if (b_rs != NR)
+            EdgeRows<Isa, true, MR, 1>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags);
+        else
+            EdgeRows<Isa, false, MR, 1>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags);
+    } else if (b_rs != NR && cols < NR) {
         EdgeRows<Isa, true, MR>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags);
     } else if (rows == MR) {
         micro_tile<Isa, MR, false>(kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags);
