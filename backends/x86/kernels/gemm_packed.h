@@ -76,10 +76,10 @@ inline void micro_tile(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, co
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) acc[i][v] = Isa::zero();
     }
-    // A packed panel (conv weights: a_rs 1, a_cs MR) gets its own copy of the loop with constant strides:
-    // 14 runtime row offsets would not fit in the integer registers.
-    if (a_rs == 1 && a_cs == MR)
-        tile_products<Isa, MR, kMaskB, NV>(acc, k, a, 1, MR, b, b_rs, cols);
+    // A packed panel (conv weights: a_rs 1, a_cs Isa::kMr, also in edge tiles of MR < kMr rows) gets its own
+    // copy of the loop with constant strides: 14 runtime row offsets would not fit in the integer registers.
+    if (a_rs == 1 && a_cs == Isa::kMr)
+        tile_products<Isa, MR, kMaskB, NV>(acc, k, a, 1, Isa::kMr, b, b_rs, cols);
     else
         tile_products<Isa, MR, kMaskB, NV>(acc, k, a, a_rs, a_cs, b, b_rs, cols);
 
