@@ -247,6 +247,13 @@ TEST_CASE("x86 conv_packed: K across several blocks, first-layer and in-place 1x
         check_conv(c, rng);
         c.sh = c.sw = 2;  // 1x1 stride 2 (ResNet downsample): gathered
         check_conv(c, rng);
+        // 1x1 stride 1 with padding only at the end: the output is larger than the input, so neither read in
+        // place nor flattened (16x16 -> 17x17 = 289 pixels; 7x6 -> 8x8).
+        c = make(19, 20, 16, 16, 1, 1, 1, 0);
+        c.pb = c.pr = 1;
+        check_conv(c, rng);
+        c.h = 7, c.w = 6, c.pr = 2;
+        check_conv(c, rng);
     }
     // First layers: 3 -> 64 7x7 s2 p3 (ResNet), 3 -> 32 3x3 s2 p1 (MobileNetV2) on odd planes.
     check_conv(make(3, 64, 37, 29, 7, 7, 2, 3), rng);

@@ -29,12 +29,12 @@ struct ConvGeom {
     int64_t h, w, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw;
 };
 
-// A 1x1, stride 1, unpadded conv is the same over the flattened plane: one row of H*W pixels (so a strip
+// A 1x1, stride 1, unpadded conv (output = input plane) is the same over the flattened plane: one row of H*W pixels (so a strip
 // is one contiguous piece of each channel).
 inline ConvGeom conv_geom_of(const Window& win) {
     ConvGeom g{win.in[1], win.in[2], win.out[1], win.out[2], win.kernel[1], win.kernel[2], win.stride[1],
                win.stride[2], win.dilation[1], win.dilation[2], win.pad[1], win.pad[2]};
-    if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0) {
+    if (conv_is_pointwise(&win.in[1], &win.out[1], &win.kernel[1], &win.stride[1], &win.pad[1])) {
         g.w = g.h * g.w;
         g.ow = g.oh * g.ow;
         g.h = g.oh = 1;
@@ -317,7 +317,8 @@ inline void conv_packed(const float* x, const float* packed_w, const float* bias
     const ConvGeom g = conv_geom_of(p.win);
     const int64_t cig = p.in_channels / p.groups, cog = p.out_channels / p.groups;
     const int64_t area = g.kh * g.kw, kk = cig * area, in_size = g.h * g.w, npix = g.oh * g.ow;
-    const bool in_place = conv_reads_x_in_place(&p.win.kernel[1], &p.win.stride[1], &p.win.pad[1], npix);
+    const bool in_place =
+        conv_reads_x_in_place(&p.win.in[1], &p.win.out[1], &p.win.kernel[1], &p.win.stride[1], &p.win.pad[1]);
     const bool wide = conv_wide_strip(npix, NR);
     const int64_t block_channels = conv_k_block_channels(cig, area);
     const int64_t group_w = packed_a_floats(cog, kk, MR);

@@ -82,10 +82,16 @@ inline int64_t conv_k_block_channels(int64_t cin_per_group, int64_t kernel_area)
 // B operand (row stride OH*OW); smaller planes copy each strip into the workspace first (rows 196 or 784
 // bytes apart straddle cache lines badly: measured 80 -> 135 GFLOP/s at 7x7, see README).
 constexpr int64_t kConvInPlaceMinPixels = 256;
-inline bool conv_reads_x_in_place(const int64_t* kernel_hw, const int64_t* stride_hw, const int64_t* pad_hw,
-                                  int64_t out_pixels) {
+// (Padding only at the end makes the output larger than the input: not in place.)
+inline bool conv_is_pointwise(const int64_t* in_hw, const int64_t* out_hw, const int64_t* kernel_hw,
+                              const int64_t* stride_hw, const int64_t* pad_hw) {
     return kernel_hw[0] == 1 && kernel_hw[1] == 1 && stride_hw[0] == 1 && stride_hw[1] == 1 && pad_hw[0] == 0 &&
-           pad_hw[1] == 0 && out_pixels >= kConvInPlaceMinPixels;
+           pad_hw[1] == 0 && in_hw[0] == out_hw[0] && in_hw[1] == out_hw[1];
+}
+inline bool conv_reads_x_in_place(const int64_t* in_hw, const int64_t* out_hw, const int64_t* kernel_hw,
+                                  const int64_t* stride_hw, const int64_t* pad_hw) {
+    return conv_is_pointwise(in_hw, out_hw, kernel_hw, stride_hw, pad_hw) &&
+           out_hw[0] * out_hw[1] >= kConvInPlaceMinPixels;
 }
 
 // A plane of 49 or 50 output pixels (7x7, 5x10) with AVX-512 (nr 32) runs as one wide strip of 48 pixels
@@ -99,9 +105,8 @@ inline bool conv_wide_strip(int64_t out_pixels, int64_t nr) { return nr == 32 &&
 inline int64_t conv_packed_workspace_floats(const int64_t* in_hw, const int64_t* out_hw, const int64_t* kernel_hw,
                                             const int64_t* stride_hw, const int64_t* dilation_hw,
                                             const int64_t* pad_hw, int64_t cin_per_group, int64_t nr) {
-    (void)in_hw;
     (void)dilation_hw;
-    if (conv_reads_x_in_place(kernel_hw, stride_hw, pad_hw, out_hw[0] * out_hw[1])) return 0;
+    if (conv_reads_x_in_place(in_hw, out_hw, kernel_hw, stride_hw, pad_hw)) return 0;
     const int64_t area = kernel_hw[0] * kernel_hw[1];
     // + 16: conv_packed rounds the workspace up to a 64-byte boundary (no vector load of B splits a line).
     const int64_t strip = conv_wide_strip(out_hw[0] * out_hw[1], nr) ? 2 * nr : nr;
