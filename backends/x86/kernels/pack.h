@@ -16,6 +16,12 @@ constexpr int kAvx512Nr = 32;
 constexpr int kAvx2Mr = 6;
 constexpr int kAvx2Nr = 16;
 
+// The tile of the ISA with `lanes` floats per vector (16: AVX-512, 8: AVX2), for the compiler's packing.
+// (Also keeps clang's -Wunused-const-variable quiet where pack.h is compiled without an ISA, e.g. the
+// kernel bundle test, which puts every kernel header in one file.)
+inline int x86_tile_mr(int lanes) { return lanes == 16 ? kAvx512Mr : kAvx2Mr; }
+inline int x86_tile_nr(int lanes) { return lanes == 16 ? kAvx512Nr : kAvx2Nr; }
+
 // Floats pack_b writes: ceil(n / nr) panels of k x nr (the last one zero-padded).
 inline int64_t packed_b_floats(int64_t k, int64_t n, int64_t nr) { return (n + nr - 1) / nr * nr * k; }
 
