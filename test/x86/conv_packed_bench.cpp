@@ -1,7 +1,9 @@
 // Microbenchmark of backends/x86/kernels/conv_packed.h on the real convolution layers of ResNet-18,
 // MobileNetV2 and SqueezeNet 1.1 (224x224 input, batch 1), against the portable conv_fused built with the
-// same flags. Counter FLOP/s = 2 * MACs per call; bias + ReLU fused. Built once per ISA (KILN_X86_ISA).
+// same flags. Counter FLOP/s = 2 * MACs per call; bias + ReLU fused; buffers 64-byte aligned (as the
+// generated code's arena). Built once per ISA (KILN_X86_ISA).
 //   ./build/test/x86/kiln_x86_avx512_conv_bench --benchmark_min_time=0.2 [--benchmark_filter=x86]
+// (the portable runs are slow: --benchmark_filter=x86 for the x86 ones only)
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -17,12 +19,23 @@ using Isa = kiln::kernels::x86::KILN_X86_ISA;
 namespace k = kiln::kernels;
 namespace x = kiln::kernels::x86;
 
-std::vector<float> random_floats(int64_t n) {
+// A float buffer starting on a 64-byte boundary, as the generated code's arena and constants are.
+struct Buffer {
+    std::vector<float> storage;
+    float* p;
+    explicit Buffer(int64_t n) : storage(static_cast<size_t>(n) + 16) {
+        const uintptr_t a = reinterpret_cast<uintptr_t>(storage.data());
+        p = storage.data() + ((64 - a % 64) % 64) / sizeof(float);
+    }
+    float* data() { return p; }
+};
+
+Buffer random_floats(int64_t n) {
     std::mt19937 rng(static_cast<uint32_t>(n));
     std::uniform_real_distribution<float> d(-1.0f, 1.0f);
-    std::vector<float> v(static_cast<size_t>(n));
-    for (float& f : v) f = d(rng);
-    return v;
+    Buffer b(n);
+    for (int64_t i = 0; i < n; ++i) b.p[i] = d(rng);
+    return b;
 }
 
 const k::Epilogue kRelu{k::kActRelu, 0, 0};
@@ -47,14 +60,13 @@ void conv_x86(benchmark::State& s) {
     const k::ConvParams p = params_of(s);
     const k::Window& w = p.win;
     const int64_t kk = p.in_channels * w.kernel[1] * w.kernel[2];
-    const auto xs = random_floats(p.in_channels * w.in[1] * w.in[2]), wt = random_floats(p.out_channels * kk);
-    const auto bias = random_floats(p.out_channels);
-    std::vector<float> packed(static_cast<size_t>(x::conv_packed_weight_floats(p.out_channels, kk, 1, Isa::kMr)));
+    auto xs = random_floats(p.in_channels * w.in[1] * w.in[2]), wt = random_floats(p.out_channels * kk);
+    auto bias = random_floats(p.out_channels);
+    Buffer packed(x::conv_packed_weight_floats(p.out_channels, kk, 1, Isa::kMr));
     x::pack_conv_weights(wt.data(), p.out_channels, kk, 1, Isa::kMr, packed.data());
-    std::vector<float> ws(static_cast<size_t>(x::conv_packed_workspace_floats(
-                              &w.in[1], &w.out[1], &w.kernel[1], &w.stride[1], &w.dilation[1], &w.pad[1],
-                              p.in_channels, Isa::kNv * Isa::kLanes)) + 1);
-    std::vector<float> y(static_cast<size_t>(p.out_channels * w.out[1] * w.out[2]));
+    Buffer ws(x::conv_packed_workspace_floats(&w.in[1], &w.out[1], &w.kernel[1], &w.stride[1], &w.dilation[1],
+                                              &w.pad[1], p.in_channels, Isa::kNv * Isa::kLanes) + 1);
+    Buffer y(p.out_channels * w.out[1] * w.out[2]);
     for (auto _ : s) {
         x::conv_packed<Isa>(xs.data(), packed.data(), bias.data(), nullptr, y.data(), p, kRelu, ws.data());
         benchmark::DoNotOptimize(y.data());
@@ -67,9 +79,9 @@ void conv_portable(benchmark::State& s) {
     const k::ConvParams p = params_of(s);
     const k::Window& w = p.win;
     const int64_t kk = p.in_channels * w.kernel[1] * w.kernel[2];
-    const auto xs = random_floats(p.in_channels * w.in[1] * w.in[2]), wt = random_floats(p.out_channels * kk);
-    const auto bias = random_floats(p.out_channels);
-    std::vector<float> y(static_cast<size_t>(p.out_channels * w.out[1] * w.out[2]));
+    auto xs = random_floats(p.in_channels * w.in[1] * w.in[2]), wt = random_floats(p.out_channels * kk);
+    auto bias = random_floats(p.out_channels);
+    Buffer y(p.out_channels * w.out[1] * w.out[2]);
     for (auto _ : s) {
         k::conv_fused(xs.data(), wt.data(), bias.data(), static_cast<const float*>(nullptr), y.data(), p, kRelu);
         benchmark::DoNotOptimize(y.data());

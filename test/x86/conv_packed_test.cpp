@@ -247,6 +247,13 @@ TEST_CASE("x86 conv_packed: K across several blocks, first-layer and in-place 1x
         check_conv(c, rng);
         c.sh = c.sw = 2;  // 1x1 stride 2 (ResNet downsample): gathered
         check_conv(c, rng);
+        // 1x1 stride 1 with padding only at the end: the output is larger than the input, so neither read in
+        // place nor flattened (16x16 -> 17x17 = 289 pixels; 7x6 -> 8x8).
+        c = make(19, 20, 16, 16, 1, 1, 1, 0);
+        c.pb = c.pr = 1;
+        check_conv(c, rng);
+        c.h = 7, c.w = 6, c.pr = 2;
+        check_conv(c, rng);
     }
     // First layers: 3 -> 64 7x7 s2 p3 (ResNet), 3 -> 32 3x3 s2 p1 (MobileNetV2) on odd planes.
     check_conv(make(3, 64, 37, 29, 7, 7, 2, 3), rng);
@@ -254,6 +261,31 @@ TEST_CASE("x86 conv_packed: K across several blocks, first-layer and in-place 1x
     {
         Case c = make(3, 64, 33, 35, 3, 3, 2, 0);  // SqueezeNet 1.1: 3x3 s2, no pad
         c.act = kActs[6];
+        check_conv(c, rng);
+    }
+    // 49- and 50-pixel outputs (AVX-512: the wide strip, 48 pixels in 3-vector tiles + 1-2 leftover pixels as
+    // matrix-vector products): K over several blocks, rows 1..2*MR+3, residual in place, scalar activations.
+    for (int a = 0; a < kNumActs; ++a) {
+        const int64_t couts[] = {1, 5, 7, 8, 14, 17, 31, 2 * Isa::kMr + 3, 64};
+        Case c = make(a % 2 ? 129 : 33, couts[a], 7, a % 3 == 2 ? 10 : 7, 3, 3, 1, 1);
+        if (a % 3 == 2) c.h = 5;  // 5 x 10 = 50 pixels
+        c.z = a % 2 == 0;
+        c.in_place = a % 4 == 0;
+        c.act = kActs[a];
+        check_conv(c, rng);
+    }
+    {
+        Case c = make(300, 40, 7, 7, 1, 1, 1, 0);  // 1x1 on 7x7 (copied strips, 2 K blocks)
+        c.z = c.in_place = true;
+        c.act = kActs[4];
+        check_conv(c, rng);
+        c = make(64, 36, 14, 14, 1, 1, 2, 0);  // 1x1 stride 2 down to 7x7
+        check_conv(c, rng);
+        c = make(24, 36, 14, 14, 3, 3, 2, 1);  // 3x3 stride 2 down to 7x7, groups 2 and 4
+        c.groups = 2;
+        check_conv(c, rng);
+        c.groups = 4;
+        c.batch = 2;
         check_conv(c, rng);
     }
     // Plane narrower than a vector and a single output pixel with many channels.

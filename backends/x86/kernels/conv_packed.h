@@ -29,12 +29,12 @@ struct ConvGeom {
     int64_t h, w, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw;
 };
 
-// A 1x1, stride 1, unpadded conv is the same over the flattened plane: one row of H*W pixels (so a strip
+// A 1x1, stride 1, unpadded conv (output = input plane) is the same over the flattened plane: one row of H*W pixels (so a strip
 // is one contiguous piece of each channel).
 inline ConvGeom conv_geom_of(const Window& win) {
     ConvGeom g{win.in[1], win.in[2], win.out[1], win.out[2], win.kernel[1], win.kernel[2], win.stride[1],
                win.stride[2], win.dilation[1], win.dilation[2], win.pad[1], win.pad[2]};
-    if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0) {
+    if (conv_is_pointwise(&win.in[1], &win.out[1], &win.kernel[1], &win.stride[1], &win.pad[1])) {
         g.w = g.h * g.w;
         g.ow = g.oh * g.ow;
         g.h = g.oh = 1;
@@ -155,16 +155,16 @@ inline void conv_pack_vector(const float* xc0, int64_t channels, int64_t in_size
 
 // Gathers rows [c0, c0 + channels) x KH x KW of im2col(X) for output pixels [j0, j0 + cols) into
 // ws[(c * KH*KW + kh * KW + kw) * NR + j], zero outside the input and for j >= cols. xc0: channel c0.
+// NV: vectors per strip row (NR = NV * lanes; Isa::kNv, or 4 for the wide strip of a 7x7 plane).
 // The geometry (which lanes of which output row read which input row, clipped to the input) is worked
 // out once per strip and tap, then applied to every channel.
-template <class Isa>
+template <class Isa, int NV = Isa::kNv>
 inline void conv_pack_strip(const float* xc0, int64_t channels, const ConvGeom& g, int64_t j0, int64_t cols,
                             float* ws) {
     constexpr int L = Isa::kLanes;
-    constexpr int NV = Isa::kNv;
     constexpr int NR = NV * L;
     // Output-row segments of the strip: lanes [a, b) are output row oh from column ow.
-    int64_t seg_oh[NR], seg_ow[NR], seg_a[NR], seg_b[NR];
+    int64_t seg_oh[NR] = {}, seg_ow[NR] = {}, seg_a[NR] = {}, seg_b[NR] = {};  // zeroed: g++ -O3 -Wmaybe-uninitialized
     int nseg = 0;
     for (int64_t lane = 0, p = j0; lane < cols; ++nseg) {
         const int64_t oh = p / g.ow, ow = p - oh * g.ow;
@@ -242,12 +242,66 @@ inline void conv_tile(const float* wg, int64_t kk, int64_t k0, int64_t kc, const
     const float* a = wg + i0 * kk + k0 * MR;
     float* yt = yg + i0 * npix + j0;
     const int64_t row0 = row_base + i0;
-    if (b_rs != NR && cols < NR) {
+    if (cols <= Isa::kLanes && Isa::kNv > 1) {
+        // A last strip of at most one vector (14x14 = 6 x 32 + 4 pixels): a one-vector tile does not
+        // multiply the zero lanes (196 pixels in 13 vectors instead of 14).
+        if (b_rs != NR)
+            EdgeRows<Isa, true, MR, 1>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags);
+        else
+            EdgeRows<Isa, false, MR, 1>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags);
+    } else if (b_rs != NR && cols < NR) {
         EdgeRows<Isa, true, MR>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags);
     } else if (rows == MR) {
         micro_tile<Isa, MR, false>(kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags);
     } else {
         EdgeRows<Isa, false, MR>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags);
+    }
+}
+
+// The wide strip of a 7x7 plane (conv_wide_strip: 49 or 50 pixels, AVX-512): 32 + 17 pixels would
+// fill 4 vectors of which 49/64 lanes are used. Instead the first 48 pixels run as two 7-row x 3-vector
+// tiles per 14-row panel (every lane used), and the 1-2 pixels left over as matrix-vector products with
+// the output channels in lanes (a panel's 14 weights of one k step are one vector). ws: the K block x 64
+// strip (conv_pack_strip<Isa, 4>).
+template <class Isa>
+inline void conv_wide_tile(const float* wg, int64_t kk, int64_t k0, int64_t kc, const float* ws, float* yg,
+                           int64_t npix, int64_t i0, int64_t cog, int64_t row_base, const TileEpilogue& e,
+                           int32_t flags) {
+    using V = typename Isa::V;
+    constexpr int MR = Isa::kMr, H = MR / 2, L = Isa::kLanes, W = 4 * L;
+    const int64_t rows = cog - i0 < MR ? cog - i0 : MR;
+    const float* a = wg + i0 * kk + k0 * MR;
+    float* yt = yg + i0 * npix;
+    const int64_t row0 = row_base + i0;
+    // Rows [0, H) and [H, rows) of the panel, pixels [0, 3L).
+    EdgeRows<Isa, false, H, 3>::run(rows < H ? rows : H, kc, a, 1, MR, ws, W, yt, npix, 3 * L, row0, 0, e, flags);
+    if (rows > H)
+        EdgeRows<Isa, false, H, 3>::run(rows - H, kc, a + H, 1, MR, ws, W, yt + H * npix, npix, 3 * L, row0 + H, 0, e,
+                                        flags);
+    // Pixels [3L, npix): acc[lane i] = sum over k of a[k * MR + i] * ws[k * W + j] (lanes >= MR are 0).
+    for (int64_t j = 3 * L; j < npix; ++j) {
+        V acc[4] = {Isa::zero(), Isa::zero(), Isa::zero(), Isa::zero()};
+        int64_t k = 0;
+        for (; k + 4 <= kc; k += 4) {
+#pragma GCC unroll 4
+            for (int u = 0; u < 4; ++u)
+                acc[u] = Isa::fmadd(Isa::load_n(a + (k + u) * MR, MR), Isa::set1(ws[(k + u) * W + j]), acc[u]);
+        }
+        for (; k < kc; ++k) acc[0] = Isa::fmadd(Isa::load_n(a + k * MR, MR), Isa::set1(ws[k * W + j]), acc[0]);
+        float col[L];
+        Isa::store(col, Isa::add(Isa::add(acc[0], acc[1]), Isa::add(acc[2], acc[3])));
+        for (int64_t i = 0; i < rows; ++i) {
+            float v = col[i];
+            float* yp = yt + i * npix + j;
+            if (flags & kTileAccumulate) {
+                v += *yp;
+            } else {
+                if (e.bias_kind == kBiasPerRow) v += e.bias[row0 + i];
+                if (e.z) v += e.z[(row0 + i) * npix + j];
+            }
+            *yp = v;
+            if (!(flags & kTileNoActivation)) kernels::apply_epilogue(yp, 1, e.act);
+        }
     }
 }
 
@@ -263,7 +317,9 @@ inline void conv_packed(const float* x, const float* packed_w, const float* bias
     const ConvGeom g = conv_geom_of(p.win);
     const int64_t cig = p.in_channels / p.groups, cog = p.out_channels / p.groups;
     const int64_t area = g.kh * g.kw, kk = cig * area, in_size = g.h * g.w, npix = g.oh * g.ow;
-    const bool in_place = conv_reads_x_in_place(&p.win.kernel[1], &p.win.stride[1], &p.win.pad[1], npix);
+    const bool in_place =
+        conv_reads_x_in_place(&p.win.in[1], &p.win.out[1], &p.win.kernel[1], &p.win.stride[1], &p.win.pad[1]);
+    const bool wide = conv_wide_strip(npix, NR);
     const int64_t block_channels = conv_k_block_channels(cig, area);
     const int64_t group_w = packed_a_floats(cog, kk, MR);
     if (workspace) {  // to 64 bytes (conv_packed_workspace_floats has the 16 floats of slack)
@@ -281,6 +337,12 @@ inline void conv_packed(const float* x, const float* packed_w, const float* bias
                 const int64_t c1 = c0 + block_channels < cig ? c0 + block_channels : cig;
                 const int64_t k0 = c0 * area, kc = (c1 - c0) * area;
                 const int32_t flags = (c0 > 0 ? kTileAccumulate : 0) | (c1 < cig ? kTileNoActivation : 0);
+                if (wide) {
+                    conv_pack_strip<Isa, 4>(xg + c0 * in_size, c1 - c0, g, 0, npix, workspace);
+                    for (int64_t i0 = 0; i0 < cog; i0 += MR)
+                        conv_wide_tile<Isa>(wg, kk, k0, kc, workspace, yg, npix, i0, cog, grp * cog, e, flags);
+                    continue;
+                }
                 for (int64_t j0 = 0; j0 < npix; j0 += NR) {
                     const float* b = workspace;
                     int64_t b_rs = NR;

@@ -46,12 +46,11 @@ enum TileFlags : int32_t { kTileAccumulate = 1, kTileNoActivation = 2 };
 
 // acc[i][v] += sum over kk < k of a[i * a_rs + kk * a_cs] * b[kk * b_rs + v * L ...] (micro_tile's K loop;
 // always inlined so constant strides fold into the addressing).
-template <class Isa, int MR, bool kMaskB>
-__attribute__((always_inline)) inline void tile_products(typename Isa::V (&acc)[MR][Isa::kNv], int64_t k,
+template <class Isa, int MR, bool kMaskB, int NV>
+__attribute__((always_inline)) inline void tile_products(typename Isa::V (&acc)[MR][NV], int64_t k,
                                                          const float* a, int64_t a_rs, int64_t a_cs, const float* b,
                                                          int64_t b_rs, int64_t cols) {
     using V = typename Isa::V;
-    constexpr int NV = Isa::kNv;
     constexpr int L = Isa::kLanes;
     for (int64_t kk = 0; kk < k; ++kk) {
         const float* br = b + kk * b_rs;
@@ -68,16 +67,16 @@ __attribute__((always_inline)) inline void tile_products(typename Isa::V (&acc)[
     }
 }
 
-// One tile: MR rows (template) x up to NR = NV * lanes columns (`cols`; fewer on the right edge).
+// One tile: MR rows (template) x up to NV * lanes columns (`cols`; fewer on the right edge). NV: vectors per
+// row, Isa::kNv (NR) except for conv_packed's narrow last strip (1).
 // Left operand: row i, step kk at a[i * a_rs + kk * a_cs]. Right operand: step kk at b + kk * b_rs, NR
 // contiguous floats; kMaskB: only `cols` of them may be read (B is the activation, not a padded panel).
 // y, z point at the tile's (row0, col0) element; rows are ldy apart. flags: TileFlags (0: y = act(A B + bias + Z)).
-template <class Isa, int MR, bool kMaskB>
+template <class Isa, int MR, bool kMaskB, int NV = Isa::kNv>
 inline void micro_tile(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t b_rs,
                        float* y, int64_t ldy, int64_t cols, int64_t row0, int64_t col0, const TileEpilogue& e,
                        int32_t flags = 0) {
     using V = typename Isa::V;
-    constexpr int NV = Isa::kNv;
     constexpr int L = Isa::kLanes;
     V acc[MR][NV];
 #pragma GCC unroll 16
@@ -85,12 +84,12 @@ inline void micro_tile(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, co
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) acc[i][v] = Isa::zero();
     }
-    // A packed panel (conv weights: a_rs 1, a_cs MR) gets its own copy of the loop with constant strides:
-    // 14 runtime row offsets would not fit in the integer registers.
-    if (a_rs == 1 && a_cs == MR)
-        tile_products<Isa, MR, kMaskB>(acc, k, a, 1, MR, b, b_rs, cols);
+    // A packed panel (conv weights: a_rs 1, a_cs Isa::kMr, also in edge tiles of MR < kMr rows) gets its own
+    // copy of the loop with constant strides: 14 runtime row offsets would not fit in the integer registers.
+    if (a_rs == 1 && a_cs == Isa::kMr)
+        tile_products<Isa, MR, kMaskB, NV>(acc, k, a, 1, Isa::kMr, b, b_rs, cols);
     else
-        tile_products<Isa, MR, kMaskB>(acc, k, a, a_rs, a_cs, b, b_rs, cols);
+        tile_products<Isa, MR, kMaskB, NV>(acc, k, a, a_rs, a_cs, b, b_rs, cols);
 
     // Epilogue in registers.
     if (flags & kTileAccumulate) {
@@ -180,20 +179,20 @@ inline void micro_tile(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, co
 }
 
 // Runs micro_tile with MR = rows (1..Isa::kMr) for the bottom edge.
-template <class Isa, bool kMaskB, int MR>
+template <class Isa, bool kMaskB, int MR, int NV = Isa::kNv>
 struct EdgeRows {
     static void run(int64_t rows, int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b,
                     int64_t b_rs, float* y, int64_t ldy, int64_t cols, int64_t row0, int64_t col0,
                     const TileEpilogue& e, int32_t flags = 0) {
         if (rows == MR) {
-            micro_tile<Isa, MR, kMaskB>(k, a, a_rs, a_cs, b, b_rs, y, ldy, cols, row0, col0, e, flags);
+            micro_tile<Isa, MR, kMaskB, NV>(k, a, a_rs, a_cs, b, b_rs, y, ldy, cols, row0, col0, e, flags);
         } else {
-            EdgeRows<Isa, kMaskB, MR - 1>::run(rows, k, a, a_rs, a_cs, b, b_rs, y, ldy, cols, row0, col0, e, flags);
+            EdgeRows<Isa, kMaskB, MR - 1, NV>::run(rows, k, a, a_rs, a_cs, b, b_rs, y, ldy, cols, row0, col0, e, flags);
         }
     }
 };
-template <class Isa, bool kMaskB>
-struct EdgeRows<Isa, kMaskB, 0> {
+template <class Isa, bool kMaskB, int NV>
+struct EdgeRows<Isa, kMaskB, 0, NV> {
     static void run(int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*, int64_t,
                     int64_t, int64_t, int64_t, const TileEpilogue&, int32_t = 0) {}
 };

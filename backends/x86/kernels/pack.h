@@ -21,6 +21,12 @@ struct Avx2Tile {
     static constexpr int kNr = 16;
 };
 
+// The tile of the ISA with `lanes` floats per vector (16: AVX-512, 8: AVX2), for the compiler's packing.
+// (Also keeps clang's -Wunused-const-variable quiet where pack.h is compiled without an ISA, e.g. the
+// kernel bundle test, which puts every kernel header in one file.)
+inline int x86_tile_mr(int lanes) { return lanes == 16 ? Avx512Tile::kMr : Avx2Tile::kMr; }
+inline int x86_tile_nr(int lanes) { return lanes == 16 ? Avx512Tile::kNr : Avx2Tile::kNr; }
+
 // Floats pack_b writes: ceil(n / nr) panels of k x nr (the last one zero-padded).
 inline int64_t packed_b_floats(int64_t k, int64_t n, int64_t nr) { return (n + nr - 1) / nr * nr * k; }
 
@@ -142,11 +148,21 @@ inline int64_t conv_k_block_channels(int64_t cin_per_group, int64_t kernel_area)
 // A 1x1, stride 1, unpadded convolution over a plane of at least this many pixels reads X in place as the
 // B operand (row stride OH*OW); smaller planes copy each strip into the workspace first (rows 196 or 784
 // bytes apart straddle cache lines badly: measured 80 -> 135 GFLOP/s at 7x7, see README).
-inline bool conv_reads_x_in_place(const int64_t* kernel_hw, const int64_t* stride_hw, const int64_t* pad_hw,
-                                  int64_t out_pixels) {
+// (Padding only at the end makes the output larger than the input: not in place.)
+inline bool conv_is_pointwise(const int64_t* in_hw, const int64_t* out_hw, const int64_t* kernel_hw,
+                              const int64_t* stride_hw, const int64_t* pad_hw) {
     return kernel_hw[0] == 1 && kernel_hw[1] == 1 && stride_hw[0] == 1 && stride_hw[1] == 1 && pad_hw[0] == 0 &&
-           pad_hw[1] == 0 && out_pixels >= ConvBlocking::kInPlaceMinPixels;
+           pad_hw[1] == 0 && in_hw[0] == out_hw[0] && in_hw[1] == out_hw[1];
 }
+inline bool conv_reads_x_in_place(const int64_t* in_hw, const int64_t* out_hw, const int64_t* kernel_hw,
+                                  const int64_t* stride_hw, const int64_t* pad_hw) {
+    return conv_is_pointwise(in_hw, out_hw, kernel_hw, stride_hw, pad_hw) &&
+           out_hw[0] * out_hw[1] >= ConvBlocking::kInPlaceMinPixels;
+}
+
+// A plane of 49 or 50 output pixels (7x7, 5x10) with AVX-512 (nr 32) runs as one wide strip of 48 pixels
+// in 3-vector tiles plus 1-2 leftover pixels, instead of 32 + 17 (77% of the lanes used).
+inline bool conv_wide_strip(int64_t out_pixels, int64_t nr) { return nr == 32 && out_pixels > 48 && out_pixels <= 50; }
 
 // Floats of workspace conv_packed needs: one K block x nr strip and 16 for alignment (0 when X is read in
 // place); any alignment of the workspace pointer is fine. Each argument
@@ -155,12 +171,12 @@ inline bool conv_reads_x_in_place(const int64_t* kernel_hw, const int64_t* strid
 inline int64_t conv_packed_workspace_floats(const int64_t* in_hw, const int64_t* out_hw, const int64_t* kernel_hw,
                                             const int64_t* stride_hw, const int64_t* dilation_hw,
                                             const int64_t* pad_hw, int64_t cin_per_group, int64_t nr) {
-    (void)in_hw;
     (void)dilation_hw;
-    if (conv_reads_x_in_place(kernel_hw, stride_hw, pad_hw, out_hw[0] * out_hw[1])) return 0;
+    if (conv_reads_x_in_place(in_hw, out_hw, kernel_hw, stride_hw, pad_hw)) return 0;
     const int64_t area = kernel_hw[0] * kernel_hw[1];
     // + 16: conv_packed rounds the workspace up to a 64-byte boundary (no vector load of B splits a line).
-    return conv_k_block_channels(cin_per_group, area) * area * nr + 16;
+    const int64_t strip = conv_wide_strip(out_hw[0] * out_hw[1], nr) ? 2 * nr : nr;
+    return conv_k_block_channels(cin_per_group, area) * area * strip + 16;
 }
 
 }  // namespace x86
