@@ -125,10 +125,11 @@ Status emit_conv_override(EmitCtx& c, const TargetInfo& t) {
         const Tensor& wt = *c.const_input(1);
         const int64_t cout = p.out_channels, k = p.in_channels / p.groups * w.kernel[1] * w.kernel[2];
         Tensor packed(DType::Float32, Shape{xk::conv_packed_weight_floats(cout, k, p.groups, isa.mr)});
-        xk::pack_conv_weights(wt.data<float>(), cout, k, p.groups, isa.mr, packed.data<float>());
+        xk::pack_conv_weights(wt.data<float>(), cout, p.in_channels / p.groups, w.kernel[1] * w.kernel[2], p.groups,
+                              isa.mr, packed.data<float>());
         const std::string pw = c.define_weight(
             std::move(packed), "w",
-            fmt::format("{}: {}x{} weights ({}x{} kernel{}) packed in {}-row panels", c.layer_name(), cout, k,
+            fmt::format("{}: {}x{} weights ({}x{} kernel{}) packed in K blocks of {}-row panels", c.layer_name(), cout, k,
                         w.kernel[1], w.kernel[2], p.groups > 1 ? fmt::format(", {} groups", p.groups) : "", isa.mr));
         const std::string cp = c.define_params("k::ConvParams", conv_params_init(p));
         std::size_t ws = 0;

@@ -63,7 +63,7 @@ void conv_x86(benchmark::State& s) {
     auto xs = random_floats(p.in_channels * w.in[1] * w.in[2]), wt = random_floats(p.out_channels * kk);
     auto bias = random_floats(p.out_channels);
     Buffer packed(x::conv_packed_weight_floats(p.out_channels, kk, 1, Isa::kMr));
-    x::pack_conv_weights(wt.data(), p.out_channels, kk, 1, Isa::kMr, packed.data());
+    x::pack_conv_weights(wt.data(), p.out_channels, p.in_channels, kk / p.in_channels, 1, Isa::kMr, packed.data());
     Buffer ws(x::conv_packed_workspace_floats(&w.in[1], &w.out[1], &w.kernel[1], &w.stride[1], &w.dilation[1],
                                               &w.pad[1], p.in_channels, Isa::kNv * Isa::kLanes) + 1);
     Buffer y(p.out_channels * w.out[1] * w.out[2]);

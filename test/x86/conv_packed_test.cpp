@@ -87,7 +87,7 @@ void check_conv(const Case& c, std::mt19937& rng) {
 
     std::vector<float> packed(static_cast<size_t>(x::conv_packed_weight_floats(c.cout, kk, c.groups, Isa::kMr)),
                               -7.0f);
-    x::pack_conv_weights(w.data(), c.cout, kk, c.groups, Isa::kMr, packed.data());
+    x::pack_conv_weights(w.data(), c.cout, cig, c.kh * c.kw, c.groups, Isa::kMr, packed.data());
     const int64_t ws_floats =
         x::conv_packed_workspace_floats(&p.win.in[1], &p.win.out[1], &p.win.kernel[1], &p.win.stride[1],
                                         &p.win.dilation[1], &p.win.pad[1], cig, Isa::kNv * Isa::kLanes);
@@ -105,15 +105,35 @@ Case make(int64_t cin, int64_t cout, int64_t h, int64_t w, int64_t kh, int64_t k
 
 }  // namespace
 
-TEST_CASE("x86 pack_conv_weights packs each group as pack_a", "[x86]") {
-    // Cout 4, groups 2, k 3, mr 3: group g = rows 2g, 2g+1 in one zero-padded panel of 3 x 3.
+TEST_CASE("x86 pack_conv_weights packs each group in K blocks of panels", "[x86]") {
+    // Cout 4, groups 2, k 3 (3 channels, 1x1), mr 3: group g = rows 2g, 2g+1 in one zero-padded panel of 3 x 3.
     float w[12];
     for (int i = 0; i < 12; ++i) w[i] = float(i + 1);
     REQUIRE(x::conv_packed_weight_floats(4, 3, 2, 3) == 18);
     float packed[18];
-    x::pack_conv_weights(w, 4, 3, 2, 3, packed);
+    x::pack_conv_weights(w, 4, 3, 1, 2, 3, packed);
     const float want[18] = {1, 4, 0, 2, 5, 0, 3, 6, 0, 7, 10, 0, 8, 11, 0, 9, 12, 0};
     for (int i = 0; i < 18; ++i) CHECK(packed[i] == want[i]);
+    // Several K blocks (129 channels x 9 taps: 5 blocks of 26 channels, the last of 25), 17 rows in panels of 6:
+    // block k0 holds every panel's rows [k0, k0 + kc), panel after panel.
+    {
+        const int64_t cout = 17, cin = 129, area = 9, k = cin * area, mr = 6, cog_pad = 18;
+        std::vector<float> wv(static_cast<size_t>(cout * k)), pv(static_cast<size_t>(x::conv_packed_weight_floats(cout, k, 1, mr)), -1.0f);
+        for (size_t i = 0; i < wv.size(); ++i) wv[i] = float(i % 1013) + 0.5f;
+        x::pack_conv_weights(wv.data(), cout, cin, area, 1, mr, pv.data());
+        const int64_t block = x::conv_k_block_channels(cin, area) * area;
+        int64_t bad = 0;
+        for (int64_t k0 = 0; k0 < k; k0 += block) {
+            const int64_t kc = k - k0 < block ? k - k0 : block;
+            for (int64_t row = 0; row < cog_pad; ++row)
+                for (int64_t kk = 0; kk < kc; ++kk) {
+                    const float got = pv[size_t(k0 * cog_pad + ((row / mr) * kc + kk) * mr + row % mr)];
+                    const float expect = row < cout ? wv[size_t(row * k + k0 + kk)] : 0.0f;
+                    if (got != expect) ++bad;
+                }
+        }
+        CHECK(bad == 0);
+    }
     // Workspace: none for an in-place 1x1 over >= 256 pixels, else one K block x NR.
     const int64_t in[2] = {16, 16}, out[2] = {16, 16}, one[2] = {1, 1}, zero[2] = {0, 0}, three[2] = {3, 3};
     CHECK(x::conv_packed_workspace_floats(in, out, one, one, one, zero, 64, 32) == 0);
