@@ -1,8 +1,6 @@
 // Which backend's emitter a node gets.
 #include "backends/common/backend.h"
 
-#include <cstring>
-
 #include "backends/x86/x86_backend.h"
 #include "ops/op_context.h"
 

@@ -12,7 +12,6 @@
 
 namespace kiln {
 
-// Per-module state the backend shares with every layer's EmitCtx.
 // A constant the backend derives from the model's weights (a packed copy of them, say): emitted like a
 // weight (NAME.cpp or the NAME-weights-K.cpp files), in the order the layers define them.
 struct DerivedWeight {
@@ -21,6 +20,7 @@ struct DerivedWeight {
     Tensor data;
 };
 
+// Per-module state the backend shares with every layer's EmitCtx.
 struct ModuleEmitState {
     std::map<ValueId, std::string> value_expr;  // value -> C expression of its buffer (a pointer)
     std::set<std::string> kernels;              // kernel sources used, e.g. "portable/elementwise.h"
