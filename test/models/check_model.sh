@@ -48,16 +48,18 @@ fi
 [ -f "$model_dir/model.onnx" ] && [ -d "$model_dir/ort" ] ||
     { echo "check_model: $model_dir has no model.onnx or ort/ (did models.setup run?)" >&2; exit 2; }
 
+# Each target's test has its own folders: the tests of one model run in parallel.
+suffix=$([ "$target" = portable ] || echo "-$target")
 echo "== $name: ONNX Runtime against PyTorch"
 export NODE_PATH=${KILN_ORT_DIR:-$root/build/ort}/node_modules${NODE_PATH:+:$NODE_PATH}
-if ! "$root/test/ort/ort_vs_reference.sh" "$model_dir/model.onnx" "$model_dir/pytorch" "$out/ort_vs_pytorch/$name" \
+if ! "$root/test/ort/ort_vs_reference.sh" "$model_dir/model.onnx" "$model_dir/pytorch" "$out/ort_vs_pytorch/$name$suffix" \
         --rtol 1e-3 --atol 1e-4; then
     echo "check_model: $name: ONNX Runtime disagrees with PyTorch: the reference itself is in question" >&2
     exit 1
 fi
 
 echo "== $name: kiln check --target $target against ONNX Runtime"
-work=$out/check/$name$([ "$target" = portable ] || echo "-$target")
+work=$out/check/$name$suffix
 rm -rf "$work"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
