@@ -13,20 +13,14 @@
 #include "backends/portable/kernels/pool.h"
 #include "backends/x86/kernels/depthwise.h"
 #include "backends/x86/kernels/pool.h"
+#include "x86_test_support.h"
 
 namespace {
 
-using Isa = kiln::kernels::x86::KILN_X86_ISA;
+using kiln::test_x86::Isa;
+using kiln::test_x86::random_floats;
 namespace k = kiln::kernels;
 namespace x = kiln::kernels::x86;
-
-std::vector<float> random_floats(int64_t n) {
-    std::mt19937 rng(static_cast<uint32_t>(n));
-    std::uniform_real_distribution<float> d(-1.0f, 1.0f);
-    std::vector<float> v(static_cast<size_t>(n));
-    for (float& f : v) f = d(rng);
-    return v;
-}
 
 void set_counters(benchmark::State& s, double flops, double bytes) {
     if (flops > 0) s.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);

@@ -11,27 +11,15 @@
 #include "backends/portable/kernels/conv.h"
 #include "backends/portable/kernels/gemm.h"
 #include "backends/x86/kernels/gemm_packed.h"
+#include "x86_test_support.h"
 
 namespace {
 
-using Isa = kiln::kernels::x86::KILN_X86_ISA;
+using kiln::test_x86::Isa;
+using kiln::test_x86::cpu_has_isa;
+using kiln::test_x86::random_floats;
 namespace k = kiln::kernels;
 namespace x = kiln::kernels::x86;
-
-bool cpu_has_isa() {
-    __builtin_cpu_init();
-    if (Isa::kLanes == 16)
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
-
-std::vector<float> random_floats(int64_t n, std::mt19937& rng) {
-    std::uniform_real_distribution<float> d(-1.0f, 1.0f);
-    std::vector<float> v(static_cast<size_t>(n));
-    for (float& f : v) f = d(rng);
-    return v;
-}
 
 // Within 1e-5 relative, with an absolute floor for outputs near zero: the summation order differs from
 // the portable loop (k-outer there, FMA chains here), so cancellation leaves ~sqrt(K) ulps of the terms.

@@ -1,0 +1,40 @@
+// Helpers every x86 kernel test and microbenchmark uses; each executable is built for one ISA
+// (KILN_X86_ISA = Avx2 or Avx512, with that ISA's flags).
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "backends/x86/kernels/simd.h"
+
+namespace kiln {
+namespace test_x86 {
+
+using Isa = kiln::kernels::x86::KILN_X86_ISA;
+
+// True when this CPU runs Isa's instructions (the tests skip otherwise).
+inline bool cpu_has_isa() {
+    __builtin_cpu_init();
+    if (Isa::kLanes == 16)
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+// n floats uniform in [-1, 1) from rng.
+inline std::vector<float> random_floats(int64_t n, std::mt19937& rng) {
+    std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+    std::vector<float> v(static_cast<size_t>(n));
+    for (float& f : v) f = d(rng);
+    return v;
+}
+
+// The same from a generator seeded with n (benchmarks: the same data for the same size).
+inline std::vector<float> random_floats(int64_t n) {
+    std::mt19937 rng(static_cast<uint32_t>(n));
+    return random_floats(n, rng);
+}
+
+}  // namespace test_x86
+}  // namespace kiln
