@@ -1,6 +1,7 @@
 // x86 layer choices. Per layer, from its shapes and attributes (all known at compile time):
 //   Conv / kiln.FusedConv, float, 1-D/2-D:
 //     depthwise 3x3 (groups = channels, stride 1 or 2, no dilation)  -> x86/depthwise.h depthwise3x3
+//     other depthwise (5x5, 7x7, dilated, other strides)            -> x86/depthwise_generic.h
 //     3x3, stride 1, one group, wide enough planes and enough channels -> x86/winograd.h winograd3x3
 //     any other                                                     -> x86/conv_packed.h conv_packed (packed
 //                                                                      GEMM over an implicit im2col)
@@ -45,7 +46,7 @@ bool is_fused(NodeCtx& c) { return c.node().domain == kInternalDomain; }
 
 // ---- convolutions -----------------------------------------------------------------------------
 
-enum class ConvKernel { kNone, kDepthwise3x3, kWinograd3x3, kPacked };
+enum class ConvKernel { kNone, kDepthwise3x3, kDepthwiseGeneric, kWinograd3x3, kPacked };
 
 struct ConvChoice {
     ConvKernel kernel = ConvKernel::kNone;
@@ -66,6 +67,10 @@ ConvChoice choose_conv(NodeCtx& c, const TargetInfo& t) {
     if (depthwise && w.kernel[1] == 3 && w.kernel[2] == 3 && w.stride[1] == w.stride[2] &&
         (w.stride[1] == 1 || w.stride[1] == 2) && w.dilation[1] == 1 && w.dilation[2] == 1) {
         ch.kernel = ConvKernel::kDepthwise3x3;
+        return ch;
+    }
+    if (depthwise) {  // 5x5, 7x7, dilated, other strides: one filter per channel, vectorized along the row
+        ch.kernel = ConvKernel::kDepthwiseGeneric;
         return ch;
     }
     // Winograd F(2x2, 3x3) where it beats conv_packed (test/x86 winograd_bench vs conv_bench, README): the
@@ -118,6 +123,13 @@ Status emit_conv_override(EmitCtx& c, const TargetInfo& t) {
             "dw");
         c.call("k::x86::depthwise3x3<{}>({}, {}, {}, {}, {}, {}, {});", isa.type, c.in(0), c.in(1),
                optional_float(c, 2), z, c.out(0), dp, ep);
+        return Status::ok();
+    }
+    case ConvKernel::kDepthwiseGeneric: {
+        c.use_kernel("x86/depthwise_generic.h");
+        const std::string cp = c.define_params("k::ConvParams", conv_params_init(p));
+        c.call("k::x86::depthwise_generic<{}>({}, {}, {}, {}, {}, {}, {});", isa.type, c.in(0), c.in(1),
+               optional_float(c, 2), z, c.out(0), cp, ep);
         return Status::ok();
     }
     case ConvKernel::kPacked: {

@@ -42,7 +42,7 @@ bool host_runs(const std::string& target) {
 // (17 channels: neither a multiple of the tile rows nor of the vector), a depthwise 3x3 stride 2 with ReLU6, a
 // 3x3 convolution with asymmetric padding, global pooling, a Gemm with transB, alpha, beta and a bias, and a
 // MatMul with a 3-D activation and constant weights; a 3x3 convolution on a 24 x 26 plane (Winograd); MaxPool
-// with ceil_mode and AveragePool counting the padding.
+// with ceil_mode and AveragePool counting the padding; a 5x5 stride-2 depthwise.
 onnx::ModelProto x86_cnn_model() {
     onnx::ModelProto m = make_model(13);
     add_input(m, "x", kFloat, {2, 17, 9, 7});
@@ -80,6 +80,11 @@ onnx::ModelProto x86_cnn_model() {
     set_ints(wino, "pads", {1, 0, 1, 1});
     add_node(m, "Relu", {"c4"}, {"o4"});
     add_output(m, "y", kFloat, {2, 5});
+    add_initializer(m, to_proto(random_float_tensor({32, 1, 5, 5}, 10), "wdw5"));
+    onnx::NodeProto* dw5 = add_node(m, "Conv", {"v", "wdw5"}, {"o7"});
+    set_int(dw5, "group", 32);
+    set_ints(dw5, "strides", {2, 2});
+    set_ints(dw5, "pads", {2, 2, 2, 2});
     onnx::NodeProto* mp = add_node(m, "MaxPool", {"v"}, {"o5"});
     set_ints(mp, "kernel_shape", {3, 3});
     set_ints(mp, "strides", {2, 2});
@@ -91,6 +96,7 @@ onnx::ModelProto x86_cnn_model() {
     add_output(m, "o4", kFloat, {1, 19, 24, 26});
     add_output(m, "o5", kFloat, {1, 32, 12, 13});
     add_output(m, "o6", kFloat, {1, 32, 24, 27});
+    add_output(m, "o7", kFloat, {1, 32, 12, 14});
     add_output(m, "u", kFloat, {2, 3, 11});
     return m;
 }
@@ -112,6 +118,7 @@ TEST_CASE("x86 targets run convolutions, depthwise and Gemm/MatMul layers on x86
         const std::string src = read_text(out + "/net.cpp");
         CHECK(count(src, "k::x86::conv_packed" + traits + "(") == 2);  // the 1x1 and the 3x3 on the small plane
         CHECK(count(src, "k::x86::depthwise3x3" + traits + "(") == 1);
+        CHECK(count(src, "k::x86::depthwise_generic" + traits + "(") == 1);  // the 5x5 stride 2
         CHECK(count(src, "k::x86::gemm_packed_b" + traits + "(") == 2);  // the Gemm and the MatMul
         CHECK(count(src, "k::x86::winograd3x3" + traits + "(") == 1);
         CHECK(count(src, "k::x86::max_pool" + traits + "(") == 1);

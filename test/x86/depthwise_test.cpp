@@ -11,6 +11,7 @@
 
 #include "backends/portable/kernels/conv.h"
 #include "backends/x86/kernels/depthwise.h"
+#include "backends/x86/kernels/depthwise_generic.h"
 #include "x86_test_support.h"
 
 namespace {
@@ -116,4 +117,60 @@ TEST_CASE("x86 depthwise3x3 on the MobileNetV2 shapes, 129 channels and every ac
             const DwCase t{2, 3, 13, 11, stride, {1, 1, 1, 1}, true, true, a % 2 == 0, kActs[a]};
             CHECK(run_dw_case(t, rng) == 0);
         }
+}
+
+TEST_CASE("x86 depthwise_generic matches the portable grouped convolution", "[x86]") {
+    if (!cpu_has_isa()) {
+        WARN("CPU lacks " << Isa::name() << ": skipped");
+        return;
+    }
+    std::mt19937 rng(13);
+    struct Kernel {
+        int64_t kh, kw, dil;
+    };
+    const Kernel kernels[] = {{5, 5, 1}, {7, 7, 1}, {3, 3, 2}, {1, 3, 1}, {3, 3, 1}};
+    const int64_t channels[] = {1, 3, 17};
+    const int64_t sizes[][2] = {{1, 1}, {7, 7}, {13, 11}, {40, 33}};
+    const k::Epilogue acts[] = {{k::kActNone, 0, 0}, {k::kActRelu, 0, 0}, {k::kActClip, 0.0f, 6.0f},
+                                {k::kActSigmoid, 0, 0}, {k::kActHardSwish, 0, 0}};
+    int index = 0, checked = 0;
+    for (const Kernel& kn : kernels)
+        for (int64_t ch : channels)
+            for (const auto& hw : sizes)
+                for (int64_t stride = 1; stride <= 3; ++stride) {
+                    const int c = index++;
+                    const int64_t ext_h = (kn.kh - 1) * kn.dil + 1, ext_w = (kn.kw - 1) * kn.dil + 1;
+                    // "same"-like padding, one-sided on odd cases
+                    const int64_t pt = c % 2 ? ext_h / 2 : 0, pl = c % 3 ? ext_w / 2 : 0;
+                    const int64_t pb = ext_h / 2, pr = c % 2 ? ext_w / 2 : 0;
+                    const int64_t ih = hw[0], iw = hw[1];
+                    if (ih + pt + pb < ext_h || iw + pl + pr < ext_w) continue;
+                    const int64_t oh = (ih + pt + pb - ext_h) / stride + 1, ow = (iw + pl + pr - ext_w) / stride + 1;
+                    const int64_t batch = c % 4 == 0 ? 2 : 1;
+                    const bool with_bias = c % 3 != 2, with_z = c % 5 == 1, in_place = c % 10 == 1;
+                    const k::Epilogue act = acts[c % 5];
+                    INFO("C " << ch << " in " << ih << "x" << iw << " kernel " << kn.kh << "x" << kn.kw << " dil "
+                              << kn.dil << " stride " << stride << " pads " << pt << pl << pb << pr << " act "
+                              << act.activation);
+                    const auto xs = random_floats(batch * ch * ih * iw, rng);
+                    const auto w = random_floats(ch * kn.kh * kn.kw, rng);
+                    const auto bias = random_floats(ch, rng), z = random_floats(batch * ch * oh * ow, rng);
+                    const k::ConvParams p{batch, ch, ch, ch,
+                                          k::Window{{1, ih, iw}, {1, oh, ow}, {1, kn.kh, kn.kw}, {1, stride, stride},
+                                                    {1, kn.dil, kn.dil}, {0, pt, pl}}};
+                    std::vector<float> want(static_cast<size_t>(batch * ch * oh * ow));
+                    k::conv_fused(xs.data(), w.data(), with_bias ? bias.data() : nullptr, with_z ? z.data() : nullptr,
+                                  want.data(), p, act);
+                    std::vector<float> got(want.size(), -3.0f);
+                    if (in_place && with_z) got = z;
+                    const float* zp = with_z ? (in_place ? got.data() : z.data()) : nullptr;
+                    x::depthwise_generic<Isa>(xs.data(), w.data(), with_bias ? bias.data() : nullptr, zp, got.data(), p,
+                                              act);
+                    int64_t bad = 0;
+                    for (size_t i = 0; i < got.size(); ++i)
+                        if (!(std::fabs(got[i] - want[i]) <= 1e-5f * std::fabs(want[i]) + 1e-5f)) ++bad;
+                    CHECK(bad == 0);
+                    ++checked;
+                }
+    CHECK(checked > 100);
 }
