@@ -7,7 +7,6 @@
 #include <catch2/catch.hpp>
 
 #include "driver/exit_codes.h"
-#include "passes/pass.h"
 #include "support/graph_check.h"
 #include "support/onnx_builder.h"
 #include "support/run_command.h"
@@ -165,22 +164,13 @@ TEST_CASE("a double-precision convolution stays on the portable kernels on x86",
 
 TEST_CASE("x86 generated code matches the reference evaluator with g++ and clang++", "[slow][x86]") {
     TempDir dir;
-    onnx::ModelProto m = x86_cnn_model();
-    write_model(m, dir.file("model.onnx"));
-    Expected<Graph> g = import_model(m);
-    REQUIRE(g.is_ok());
-    Expected<Graph> r = run_pipeline(std::move(*g), pipeline_for_target("portable"));
-    REQUIRE(r.is_ok());
-    std::vector<Tensor> inputs = random_inputs(*r, 23);
-    write_data_set(dir.file("test_data_set_0"), inputs, evaluate_ok(*r, inputs));
-    std::vector<std::string> compilers = {KILN_TEST_CXX};
-    if (std::string(KILN_TEST_CLANGXX).size()) compilers.push_back(KILN_TEST_CLANGXX);
+    write_case_with_reference_outputs(dir.path(), x86_cnn_model(), 23);
     for (const char* target : {"x86-avx2", "x86-avx512"}) {
         if (!host_runs(target)) {
             WARN(target << ": this CPU cannot run it; not checked");
             continue;
         }
-        for (const std::string& cxx : compilers) {
+        for (const std::string& cxx : host_compilers()) {
             INFO(target << " " << cxx);
             CommandResult c = run_kiln({"check", dir.file("model.onnx"), "--target", target, "--cxx", cxx, "--work-dir",
                                         dir.file(std::string("work-") + target)});

@@ -7,6 +7,7 @@
 
 #include "eval/evaluator.h"
 #include "passes/pass.h"
+#include "support/onnx_builder.h"
 
 namespace kiln {
 namespace test {
@@ -58,6 +59,17 @@ int count_ops(const Graph& g, const std::string& op_type) {
     int n = 0;
     for (const Node& node : g.nodes) n += node.op_type == op_type;
     return n;
+}
+
+void write_case_with_reference_outputs(const std::string& dir, const onnx::ModelProto& m, uint32_t seed) {
+    write_model(m, dir + "/model.onnx");
+    Expected<Graph> g = import_model(m);
+    REQUIRE(g.is_ok());
+    Expected<Graph> r = run_pipeline(std::move(*g), pipeline_for_target("portable"));
+    INFO(r.status().message());
+    REQUIRE(r.is_ok());
+    std::vector<Tensor> inputs = random_inputs(*r, seed);
+    write_data_set(dir + "/test_data_set_0", inputs, evaluate_ok(*r, inputs));
 }
 
 }  // namespace test

@@ -76,5 +76,11 @@ int count_lines(const std::string& s) {
     return n;
 }
 
+std::vector<std::string> host_compilers() {
+    std::vector<std::string> c = {KILN_TEST_CXX};
+    if (std::string(KILN_TEST_CLANGXX).size()) c.push_back(KILN_TEST_CLANGXX);
+    return c;
+}
+
 }  // namespace test
 }  // namespace kiln

@@ -19,6 +19,9 @@ CommandResult run_command(const std::vector<std::string>& argv);
 // run_command({KILN_BINARY, args...})
 CommandResult run_kiln(const std::vector<std::string>& args);
 
+// The host C++ compilers generated code is built with in tests: the build's compiler, and clang++ when found.
+std::vector<std::string> host_compilers();
+
 // Runs fn in a forked child whose address space is capped at limit_bytes and returns the child's exit
 // code (fn's result; 128+N when a signal ended it, e.g. an allocation failure that aborted). Guards
 // tests of hostile inputs: a regression that allocates what a model claims fails instead of eating memory.
