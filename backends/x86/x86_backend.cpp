@@ -3,6 +3,8 @@
 //     depthwise 3x3 (groups = channels, stride 1 or 2, no dilation)  -> x86/depthwise.h depthwise3x3
 //     other depthwise (5x5, 7x7, dilated, other strides)            -> x86/depthwise_generic.h
 //     3x3, stride 1, one group, wide enough planes and enough channels -> x86/winograd.h winograd3x3
+//     planes of <= 64 pixels whose output channels fill whole panels  -> x86/conv_cl.h conv_cl (output
+//                                                                      channels in lanes)
 //     any other                                                     -> x86/conv_packed.h conv_packed (packed
 //                                                                      GEMM over an implicit im2col)
 //   Gemm / kiln.FusedGemm with a constant B, MatMul with a constant 2-D B -> x86/gemm_packed.h gemm_packed_b
@@ -46,7 +48,10 @@ bool is_fused(NodeCtx& c) { return c.node().domain == kInternalDomain; }
 
 // ---- convolutions -----------------------------------------------------------------------------
 
-enum class ConvKernel { kNone, kDepthwise3x3, kDepthwiseGeneric, kWinograd3x3, kPacked };
+enum class ConvKernel { kNone, kDepthwise3x3, kDepthwiseGeneric, kWinograd3x3, kPacked, kChannelsInLanes };
+
+// Output planes up to this many pixels run conv_cl when their channels fill its panels.
+constexpr int64_t kClMaxPixels = 64;
 
 struct ConvChoice {
     ConvKernel kernel = ConvKernel::kNone;
@@ -85,6 +90,15 @@ ConvChoice choose_conv(NodeCtx& c, const TargetInfo& t) {
         ch.kernel = ConvKernel::kWinograd3x3;
         return ch;
     }
+    // Small planes (7x7, 8x8) with the output channels in lanes (conv_cl.h) when those fill whole panels (at
+    // least 90% of the lanes): pixel strips of 49 leave lanes empty (ResNet-18's 7x7 layers, README: 114-120 ->
+    // 130 GFLOP/s AVX-512, 62 -> 66 AVX2 in the model).
+    const int64_t npix = w.out[1] * w.out[2], cog = p.out_channels / p.groups, nr = lanes * 2;
+    const int64_t cog_padded = (cog + nr - 1) / nr * nr;
+    if (npix <= kClMaxPixels && 10 * cog >= 9 * cog_padded) {
+        ch.kernel = ConvKernel::kChannelsInLanes;
+        return ch;
+    }
     ch.kernel = ConvKernel::kPacked;  // any other 1-D/2-D convolution: packed GEMM over an implicit im2col
     return ch;
 }
@@ -98,6 +112,10 @@ bool choose_conv_override(NodeCtx& c, const TargetInfo& t, std::size_t* workspac
         *workspace = std::size_t(xk::conv_packed_workspace_floats(&w.in[1], &w.out[1], &w.kernel[1], &w.stride[1],
                                                                   &w.dilation[1], &w.pad[1], p.in_channels / p.groups,
                                                                   isa.nr)) * 4;
+    if (ch.kernel == ConvKernel::kChannelsInLanes)
+        *workspace = std::size_t(xk::conv_cl_workspace_floats(w.out[1] * w.out[2], p.in_channels / p.groups,
+                                                              w.kernel[1] * w.kernel[2], p.out_channels / p.groups,
+                                                              isa.mr, isa.nr)) * 4;
     if (ch.kernel == ConvKernel::kWinograd3x3) {
         const int64_t rows = xk::winograd_block_rows(p.in_channels, p.out_channels, w.out[1], w.out[2], isa.lanes);
         *workspace = std::size_t(xk::winograd_workspace_floats(p.in_channels, p.out_channels, w.out[2], rows,
@@ -148,6 +166,23 @@ Status emit_conv_override(EmitCtx& c, const TargetInfo& t) {
         choose_conv_override(c, t, &ws);
         c.call("k::x86::conv_packed<{}>({}, {}, {}, {}, {}, {}, {}, {});", isa.type, c.in(0), pw, optional_float(c, 2), z,
                c.out(0), cp, ep, ws > 0 ? c.workspace("float") : std::string("static_cast<float*>(nullptr)"));
+        return Status::ok();
+    }
+    case ConvKernel::kChannelsInLanes: {
+        c.use_kernel("x86/conv_cl.h");
+        const Tensor& wt = *c.const_input(1);
+        const int64_t cout = p.out_channels, k = p.in_channels / p.groups * w.kernel[1] * w.kernel[2];
+        Tensor packed(DType::Float32, Shape{xk::conv_packed_weight_floats(cout, k, p.groups, isa.nr)});
+        xk::pack_conv_weights(wt.data<float>(), cout, p.in_channels / p.groups, w.kernel[1] * w.kernel[2], p.groups,
+                              isa.nr, packed.data<float>());
+        const std::string pw = c.define_weight(
+            std::move(packed), "w",
+            fmt::format("{}: {}x{} weights ({}x{} kernel{}) packed in K blocks of panels of {} output channels",
+                        c.layer_name(), cout, k, w.kernel[1], w.kernel[2],
+                        p.groups > 1 ? fmt::format(", {} groups", p.groups) : "", isa.nr));
+        const std::string cp = c.define_params("k::ConvParams", conv_params_init(p));
+        c.call("k::x86::conv_cl<{}>({}, {}, {}, {}, {}, {}, {}, {});", isa.type, c.in(0), pw, optional_float(c, 2), z,
+               c.out(0), cp, ep, c.workspace("float"));
         return Status::ok();
     }
     case ConvKernel::kWinograd3x3: {

@@ -41,7 +41,8 @@ bool host_runs(const std::string& target) {
 // (17 channels: neither a multiple of the tile rows nor of the vector), a depthwise 3x3 stride 2 with ReLU6, a
 // 3x3 convolution with asymmetric padding, global pooling, a Gemm with transB, alpha, beta and a bias, and a
 // MatMul with a 3-D activation and constant weights; a 3x3 convolution on a 24 x 26 plane (Winograd); MaxPool
-// with ceil_mode and AveragePool counting the padding; a 5x5 stride-2 depthwise.
+// with ceil_mode and AveragePool counting the padding; a 5x5 stride-2 depthwise; a 3x3 stride-4 convolution
+// with a 6x7 output plane and 64 output channels (output channels in lanes).
 onnx::ModelProto x86_cnn_model() {
     onnx::ModelProto m = make_model(13);
     add_input(m, "x", kFloat, {2, 17, 9, 7});
@@ -92,6 +93,13 @@ onnx::ModelProto x86_cnn_model() {
     set_ints(ap, "kernel_shape", {3, 3});
     set_ints(ap, "pads", {1, 1, 1, 1});
     set_int(ap, "count_include_pad", 1);
+    // A small output plane (6x7) with 64 output channels: output channels in lanes (conv_cl).
+    add_initializer(m, to_proto(random_float_tensor({64, 32, 3, 3}, 11, -0.2f, 0.2f), "wcl"));
+    onnx::NodeProto* cl = add_node(m, "Conv", {"v", "wcl"}, {"c8"});
+    set_ints(cl, "strides", {4, 4});
+    set_ints(cl, "pads", {1, 1, 1, 1});
+    add_node(m, "Relu", {"c8"}, {"o8"});
+    add_output(m, "o8", kFloat, {1, 64, 6, 7});
     add_output(m, "o4", kFloat, {1, 19, 24, 26});
     add_output(m, "o5", kFloat, {1, 32, 12, 13});
     add_output(m, "o6", kFloat, {1, 32, 24, 27});
@@ -120,6 +128,10 @@ TEST_CASE("x86 targets run convolutions, depthwise and Gemm/MatMul layers on x86
         CHECK(count(src, "k::x86::depthwise_generic" + traits + "(") == 1);  // the 5x5 stride 2
         CHECK(count(src, "k::x86::gemm_packed_b" + traits + "(") == 2);  // the Gemm and the MatMul
         CHECK(count(src, "k::x86::winograd3x3" + traits + "(") == 1);
+        CHECK(count(src, "k::x86::conv_cl" + traits + "(") == 1);
+        CHECK(count(src, ": 64x288 weights (3x3 kernel) packed in K blocks of panels of " +
+                             std::string(isa == std::string("avx2") ? "16" : "32") + " output channels") == 1);
+        CHECK(count(src, "_wcl[") == 0);
         CHECK(count(src, "k::x86::max_pool" + traits + "(") == 1);
         CHECK(count(src, "k::x86::avg_pool" + traits + "(") == 1);
         CHECK(count(src, "k::x86::global_avg_pool" + traits + "(") == 1);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backends/portable/kernels/conv.h"
+#include "backends/x86/kernels/conv_cl.h"
 #include "backends/x86/kernels/conv_packed.h"
 
 namespace {
@@ -75,6 +76,57 @@ void conv_x86(benchmark::State& s) {
     set_flops(s, p);
 }
 
+// The same layer with the output channels in lanes (conv_cl.h).
+void conv_cl_x86(benchmark::State& s) {
+    const k::ConvParams p = params_of(s);
+    const k::Window& w = p.win;
+    constexpr int64_t nr = Isa::kNv * Isa::kLanes;
+    const int64_t area = w.kernel[1] * w.kernel[2], kk = p.in_channels * area;
+    auto xs = random_floats(p.in_channels * w.in[1] * w.in[2]), wt = random_floats(p.out_channels * kk);
+    auto bias = random_floats(p.out_channels);
+    Buffer packed(x::conv_packed_weight_floats(p.out_channels, kk, 1, nr));
+    x::pack_conv_weights(wt.data(), p.out_channels, p.in_channels, area, 1, nr, packed.data());
+    Buffer ws(x::conv_cl_workspace_floats(w.out[1] * w.out[2], p.in_channels, area, p.out_channels, Isa::kMr, nr));
+    Buffer y(p.out_channels * w.out[1] * w.out[2]);
+    for (auto _ : s) {
+        x::conv_cl<Isa>(xs.data(), packed.data(), bias.data(), nullptr, y.data(), p, kRelu, ws.data());
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    set_flops(s, p);
+}
+
+// First layers (few input channels): the direct kernel with output channels in lanes (conv_cl.h).
+void conv_direct_x86(benchmark::State& s) {
+    const k::ConvParams p = params_of(s);
+    const k::Window& w = p.win;
+    constexpr int64_t nr = Isa::kNv * Isa::kLanes;
+    const int64_t area = w.kernel[1] * w.kernel[2], kk = p.in_channels * area;
+    if (!x::conv_direct_cl_fits(p.in_channels, area)) {
+        s.SkipWithError("K does not fit one block");
+        return;
+    }
+    auto xs = random_floats(p.in_channels * w.in[1] * w.in[2]), wt = random_floats(p.out_channels * kk);
+    auto bias = random_floats(p.out_channels);
+    Buffer packed(x::conv_packed_weight_floats(p.out_channels, kk, 1, nr));
+    x::pack_conv_weights(wt.data(), p.out_channels, p.in_channels, area, 1, nr, packed.data());
+    Buffer ws(x::conv_direct_cl_workspace_floats(&w.out[1], &w.kernel[1], &w.stride[1], &w.dilation[1], p.in_channels,
+                                                 p.out_channels, Isa::kMr, nr));
+    Buffer y(p.out_channels * w.out[1] * w.out[2]);
+    for (auto _ : s) {
+        x::conv_direct_cl<Isa>(xs.data(), packed.data(), bias.data(), nullptr, y.data(), p, kRelu, ws.data());
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    set_flops(s, p);
+}
+// The first layers of the three models.
+void first_layers(benchmark::internal::Benchmark* b) {
+    b->Args({3, 64, 224, 7, 2, 3});  // ResNet-18
+    b->Args({3, 32, 224, 3, 2, 1});  // MobileNetV2
+    b->Args({3, 64, 224, 3, 2, 0});  // SqueezeNet 1.1
+}
+
 void conv_portable(benchmark::State& s) {
     const k::ConvParams p = params_of(s);
     const k::Window& w = p.win;
@@ -105,7 +157,8 @@ void mobilenetv2(benchmark::internal::Benchmark* b) {
         {3, 32, 224, 3, 2, 1},                                                   // first conv
         {32, 16, 112, 1, 1, 0},  {16, 96, 112, 1, 1, 0}, {24, 144, 56, 1, 1, 0},  {144, 24, 56, 1, 1, 0},
         {192, 32, 28, 1, 1, 0},  {384, 64, 14, 1, 1, 0}, {576, 96, 14, 1, 1, 0},  {960, 160, 7, 1, 1, 0},
-        {320, 1280, 7, 1, 1, 0},
+        {320, 1280, 7, 1, 1, 0}, {64, 384, 14, 1, 1, 0}, {96, 576, 14, 1, 1, 0},  {160, 960, 7, 1, 1, 0},
+        {960, 320, 7, 1, 1, 0},
     };
     for (const auto& s : shapes) b->Args({s[0], s[1], s[2], s[3], s[4], s[5]});
 }
@@ -124,9 +177,15 @@ void squeezenet(benchmark::internal::Benchmark* b) {
 }  // namespace
 
 BENCHMARK(conv_x86)->Apply(resnet18)->Name("resnet18/x86");
+BENCHMARK(conv_cl_x86)->Apply(resnet18)->Name("resnet18/x86_cl");
 BENCHMARK(conv_portable)->Apply(resnet18)->Name("resnet18/portable");
 BENCHMARK(conv_x86)->Apply(mobilenetv2)->Name("mobilenetv2/x86");
+BENCHMARK(conv_cl_x86)->Apply(mobilenetv2)->Name("mobilenetv2/x86_cl");
 BENCHMARK(conv_portable)->Apply(mobilenetv2)->Name("mobilenetv2/portable");
 BENCHMARK(conv_x86)->Apply(squeezenet)->Name("squeezenet/x86");
+BENCHMARK(conv_cl_x86)->Apply(squeezenet)->Name("squeezenet/x86_cl");
 BENCHMARK(conv_portable)->Apply(squeezenet)->Name("squeezenet/portable");
+BENCHMARK(conv_x86)->Apply(first_layers)->Name("first/x86");
+BENCHMARK(conv_cl_x86)->Apply(first_layers)->Name("first/x86_cl");
+BENCHMARK(conv_direct_x86)->Apply(first_layers)->Name("first/x86_direct");
 BENCHMARK_MAIN();

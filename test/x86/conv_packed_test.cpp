@@ -1,4 +1,4 @@
-// backends/x86/kernels/conv_packed.h against the portable conv_fused with the same epilogue: awkward
+// backends/x86/kernels/conv_packed.h and conv_cl.h (every case runs both) against the portable conv_fused with the same epilogue: awkward
 // channel counts (1, 3, 7, 17, 129), kernels 1x1 3x3 5x5 7x7 1x3, strides 1 and 2, symmetric and
 // asymmetric padding, dilation 2, groups, batch 2, planes 1x1 7x7 13x11 (and >= 256 pixels for the
 // in-place 1x1 path), K across several K blocks, residual in place, every activation; 1-D convs. Built once
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backends/portable/kernels/conv.h"
+#include "backends/x86/kernels/conv_cl.h"
 #include "backends/x86/kernels/conv_packed.h"
 #include "x86_test_support.h"
 
@@ -84,7 +85,42 @@ void check_conv(const Case& c, std::mt19937& rng) {
     const float* zp = c.z ? (c.in_place ? got.data() : z.data()) : nullptr;
     x::conv_packed<Isa>(xs.data(), packed.data(), c.bias ? bias.data() : nullptr, zp, got.data(), p, c.act,
                         ws_floats ? ws.data() : nullptr);
-    CHECK(count_bad(got, want, kk) == 0);
+    {
+        INFO("conv_packed");
+        CHECK(count_bad(got, want, kk) == 0);
+    }
+
+    // conv_cl: weights in panels of NR output channels, its own workspace (garbage-filled: nothing may depend
+    // on it being zero).
+    constexpr int64_t nr = Isa::kNv * Isa::kLanes;
+    std::vector<float> packed_cl(static_cast<size_t>(x::conv_packed_weight_floats(c.cout, kk, c.groups, nr)), -7.0f);
+    x::pack_conv_weights(w.data(), c.cout, cig, c.kh * c.kw, c.groups, nr, packed_cl.data());
+    std::vector<float> ws_cl(
+        static_cast<size_t>(x::conv_cl_workspace_floats(oh * ow, cig, c.kh * c.kw, c.cout / c.groups, Isa::kMr, nr)),
+        std::nanf(""));
+    std::vector<float> got_cl = c.in_place ? z : std::vector<float>(want.size(), -3.0f);
+    const float* zp_cl = c.z ? (c.in_place ? got_cl.data() : z.data()) : nullptr;
+    x::conv_cl<Isa>(xs.data(), packed_cl.data(), c.bias ? bias.data() : nullptr, zp_cl, got_cl.data(), p, c.act,
+                    ws_cl.data());
+    {
+        INFO("conv_cl");
+        CHECK(count_bad(got_cl, want, kk) == 0);
+    }
+
+    // conv_direct_cl where the whole K is one block (few input channels), same packed weights.
+    if (x::conv_direct_cl_fits(cig, c.kh * c.kw)) {
+        std::vector<float> ws_direct(
+            static_cast<size_t>(x::conv_direct_cl_workspace_floats(&p.win.out[1], &p.win.kernel[1], &p.win.stride[1],
+                                                                   &p.win.dilation[1], cig, c.cout / c.groups,
+                                                                   Isa::kMr, nr)),
+            std::nanf(""));
+        std::vector<float> got_direct = c.in_place ? z : std::vector<float>(want.size(), -3.0f);
+        const float* zp_direct = c.z ? (c.in_place ? got_direct.data() : z.data()) : nullptr;
+        x::conv_direct_cl<Isa>(xs.data(), packed_cl.data(), c.bias ? bias.data() : nullptr, zp_direct,
+                               got_direct.data(), p, c.act, ws_direct.data());
+        INFO("conv_direct_cl");
+        CHECK(count_bad(got_direct, want, kk) == 0);
+    }
 }
 
 Case make(int64_t cin, int64_t cout, int64_t h, int64_t w, int64_t kh, int64_t kw, int64_t s, int64_t pad) {

@@ -238,7 +238,7 @@ constexpr int64_t kConvPrefetchPanels = 1;
 template <class Isa>
 inline void conv_tile(const float* wg, int64_t kk, int64_t k0, int64_t kc, const float* b, int64_t b_rs, float* yg,
                       int64_t npix, int64_t i0, int64_t j0, int64_t cog, int64_t row_base, const TileEpilogue& e,
-                      int32_t flags) {
+                      int32_t flags, const float* pf) {
     constexpr int MR = Isa::kMr;
     constexpr int NR = Isa::kNv * Isa::kLanes;
     const int64_t rows = cog - i0 < MR ? cog - i0 : MR, cols = npix - j0 < NR ? npix - j0 : NR;
@@ -250,15 +250,15 @@ inline void conv_tile(const float* wg, int64_t kk, int64_t k0, int64_t kc, const
         // A last strip of at most one vector (14x14 = 6 x 32 + 4 pixels): a one-vector tile does not
         // multiply the zero lanes (196 pixels in 13 vectors instead of 14).
         if (b_rs != NR)
-            EdgeRows<Isa, true, MR, 1>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags);
+            EdgeRows<Isa, true, MR, 1>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags, pf);
         else
-            EdgeRows<Isa, false, MR, 1>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags);
+            EdgeRows<Isa, false, MR, 1>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags, pf);
     } else if (b_rs != NR && cols < NR) {
-        EdgeRows<Isa, true, MR>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags);
+        EdgeRows<Isa, true, MR>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags, pf);
     } else if (rows == MR) {
-        micro_tile<Isa, MR, false>(kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags);
+        micro_tile<Isa, MR, false>(kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags, pf);
     } else {
-        EdgeRows<Isa, false, MR>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags);
+        EdgeRows<Isa, false, MR>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags, pf);
     }
 }
 
@@ -270,7 +270,7 @@ inline void conv_tile(const float* wg, int64_t kk, int64_t k0, int64_t kc, const
 template <class Isa>
 inline void conv_wide_tile(const float* wg, int64_t kk, int64_t k0, int64_t kc, const float* ws, float* yg,
                            int64_t npix, int64_t i0, int64_t cog, int64_t row_base, const TileEpilogue& e,
-                           int32_t flags) {
+                           int32_t flags, const float* pf) {
     using V = typename Isa::V;
     constexpr int MR = Isa::kMr, H = MR / 2, L = Isa::kLanes, W = 4 * L;
     const int64_t rows = cog - i0 < MR ? cog - i0 : MR;
@@ -279,7 +279,7 @@ inline void conv_wide_tile(const float* wg, int64_t kk, int64_t k0, int64_t kc, 
     float* yt = yg + i0 * npix;
     const int64_t row0 = row_base + i0;
     // Rows [0, H) and [H, rows) of the panel, pixels [0, 3L).
-    EdgeRows<Isa, false, H, 3>::run(rows < H ? rows : H, kc, a, 1, MR, ws, W, yt, npix, 3 * L, row0, 0, e, flags);
+    EdgeRows<Isa, false, H, 3>::run(rows < H ? rows : H, kc, a, 1, MR, ws, W, yt, npix, 3 * L, row0, 0, e, flags, pf);
     if (rows > H)
         EdgeRows<Isa, false, H, 3>::run(rows - H, kc, a + H, 1, MR, ws, W, yt + H * npix, npix, 3 * L, row0 + H, 0, e,
                                         flags);
@@ -311,12 +311,13 @@ inline void conv_wide_tile(const float* wg, int64_t kk, int64_t k0, int64_t kc, 
 }
 
 // y = act(conv(x, W) + bias + z). x: [N, Cin, H, W] (or [N, Cin, L]), y and z: [N, Cout, OH, OW]; z may be
-// Prefetches [p, p + floats) into L2, stopping at `end` (the group's packed weights).
-inline void conv_prefetch_weights(const float* p, int64_t floats, const float* end) {
-    const int64_t left = end - p;
-    if (left <= 0) return;
-    if (floats > left) floats = left;
-    for (int64_t o = 0; o < floats; o += 16) __builtin_prefetch(p + o, 0, 2);
+// What a tile of panel `panel` prefetches while it runs (micro_tile's pf: kc lines): the weights of the
+// panel kConvPrefetchPanels further on in the block's stream, or nullptr when that runs past `end` (the group's
+// packed weights).
+inline const float* conv_next_panel(const float* block_w, int64_t panel, int64_t panel_floats, int64_t kc,
+                                    const float* end) {
+    const float* p = block_w + (panel + kConvPrefetchPanels) * panel_floats;
+    return end - p >= kc * 16 ? p : nullptr;
 }
 
 // nullptr or alias y exactly (not x). packed_w: pack_conv_weights(W, Cout, Cin/groups, KH*KW, groups,
@@ -360,8 +361,8 @@ inline void conv_packed(const float* x, const float* packed_w, const float* bias
                 if (wide) {
                     conv_pack_strip<Isa, 4>(xg + c0 * in_size, c1 - c0, g, 0, npix, workspace);
                     for (int64_t i0 = 0; i0 < cog; i0 += MR) {
-                        conv_prefetch_weights(block_w + (i0 / MR + kConvPrefetchPanels) * panel_floats, panel_floats, w_end);
-                        conv_wide_tile<Isa>(wg, kk, k0, kc, workspace, yg, npix, i0, cog, grp * cog, e, flags);
+                        conv_wide_tile<Isa>(wg, kk, k0, kc, workspace, yg, npix, i0, cog, grp * cog, e, flags,
+                                            conv_next_panel(block_w, i0 / MR, panel_floats, kc, w_end));
                     }
                     continue;
                 }
@@ -382,8 +383,8 @@ inline void conv_packed(const float* x, const float* packed_w, const float* bias
                             for (int64_t j = j0 + NR; j < j0 + 2 * NR && j < npix; j += 16)
                                 __builtin_prefetch(yg + c * npix + j, 1, 3);
                     for (int64_t i0 = 0; i0 < cog; i0 += MR) {
-                        if (j0 == 0) conv_prefetch_weights(block_w + (i0 / MR + kConvPrefetchPanels) * panel_floats, panel_floats, w_end);
-                        conv_tile<Isa>(wg, kk, k0, kc, b, b_rs, yg, npix, i0, j0, cog, grp * cog, e, flags);
+                        conv_tile<Isa>(wg, kk, k0, kc, b, b_rs, yg, npix, i0, j0, cog, grp * cog, e, flags,
+                                       j0 == 0 ? conv_next_panel(block_w, i0 / MR, panel_floats, kc, w_end) : nullptr);
                     }
                 }
             }

@@ -46,13 +46,16 @@ enum TileFlags : int32_t { kTileAccumulate = 1, kTileNoActivation = 2 };
 
 // acc[i][v] += sum over kk < k of a[i * a_rs + kk * a_cs] * b[kk * b_rs + v * L ...] (micro_tile's K loop;
 // always inlined so constant strides fold into the addressing).
+// pf: nullptr, or k * 16 floats to prefetch into L2 (one cache line per step; conv_packed passes the next panel
+// of its weight stream, so the stream arrives spread over the tile instead of in one burst).
 template <class Isa, int MR, bool kMaskB, int NV>
 __attribute__((always_inline)) inline void tile_products(typename Isa::V (&acc)[MR][NV], int64_t k,
                                                          const float* a, int64_t a_rs, int64_t a_cs, const float* b,
-                                                         int64_t b_rs, int64_t cols) {
+                                                         int64_t b_rs, int64_t cols, const float* pf) {
     using V = typename Isa::V;
     constexpr int L = Isa::kLanes;
     for (int64_t kk = 0; kk < k; ++kk) {
+        if (pf) __builtin_prefetch(pf + kk * 16, 0, 2);
         const float* br = b + kk * b_rs;
         V bv[NV];
 #pragma GCC unroll 4
@@ -75,7 +78,7 @@ __attribute__((always_inline)) inline void tile_products(typename Isa::V (&acc)[
 template <class Isa, int MR, bool kMaskB, int NV = Isa::kNv>
 inline void micro_tile(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t b_rs,
                        float* y, int64_t ldy, int64_t cols, int64_t row0, int64_t col0, const TileEpilogue& e,
-                       int32_t flags = 0) {
+                       int32_t flags = 0, const float* pf = nullptr) {
     using V = typename Isa::V;
     constexpr int L = Isa::kLanes;
     V acc[MR][NV];
@@ -87,9 +90,9 @@ inline void micro_tile(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, co
     // A packed panel (conv weights: a_rs 1, a_cs Isa::kMr, also in edge tiles of MR < kMr rows) gets its own
     // copy of the loop with constant strides: 14 runtime row offsets would not fit in the integer registers.
     if (a_rs == 1 && a_cs == Isa::kMr)
-        tile_products<Isa, MR, kMaskB, NV>(acc, k, a, 1, Isa::kMr, b, b_rs, cols);
+        tile_products<Isa, MR, kMaskB, NV>(acc, k, a, 1, Isa::kMr, b, b_rs, cols, pf);
     else
-        tile_products<Isa, MR, kMaskB, NV>(acc, k, a, a_rs, a_cs, b, b_rs, cols);
+        tile_products<Isa, MR, kMaskB, NV>(acc, k, a, a_rs, a_cs, b, b_rs, cols, pf);
 
     // Epilogue in registers.
     if (flags & kTileAccumulate) {
@@ -183,18 +186,19 @@ template <class Isa, bool kMaskB, int MR, int NV = Isa::kNv>
 struct EdgeRows {
     static void run(int64_t rows, int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b,
                     int64_t b_rs, float* y, int64_t ldy, int64_t cols, int64_t row0, int64_t col0,
-                    const TileEpilogue& e, int32_t flags = 0) {
+                    const TileEpilogue& e, int32_t flags = 0, const float* pf = nullptr) {
         if (rows == MR) {
-            micro_tile<Isa, MR, kMaskB, NV>(k, a, a_rs, a_cs, b, b_rs, y, ldy, cols, row0, col0, e, flags);
+            micro_tile<Isa, MR, kMaskB, NV>(k, a, a_rs, a_cs, b, b_rs, y, ldy, cols, row0, col0, e, flags, pf);
         } else {
-            EdgeRows<Isa, kMaskB, MR - 1, NV>::run(rows, k, a, a_rs, a_cs, b, b_rs, y, ldy, cols, row0, col0, e, flags);
+            EdgeRows<Isa, kMaskB, MR - 1, NV>::run(rows, k, a, a_rs, a_cs, b, b_rs, y, ldy, cols, row0, col0, e, flags,
+                                                   pf);
         }
     }
 };
 template <class Isa, bool kMaskB, int NV>
 struct EdgeRows<Isa, kMaskB, 0, NV> {
     static void run(int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*, int64_t,
-                    int64_t, int64_t, int64_t, const TileEpilogue&, int32_t = 0) {}
+                    int64_t, int64_t, int64_t, const TileEpilogue&, int32_t = 0, const float* = nullptr) {}
 };
 
 // --- Drivers ---

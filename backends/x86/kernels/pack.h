@@ -197,6 +197,43 @@ inline int64_t conv_packed_workspace_floats(const int64_t* in_hw, const int64_t*
     return conv_k_block_channels(cin_per_group, area) * area * strip + 16;
 }
 
+// --- Convolution with the output channels in lanes (conv_cl.h) ---
+// Y^T[OH*OW x Cout_g] = im2col(X_g)^T [OH*OW x K] * W_g^T [K x Cout_g]: the pixels are the broadcast operand
+// (mr of them per tile), the output channels the vector operand (nr per panel). Its weights are
+// pack_conv_weights(w, cout, cin_per_group, area, groups, nr): the same blocked stream with nr output channels
+// per panel. Small planes (7x7, 13x13, 14x14) fill the tiles this way where the pixel strips of conv_packed
+// leave lanes empty.
+
+// Columns of the pixel-major partial sums: Cout_g rounded up to whole panels.
+inline int64_t conv_cl_ldc(int64_t cout_per_group, int64_t nr) { return (cout_per_group + nr - 1) / nr * nr; }
+
+// Workspace floats: the packed pixels of one K block (output pixels rounded up to mr, times the block's K),
+// the pixel-major sums (rounded-up pixels + 8 rows for the 8x8 transposes, times conv_cl_ldc) and 16 floats
+// for aligning each to 64 bytes.
+inline int64_t conv_cl_workspace_floats(int64_t out_pixels, int64_t cin_per_group, int64_t kernel_area,
+                                        int64_t cout_per_group, int64_t mr, int64_t nr) {
+    const int64_t rows = (out_pixels + mr - 1) / mr * mr;
+    const int64_t kc = conv_k_block_channels(cin_per_group, kernel_area) * kernel_area;
+    return rows * kc + 16 + (rows + 8) * conv_cl_ldc(cout_per_group, nr) + 16;
+}
+
+// conv_direct_cl (conv_cl.h): layers whose whole K fits one K block (few input channels: first layers).
+inline bool conv_direct_cl_fits(int64_t cin_per_group, int64_t kernel_area) {
+    return conv_k_block_channels(cin_per_group, kernel_area) >= cin_per_group;
+}
+
+// Its workspace: the zero-padded input planes of one group (the rows and columns the tiles read: output rows
+// and whole mr-pixel tiles per row, with the kernel's reach) and one output row of sums (tiles * mr + 8 rows of
+// conv_cl_ldc), 16 floats each for 64-byte alignment. Arguments as conv_packed_workspace_floats.
+inline int64_t conv_direct_cl_workspace_floats(const int64_t* out_hw, const int64_t* kernel_hw,
+                                               const int64_t* stride_hw, const int64_t* dilation_hw,
+                                               int64_t cin_per_group, int64_t cout_per_group, int64_t mr, int64_t nr) {
+    const int64_t tiles = (out_hw[1] + mr - 1) / mr;
+    const int64_t rows = (out_hw[0] - 1) * stride_hw[0] + (kernel_hw[0] - 1) * dilation_hw[0] + 1;
+    const int64_t cols = (tiles * mr - 1) * stride_hw[1] + (kernel_hw[1] - 1) * dilation_hw[1] + 1;
+    return cin_per_group * rows * cols + 16 + (tiles * mr + 8) * conv_cl_ldc(cout_per_group, nr) + 16;
+}
+
 }  // namespace x86
 }  // namespace kernels
 }  // namespace kiln
