@@ -104,6 +104,11 @@ TEST_CASE("x86 gemm_packed_b matches the portable gemm over awkward sizes", "[x8
     // Every activation on one shape with every edge (M, N not multiples of the block) and a full block.
     for (int a = 0; a < kNumActs; ++a) check_gemm(2 * Isa::kMr + 3, 3 * Isa::kNv * Isa::kLanes + 5, 40, false,
                                                   1.0f, true, true, false, kActs[a], rng);
+    // One row (gemv_packed_b: a classifier), K past the prefetch distance and not a multiple of 4, every
+    // activation, bias or not.
+    for (int a = 0; a < kNumActs; ++a)
+        check_gemm(1, 3 * Isa::kNv * Isa::kLanes + 5, 1283, a % 2 == 0, 0.5f, a % 3 != 0, a % 4 == 1, false, kActs[a],
+                   rng);
     // Exact multiples of the register block, larger K.
     check_gemm(4 * Isa::kMr, 4 * Isa::kNv * Isa::kLanes, 512, true, 1.0f, true, false, false, kActs[1], rng);
 }
@@ -112,6 +117,7 @@ TEST_CASE("x86 gemm_packed_b adds the residual in place (Z aliases Y)", "[x86]")
     if (!cpu_has_isa()) return;
     std::mt19937 rng(7);
     check_gemm(17, 129, 7, false, 1.0f, true, true, true, kActs[2], rng);
+    check_gemm(1, 129, 70, false, 1.0f, true, true, true, kActs[2], rng);
     check_gemm(Isa::kMr, Isa::kNv * Isa::kLanes, 3, true, 1.0f, false, true, true, kActs[0], rng);
 }
 

@@ -206,11 +206,57 @@ struct EdgeRows<Isa, kMaskB, 0, NV> {
 // Y[M x N] = act(A * B + bias + Z). A: M x K row-major with row stride lda. packed_b: pack_b(..., nr =
 // Isa::kNv * Isa::kLanes). bias: per column (length N, Gemm's C with beta folded in by the compiler) or none.
 // Z: M x N (row stride n) or nullptr; may alias y. alpha is folded into packed_b.
+// How far ahead (floats) gemv_packed_b prefetches its weight stream (4 KiB: a classifier's weights are read
+// once per inference, from memory).
+constexpr int64_t kGemvPrefetchFloats = 1024;
+
+// y[1 x N] = act(a[1 x K] * B + bias + z): one row (a classifier after global pooling). Memory-bound on B, which
+// packed panels make one contiguous stream: four independent accumulator sets (not one FMA chain) and a
+// software prefetch kGemvPrefetchFloats ahead of the loads.
+template <class Isa>
+inline void gemv_packed_b(const float* a, const float* packed_b, const float* bias, const float* z, float* y,
+                          int64_t n, int64_t k, const kernels::Epilogue& act) {
+    using V = typename Isa::V;
+    constexpr int NV = Isa::kNv, L = Isa::kLanes, NR = NV * L;
+    const float* end = packed_b + (n + NR - 1) / NR * NR * k;
+    for (int64_t j0 = 0; j0 < n; j0 += NR) {
+        const float* panel = packed_b + j0 * k;
+        const int64_t cols = n - j0 < NR ? n - j0 : NR;
+        V acc[4][NV];
+        for (int u = 0; u < 4; ++u)
+            for (int v = 0; v < NV; ++v) acc[u][v] = Isa::zero();
+        int64_t kk = 0;
+        for (; kk + 4 <= k; kk += 4) {
+            const float* b = panel + kk * NR;
+            if (end - b > kGemvPrefetchFloats + 4 * NR)
+                for (int l = 0; l < 4 * NR; l += 16) __builtin_prefetch(b + kGemvPrefetchFloats + l, 0, 0);
+#pragma GCC unroll 4
+            for (int u = 0; u < 4; ++u) {
+                const V av = Isa::set1(a[kk + u]);
+#pragma GCC unroll 4
+                for (int v = 0; v < NV; ++v) acc[u][v] = Isa::fmadd(av, Isa::load(b + u * NR + v * L), acc[u][v]);
+            }
+        }
+        for (; kk < k; ++kk) {
+            const V av = Isa::set1(a[kk]);
+            for (int v = 0; v < NV; ++v) acc[0][v] = Isa::fmadd(av, Isa::load(panel + kk * NR + v * L), acc[0][v]);
+        }
+        for (int v = 0; v < NV; ++v) {
+            V sum = Isa::add(Isa::add(acc[0][v], acc[1][v]), Isa::add(acc[2][v], acc[3][v]));
+            if (bias) sum = Isa::add(sum, load_cols<Isa>(bias + j0, v, cols));
+            if (z) sum = Isa::add(sum, load_cols<Isa>(z + j0, v, cols));
+            if (cols > v * L) Isa::store_n(y + j0 + v * L, sum, cols - v * L);
+        }
+        kernels::apply_epilogue(y + j0, cols, act);
+    }
+}
+
 template <class Isa>
 inline void gemm_packed_b(const float* a, int64_t lda, const float* packed_b, const float* bias, const float* z,
                           float* y, int64_t m, int64_t n, int64_t k, const kernels::Epilogue& act) {
     constexpr int MR = Isa::kMr;
     constexpr int NR = Isa::kNv * Isa::kLanes;
+    if (m == 1) return gemv_packed_b<Isa>(a, packed_b, bias, z, y, n, k, act);
     const TileEpilogue e{bias, bias ? kBiasPerColumn : kBiasNone, z, act};
     // Panels outer: one k x NR panel of B (K = 512: 64 KiB) stays in L1/L2 while every row block uses it.
     for (int64_t j0 = 0; j0 < n; j0 += NR) {
