@@ -225,8 +225,8 @@ inline void gemv_packed_b(const float* a, const float* packed_b, const float* bi
         V acc[4][NV];
         for (int u = 0; u < 4; ++u)
             for (int v = 0; v < NV; ++v) acc[u][v] = Isa::zero();
-        int64_t kk = 0;
-        for (; kk + 4 <= k; kk += 4) {
+        const int64_t k4 = k / 4 * 4;
+        for (int64_t kk = 0; kk < k4; kk += 4) {
             const float* b = panel + kk * NR;
             if (end - b > kGemvPrefetchFloats + 4 * NR)
                 for (int l = 0; l < 4 * NR; l += 16) __builtin_prefetch(b + kGemvPrefetchFloats + l, 0, 0);
@@ -237,9 +237,12 @@ inline void gemv_packed_b(const float* a, const float* packed_b, const float* bi
                 for (int v = 0; v < NV; ++v) acc[u][v] = Isa::fmadd(av, Isa::load(b + u * NR + v * L), acc[u][v]);
             }
         }
-        for (; kk < k; ++kk) {
-            const V av = Isa::set1(a[kk]);
-            for (int v = 0; v < NV; ++v) acc[0][v] = Isa::fmadd(av, Isa::load(panel + kk * NR + v * L), acc[0][v]);
+        // The last k % 4 steps (counted from 0: g++ 12 otherwise warns, inlined with a constant K, that a
+        // continued loop overflows: -Waggressive-loop-optimizations, an error in generated code).
+        for (int64_t r = 0; r < k - k4; ++r) {
+            const V av = Isa::set1(a[k4 + r]);
+            for (int v = 0; v < NV; ++v)
+                acc[0][v] = Isa::fmadd(av, Isa::load(panel + (k4 + r) * NR + v * L), acc[0][v]);
         }
         for (int v = 0; v < NV; ++v) {
             V sum = Isa::add(Isa::add(acc[0][v], acc[1][v]), Isa::add(acc[2][v], acc[3][v]));
