@@ -1,0 +1,90 @@
+// Winograd F(4x4, 3x3) (winograd4.h) without intrinsics: the filter transform the compiler runs on constant
+// weights, and the blocking / workspace sizes both sides agree on. Points 0, 1, -1, 2, -2, inf (Lavin & Gray):
+// the best-conditioned choice for 6x6 tiles in float.
+#pragma once
+
+#include <cstdint>
+
+#include "pack.h"
+
+namespace kiln {
+namespace kernels {
+namespace x86 {
+
+// Floats winograd4_pack_weights writes: 36 positions of a Cout x Cin matrix packed in MR-row panels.
+inline int64_t winograd4_packed_floats(int64_t cout, int64_t cin, int64_t mr) { return 36 * packed_a_floats(cout, cin, mr); }
+
+// U = G g G^T (6x6) for each output/input channel pair, in double, rounded once to float;
+// G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]. For each position
+// xi = 6 a + b, the Cout x Cin matrix U[xi] packed as pack_a does (MR-row panels, zero rows past Cout),
+// positions one after the other. w: Conv weights [Cout][Cin][3][3].
+inline void winograd4_pack_weights(const float* w, int64_t cout, int64_t cin, int64_t mr, float* packed) {
+    const double g[6][3] = {{1.0 / 4, 0.0, 0.0},           {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                            {-1.0 / 6, 1.0 / 6, -1.0 / 6}, {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                            {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0.0, 0.0, 1.0}};
+    const int64_t per_position = packed_a_floats(cout, cin, mr);
+    for (int xi = 0; xi < 36; ++xi) {
+        const int a = xi / 6, b = xi % 6;
+        float* out = packed + xi * per_position;
+        for (int64_t p = 0; p * mr < cout; ++p) {
+            for (int64_t c = 0; c < cin; ++c) {
+                for (int64_t i = 0; i < mr; ++i) {
+                    const int64_t o = p * mr + i;
+                    double u = 0.0;
+                    if (o < cout) {
+                        const float* f = w + (o * cin + c) * 9;
+                        for (int r = 0; r < 3; ++r)
+                            for (int s = 0; s < 3; ++s) u += g[a][r] * double(f[r * 3 + s]) * g[b][s];
+                    }
+                    out[(p * cin + c) * mr + i] = float(u);
+                }
+            }
+        }
+    }
+}
+
+// Tiles (4x4 outputs) per row and column of the output plane.
+inline int64_t winograd4_tiles(int64_t out_extent) { return (out_extent + 3) / 4; }
+
+// Row stride of V[xi][c][.] and M[xi][o][.] for a block of `block_rows` tile rows: its tiles packed one tile
+// row after the other (no padding per row, so a 7-tile row does not waste 9 of 16 lanes), rounded up to
+// whole GEMM strips (nr), then moved off multiples of 64 floats: a stride of 2 or 4 KiB would put every
+// row of a K x NR strip of V in the same few L1 sets.
+inline int64_t winograd4_t_stride(int64_t block_rows, int64_t out_w, int64_t lanes) {
+    const int64_t nr = x86_tile_nr(int(lanes));
+    const int64_t t = block_rows * winograd4_tiles(out_w);
+    int64_t stride = (t + nr - 1) / nr * nr;
+    if (stride % 64 == 0) stride += 16;
+    return stride;
+}
+
+// Floats of one zero-padded input row as the input transform reads it: whole vectors of tiles (4 columns
+// each) plus the 2 columns the last tile shares with the next, rounded up to a vector (the loads read
+// 4 (tx0 + L) + 4 floats from a chunk's first column).
+inline int64_t winograd4_padded_row_floats(int64_t out_w, int64_t lanes) {
+    const int64_t tw_pad = (winograd4_tiles(out_w) + lanes - 1) / lanes * lanes;
+    return (4 * tw_pad + 4 + lanes - 1) / lanes * lanes;
+}
+
+// Tile rows per block: the block's V (36 x Cin x T) and M (36 x Cout x T) stay within about `budget_floats`
+// (default 1 MiB of the 2 MiB L2, which also holds part of the filters), at least one tile row.
+inline int64_t winograd4_block_rows(int64_t cin, int64_t cout, int64_t out_h, int64_t out_w, int64_t lanes,
+                                    int64_t budget_floats = 262144) {
+    const int64_t th = winograd4_tiles(out_h);
+    int64_t rows = 1;
+    while (rows < th && 36 * (cin + cout) * winograd4_t_stride(rows + 1, out_w, lanes) <= budget_floats) ++rows;
+    return rows;
+}
+
+// Scratch floats: V and M of one block (+ one vector of slack after M: the output transform reads whole
+// vectors of tiles), the block's zero-padded input rows of one channel, a row of zeros, and 16 to align
+// the start to 64 bytes.
+inline int64_t winograd4_workspace_floats(int64_t cin, int64_t cout, int64_t out_w, int64_t block_rows,
+                                          int64_t lanes) {
+    return 36 * (cin + cout) * winograd4_t_stride(block_rows, out_w, lanes) + lanes +
+           (4 * block_rows + 3) * winograd4_padded_row_floats(out_w, lanes) + 16;
+}
+
+}  // namespace x86
+}  // namespace kernels
+}  // namespace kiln
