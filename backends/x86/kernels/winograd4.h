@@ -172,12 +172,12 @@ inline void winograd4x4_3x3(const float* x, const float* packed_u, const float* 
     const TileEpilogue none{nullptr, kBiasNone, nullptr, kernels::Epilogue{kernels::kActNone, 0.0f, 0.0f}};
     // 64-byte aligned V: with ts a multiple of 16 every B row of the GEMM starts a cache line.
     float* ws = workspace + ((64 - reinterpret_cast<uintptr_t>(workspace) % 64) % 64) / sizeof(float);
-    float* vbuf = ws;                        // [36][cin][ts]
-    float* mbuf = vbuf + 36 * cin * ts;      // [36][cout][ts] + L
-    float* padded = mbuf + 36 * cout * ts + L;  // [4 block_rows + 2][wpad]: one channel's input rows
+    const int64_t vs = winograd4_position_stride(cin, ts), ms = winograd4_position_stride(cout, ts);
+    float* vbuf = ws;                      // [36][cin][ts], positions vs apart
+    float* mbuf = vbuf + 36 * vs;          // [36][cout][ts], positions ms apart, + L
+    float* padded = mbuf + 36 * ms + L;    // [4 block_rows + 2][wpad]: one channel's input rows
     float* zero_row = padded + (4 * p.block_rows + 2) * wpad;
-    for (int64_t j = 0; j < wpad; ++j) zero_row[j] = 0.0f;
-    const int64_t vs = cin * ts, ms = cout * ts;  // stride between positions
+    for (int64_t j = 0; j < wpad; j += L) Isa::store(zero_row + j, Isa::zero());
     for (int64_t b = 0; b < p.batch; ++b) {
         const float* xb = x + b * cin * in_plane;
         float* yb = y + b * cout * out_plane;
@@ -188,16 +188,19 @@ inline void winograd4x4_3x3(const float* x, const float* packed_u, const float* 
             const int64_t t_gemm = (t_count + NR - 1) / NR * NR;  // columns the GEMM reads: zero past t_count
             // 1. input transform
             const int64_t iy0 = 4 * ty0 - p.pad_top;
-            const int64_t right = wpad - p.pad_left - p.in_w;  // zero columns after the row (> 0)
             for (int64_t c = 0; c < cin; ++c) {
                 const float* xc = xb + c * in_plane;
+                // The block's rows, zero-padded, with vector loads and stores (memset/memcpy calls on rows of
+                // a few dozen floats took a fifth of the time).
                 for (int64_t k = 0; k < 4 * rows + 2; ++k) {
                     const int64_t iy = iy0 + k;
                     if (iy < 0 || iy >= p.in_h) continue;
                     float* pr = padded + k * wpad;
-                    for (int64_t j = 0; j < p.pad_left; ++j) pr[j] = 0.0f;
-                    std::memcpy(pr + p.pad_left, xc + iy * p.in_w, size_t(p.in_w) * sizeof(float));
-                    for (int64_t j = 0; j < right; ++j) pr[p.pad_left + p.in_w + j] = 0.0f;
+                    for (int64_t j = 0; j < wpad; j += L) Isa::store(pr + j, Isa::zero());
+                    const float* src = xc + iy * p.in_w;
+                    int64_t j = 0;
+                    for (; j + L <= p.in_w; j += L) Isa::store(pr + p.pad_left + j, Isa::load(src + j));
+                    if (j < p.in_w) Isa::store_n(pr + p.pad_left + j, Isa::load_n(src + j, p.in_w - j), p.in_w - j);
                 }
                 float* vc = vbuf + c * ts;
                 for (int64_t r = 0; r < rows; ++r) {
@@ -210,8 +213,8 @@ inline void winograd4x4_3x3(const float* x, const float* packed_u, const float* 
                         winograd4_input_tiles<Isa>(row_ptrs, tx0, vc + r * tw + tx0, vs,
                                                    tw - tx0 < L ? tw - tx0 : L);
                 }
-                for (int xi = 0; xi < 36; ++xi)
-                    for (int64_t t = t_count; t < t_gemm; ++t) vc[xi * vs + t] = 0.0f;
+                for (int64_t t = t_count; t < t_gemm; t += L)
+                    for (int xi = 0; xi < 36; ++xi) Isa::store_n(vc + xi * vs + t, Isa::zero(), t_gemm - t);
             }
             // 2. the 36 GEMMs, whole NR strips (the last one NV = 1 when it holds at most one vector of tiles)
             for (int xi = 0; xi < 36; ++xi) {

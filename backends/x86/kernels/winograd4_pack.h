@@ -58,6 +58,14 @@ inline int64_t winograd4_t_stride(int64_t block_rows, int64_t out_w, int64_t lan
     return stride;
 }
 
+// Floats between positions in V (channels = Cin) or M (channels = Cout): channels x t_stride, plus one cache
+// line when that is an even number of lines, so the 36 rows the transforms read or write at once (one per
+// position) fall in different L1 sets (8 KiB apart they all shared one set: half the transform time).
+inline int64_t winograd4_position_stride(int64_t channels, int64_t t_stride) {
+    const int64_t s = channels * t_stride;
+    return (s / 16) % 2 == 0 ? s + 16 : s;
+}
+
 // Floats of one zero-padded input row as the input transform reads it: whole vectors of tiles (4 columns
 // each) plus the 2 columns the last tile shares with the next, rounded up to a vector (the loads read
 // 4 (tx0 + L) + 4 floats from a chunk's first column).
@@ -66,13 +74,19 @@ inline int64_t winograd4_padded_row_floats(int64_t out_w, int64_t lanes) {
     return (4 * tw_pad + 4 + lanes - 1) / lanes * lanes;
 }
 
-// Tile rows per block: the block's V (36 x Cin x T) and M (36 x Cout x T) stay within about `budget_floats`
-// (default 1 MiB of the 2 MiB L2, which also holds part of the filters), at least one tile row.
+// Tile rows per block. Every block reads all of U (36 Cin Cout floats, 4x the 3x3 filters), so: the block's V
+// (36 x Cin x T) and M (36 x Cout x T) within about `budget_floats` (1 MiB of the 2 MiB L2) when U is smaller
+// than that V + M; otherwise U's traffic dominates and the block grows to 8 MiB of V + M (the whole plane
+// for every ResNet-18 / SqueezeNet layer: 128 -> 128 @ 28x28 ran at 135 effective GFLOP/s in 7 blocks, 270
+// in one). At least one tile row.
 inline int64_t winograd4_block_rows(int64_t cin, int64_t cout, int64_t out_h, int64_t out_w, int64_t lanes,
                                     int64_t budget_floats = 262144) {
     const int64_t th = winograd4_tiles(out_h);
+    const auto vm_floats = [&](int64_t rows) { return 36 * (cin + cout) * winograd4_t_stride(rows, out_w, lanes); };
     int64_t rows = 1;
-    while (rows < th && 36 * (cin + cout) * winograd4_t_stride(rows + 1, out_w, lanes) <= budget_floats) ++rows;
+    while (rows < th && vm_floats(rows + 1) <= budget_floats) ++rows;
+    if (36 * cin * cout > vm_floats(rows))
+        while (rows < th && vm_floats(rows + 1) <= 8 * budget_floats) ++rows;
     return rows;
 }
 
@@ -81,7 +95,8 @@ inline int64_t winograd4_block_rows(int64_t cin, int64_t cout, int64_t out_h, in
 // the start to 64 bytes.
 inline int64_t winograd4_workspace_floats(int64_t cin, int64_t cout, int64_t out_w, int64_t block_rows,
                                           int64_t lanes) {
-    return 36 * (cin + cout) * winograd4_t_stride(block_rows, out_w, lanes) + lanes +
+    const int64_t ts = winograd4_t_stride(block_rows, out_w, lanes);
+    return 36 * (winograd4_position_stride(cin, ts) + winograd4_position_stride(cout, ts)) + lanes +
            (4 * block_rows + 3) * winograd4_padded_row_floats(out_w, lanes) + 16;
 }
 
