@@ -118,6 +118,36 @@ TEST_CASE("x86 winograd4x4_3x3 matches the portable convolution", "[x86]") {
     CHECK(worst > 0.0);  // the tolerance is not vacuous: Winograd does round differently
 }
 
+// Every strip shape of the GEMM step (1, 2, 3 vectors of tiles, 1-4 tiles as matrix-vector products): a
+// 28x28 output (7 tiles per row) in blocks of 1..7 tile rows (7..49 tiles), with panels cut at every height.
+TEST_CASE("x86 winograd4x4_3x3 covers every strip of the tile GEMMs", "[x86]") {
+    if (!cpu_has_isa()) return;
+    std::mt19937 rng(7);
+    const int64_t cin = 17, hw = 28;
+    for (int64_t cout : {29, 23, 6, 1})
+        for (int64_t block_rows = 1; block_rows <= 7; ++block_rows) {
+            INFO("Cout " << cout << " block rows " << block_rows);
+            const auto xs = random_floats(cin * hw * hw, rng), w = random_floats(cout * cin * 9, rng);
+            const k::ConvParams p{1, cin, cout, 1, k::Window{{1, hw, hw}, {1, hw, hw}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1},
+                                                             {0, 1, 1}}};
+            const k::Epilogue none{k::kActNone, 0, 0};
+            std::vector<float> want(static_cast<size_t>(cout * hw * hw)), got(want.size());
+            k::conv_fused(xs.data(), w.data(), static_cast<const float*>(nullptr), static_cast<const float*>(nullptr),
+                          want.data(), p, none);
+            std::vector<float> packed(static_cast<size_t>(x::winograd4_packed_floats(cout, cin, Isa::kMr)));
+            x::winograd4_pack_weights(w.data(), cout, cin, Isa::kMr, packed.data());
+            std::vector<float> ws(
+                static_cast<size_t>(x::winograd4_workspace_floats(cin, cout, hw, block_rows, Isa::kLanes)),
+                std::numeric_limits<float>::quiet_NaN());
+            x::winograd4x4_3x3<Isa>(xs.data(), packed.data(), nullptr, nullptr, got.data(),
+                                    x::WinogradParams{1, cin, cout, hw, hw, hw, hw, 1, 1, block_rows}, none, ws.data());
+            int64_t bad = 0;
+            for (size_t i = 0; i < got.size(); ++i)
+                if (!(std::fabs(got[i] - want[i]) <= 2e-5f * (float(cin * 9) + 1.0f))) ++bad;
+            CHECK(bad == 0);
+        }
+}
+
 TEST_CASE("winograd4 block rows keep the scratch near the budget", "[x86]") {
     const int64_t rows = x::winograd4_block_rows(64, 64, 56, 56, 16);
     CHECK(rows >= 1);

@@ -152,6 +152,37 @@ inline void winograd4_input_tiles(const float* const* rows, int64_t tx0, float* 
     }
 }
 
+// A strip of 3 vectors of tiles for one MR-row panel: two tiles of MR / 2 rows x 3 vectors (AVX-512: 21
+// accumulators; as fast per lane as MR x 2 vectors), so 49 tiles take 48 lanes + 1 instead of 64.
+template <class Isa>
+inline void winograd4_three_vectors(int64_t rows, int64_t k, const float* u, const float* v, int64_t ts, float* m,
+                                    int64_t row0, int64_t col0, const TileEpilogue& e) {
+    constexpr int MR = Isa::kMr, H = MR / 2, W = 3 * Isa::kLanes;
+    EdgeRows<Isa, false, H, 3>::run(rows < H ? rows : H, k, u, 1, MR, v, ts, m, ts, W, row0, col0, e);
+    if (rows > H) EdgeRows<Isa, false, H, 3>::run(rows - H, k, u + H, 1, MR, v, ts, m + H * ts, ts, W, row0 + H, col0, e);
+}
+
+// The last n (1..4) tiles of a block for one MR-row panel as matrix-vector products with the panel's
+// output channels in lanes: m[i * ts + j] = sum over k of u[k * MR + i] v[k * ts + j] for i < rows.
+template <class Isa>
+inline void winograd4_columns(int n, int64_t rows, int64_t k, const float* u, const float* v, int64_t ts, float* m) {
+    using V = typename Isa::V;
+    constexpr int MR = Isa::kMr, L = Isa::kLanes;
+    V acc[4] = {Isa::zero(), Isa::zero(), Isa::zero(), Isa::zero()};
+    for (int64_t kk = 0; kk < k; ++kk) {
+        const V uk = Isa::load_n(u + kk * MR, MR);
+        const float* vk = v + kk * ts;
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; ++j)
+            if (j < n) acc[j] = Isa::fmadd(uk, Isa::set1(vk[j]), acc[j]);
+    }
+    float col[L];
+    for (int j = 0; j < n; ++j) {
+        Isa::store(col, acc[j]);
+        for (int64_t i = 0; i < rows; ++i) m[i * ts + j] = col[i];
+    }
+}
+
 // x [batch, Cin, in_h, in_w]; packed_u: winograd4_pack_weights(W, Cout, Cin, Isa::kMr); bias [Cout] or
 // nullptr; z (y's shape, may alias y) or nullptr; y [batch, Cout, out_h, out_w] with out = in + pads - 2.
 // p.block_rows: winograd4_block_rows(...); workspace: winograd4_workspace_floats(Cin, Cout, out_w,
@@ -225,26 +256,39 @@ inline void winograd4x4_3x3(const float* x, const float* packed_u, const float* 
                             Isa::store_n(vbuf + xi * vs + c * ts + t, Isa::zero(), t_gemm - t);
                 zeroed_from = t_count;
             }
-            // 2. the 36 GEMMs, whole NR strips (the last one NV = 1 when it holds at most one vector of tiles)
+            // 2. the 36 GEMMs, in strips of 2 or 3 vectors of tiles (1 if that is all), and the last 1-4 tiles
+            //    as matrix-vector products when the rest fills whole vectors (28x28: 49 = 48 + 1 tiles, 64
+            //    lanes in NR strips).
+            const int64_t whole = t_count / L, rest = t_count % L;
+            const int64_t by_columns = rest <= 4 ? rest : 0;  // tiles left to winograd4_columns
+            int64_t vecs = whole + (by_columns ? 0 : rest > 0);
             for (int xi = 0; xi < 36; ++xi) {
                 const float* u = packed_u + xi * u_stride;
                 const float* vx = vbuf + xi * vs;
                 float* mx = mbuf + xi * ms;
-                for (int64_t j0 = 0; j0 < t_count; j0 += NR) {
-                    const bool narrow = t_count - j0 <= L;
+                int64_t j0 = 0;
+                for (int64_t left = vecs; left > 0;) {
+                    const int nv = left == 1 ? 1 : left == 3 ? 3 : 2;
                     for (int64_t i0 = 0; i0 < cout; i0 += MR) {
                         const int64_t mrows = cout - i0 < MR ? cout - i0 : MR;
+                        const float* ut = u + i0 * cin;
                         float* mt = mx + i0 * ts + j0;
-                        if (narrow)
-                            EdgeRows<Isa, false, MR, 1>::run(mrows, cin, u + i0 * cin, 1, MR, vx + j0, ts, mt, ts, L,
-                                                             i0, j0, none);
-                        else if (mrows == MR)
-                            micro_tile<Isa, MR, false>(cin, u + i0 * cin, 1, MR, vx + j0, ts, mt, ts, NR, i0, j0, none);
+                        if (nv == 2 && mrows == MR)
+                            micro_tile<Isa, MR, false>(cin, ut, 1, MR, vx + j0, ts, mt, ts, NR, i0, j0, none);
+                        else if (nv == 2)
+                            EdgeRows<Isa, false, MR>::run(mrows, cin, ut, 1, MR, vx + j0, ts, mt, ts, NR, i0, j0, none);
+                        else if (nv == 1)
+                            EdgeRows<Isa, false, MR, 1>::run(mrows, cin, ut, 1, MR, vx + j0, ts, mt, ts, L, i0, j0, none);
                         else
-                            EdgeRows<Isa, false, MR>::run(mrows, cin, u + i0 * cin, 1, MR, vx + j0, ts, mt, ts, NR,
-                                                          i0, j0, none);
+                            winograd4_three_vectors<Isa>(mrows, cin, ut, vx + j0, ts, mt, i0, j0, none);
                     }
+                    j0 += nv * L;
+                    left -= nv;
                 }
+                if (by_columns)
+                    for (int64_t i0 = 0; i0 < cout; i0 += MR)
+                        winograd4_columns<Isa>(int(by_columns), cout - i0 < MR ? cout - i0 : MR, cin, u + i0 * cin,
+                                               vx + j0, ts, mx + i0 * ts + j0);
             }
             // 3. output transform and the epilogue
             for (int64_t o = 0; o < cout; ++o) {
