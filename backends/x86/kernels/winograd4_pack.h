@@ -74,15 +74,17 @@ inline int64_t winograd4_padded_row_floats(int64_t out_w, int64_t lanes) {
     return (4 * tw_pad + 4 + lanes - 1) / lanes * lanes;
 }
 
-// Tile rows per block. Every block reads all of U (36 Cin Cout floats, 4x the 3x3 filters), so: the block's V
-// (36 x Cin x T) and M (36 x Cout x T) within about `budget_floats` (1 MiB of the 2 MiB L2) when U is smaller
-// than that V + M; otherwise U's traffic dominates and the block grows to 8 MiB of V + M (the whole plane
+// Tile rows per block. Every block reads all of U (36 Cin Cout floats, 4x the 3x3 filters), so: the whole
+// plane when its V (36 x Cin x T) and M (36 x Cout x T) fit in 2 x `budget_floats` (the 2 MiB L2; 32 -> 128
+// @ 27x27: 239 -> 260 GFLOP/s over 4-row blocks); else V + M within about `budget_floats` (1 MiB) when U is
+// smaller than that V + M; otherwise U's traffic dominates and the block grows to 8 MiB of V + M (the whole plane
 // for every ResNet-18 / SqueezeNet layer: 128 -> 128 @ 28x28 ran at 135 effective GFLOP/s in 7 blocks, 270
 // in one). At least one tile row.
 inline int64_t winograd4_block_rows(int64_t cin, int64_t cout, int64_t out_h, int64_t out_w, int64_t lanes,
                                     int64_t budget_floats = 262144) {
     const int64_t th = winograd4_tiles(out_h);
     const auto vm_floats = [&](int64_t rows) { return 36 * (cin + cout) * winograd4_t_stride(rows, out_w, lanes); };
+    if (vm_floats(th) <= 2 * budget_floats) return th;  // the whole plane within L2: no partial strips per block
     int64_t rows = 1;
     while (rows < th && vm_floats(rows + 1) <= budget_floats) ++rows;
     if (36 * cin * cout > vm_floats(rows))
