@@ -162,7 +162,7 @@ inline void winograd4_three_vectors(int64_t rows, int64_t k, const float* u, con
     if (rows > H) EdgeRows<Isa, false, H, 3>::run(rows - H, k, u + H, 1, MR, v, ts, m + H * ts, ts, W, row0 + H, col0, e);
 }
 
-// The last n (1..4) tiles of a block for one MR-row panel as matrix-vector products with the panel's
+// The last n (1..4, at most L / 4) tiles of a block for one MR-row panel as matrix-vector products with the panel's
 // output channels in lanes: m[i * ts + j] = sum over k of u[k * MR + i] v[k * ts + j] for i < rows.
 template <class Isa>
 inline void winograd4_columns(int n, int64_t rows, int64_t k, const float* u, const float* v, int64_t ts, float* m) {
@@ -256,11 +256,13 @@ inline void winograd4x4_3x3(const float* x, const float* packed_u, const float* 
                             Isa::store_n(vbuf + xi * vs + c * ts + t, Isa::zero(), t_gemm - t);
                 zeroed_from = t_count;
             }
-            // 2. the 36 GEMMs, in strips of 2 or 3 vectors of tiles (1 if that is all), and the last 1-4 tiles
+            // 2. the 36 GEMMs, in strips of 2 or 3 vectors of tiles (1 if that is all), and the last 1-4 (AVX2: 1-2) tiles
             //    as matrix-vector products when the rest fills whole vectors (28x28: 49 = 48 + 1 tiles, 64
             //    lanes in NR strips).
             const int64_t whole = t_count / L, rest = t_count % L;
-            const int64_t by_columns = rest <= 4 ? rest : 0;  // tiles left to winograd4_columns
+            // Tiles left to winograd4_columns: up to 4 with AVX-512 (512 -> 512 @ 7x7, 4 tiles: 75 -> 85
+            // GFLOP/s), up to 2 with AVX2 (4 there: 70 -> 41; the masked loads of 6-float panels and 4 chains).
+            const int64_t by_columns = rest <= L / 4 ? rest : 0;
             int64_t vecs = whole + (by_columns ? 0 : rest > 0);
             for (int xi = 0; xi < 36; ++xi) {
                 const float* u = packed_u + xi * u_stride;
