@@ -217,7 +217,7 @@ inline void winograd4x4_3x3(const float* x, const float* packed_u, const float* 
         for (int64_t ty0 = 0; ty0 < th; ty0 += p.block_rows) {
             const int64_t rows = th - ty0 < p.block_rows ? th - ty0 : p.block_rows;
             const int64_t t_count = rows * tw;
-            const int64_t t_gemm = (t_count + NR - 1) / NR * NR;  // columns the GEMM reads: zero past t_count
+            const int64_t t_gemm = (t_count + L - 1) / L * L;  // columns the GEMM reads: zero past t_count
             // 1. input transform
             const int64_t iy0 = 4 * ty0 - p.pad_top;
             for (int64_t c = 0; c < cin; ++c) {
@@ -246,7 +246,7 @@ inline void winograd4x4_3x3(const float* x, const float* packed_u, const float* 
                                                    tw - tx0 < L ? tw - tx0 : L);
                 }
             }
-            // The GEMM reads whole strips: columns t_count..t_gemm of V are zero. Nothing else writes them,
+            // The GEMM reads whole vectors: columns t_count..t_gemm of V are zero. Nothing else writes them,
             // so only the first block and a shorter last one zero them (per block they cost 12% of the
             // transforms: 36 x Cin cache lines the transform does not otherwise touch).
             if (t_count != zeroed_from) {

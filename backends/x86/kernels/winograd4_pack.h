@@ -48,12 +48,11 @@ inline int64_t winograd4_tiles(int64_t out_extent) { return (out_extent + 3) / 4
 
 // Row stride of V[xi][c][.] and M[xi][o][.] for a block of `block_rows` tile rows: its tiles packed one tile
 // row after the other (no padding per row, so a 7-tile row does not waste 9 of 16 lanes), rounded up to
-// whole GEMM strips (nr), then moved off multiples of 64 floats: a stride of 2 or 4 KiB would put every
-// row of a K x NR strip of V in the same few L1 sets.
+// whole vectors (the GEMM's strips are 1-3 vectors), then moved off multiples of 64 floats: a stride of 2 or
+// 4 KiB would put every row of a K x NR strip of V in the same few L1 sets.
 inline int64_t winograd4_t_stride(int64_t block_rows, int64_t out_w, int64_t lanes) {
-    const int64_t nr = x86_tile_nr(int(lanes));
     const int64_t t = block_rows * winograd4_tiles(out_w);
-    int64_t stride = (t + nr - 1) / nr * nr;
+    int64_t stride = (t + lanes - 1) / lanes * lanes;
     if (stride % 64 == 0) stride += 16;
     return stride;
 }
@@ -74,21 +73,23 @@ inline int64_t winograd4_padded_row_floats(int64_t out_w, int64_t lanes) {
     return (4 * tw_pad + 4 + lanes - 1) / lanes * lanes;
 }
 
-// Tile rows per block. Every block reads all of U (36 Cin Cout floats, 4x the 3x3 filters), so: the whole
-// plane when its V (36 x Cin x T) and M (36 x Cout x T) fit in 2 x `budget_floats` (the 2 MiB L2; 32 -> 128
-// @ 27x27: 239 -> 260 GFLOP/s over 4-row blocks); else V + M within about `budget_floats` (1 MiB) when U is
-// smaller than that V + M; otherwise U's traffic dominates and the block grows to 8 MiB of V + M (the whole plane
-// for every ResNet-18 / SqueezeNet layer: 128 -> 128 @ 28x28 ran at 135 effective GFLOP/s in 7 blocks, 270
-// in one). At least one tile row.
+// Tile rows per block (measured on the ResNet-18 / SqueezeNet layers, both ISAs):
+//  - the whole plane when its V (36 x Cin x T) and M (36 x Cout x T) fit in 2 x `budget_floats` (the 2 MiB L2):
+//    no partial strips per block (32 -> 128 @ 27x27: 239 -> 260 GFLOP/s over 4-row blocks);
+//  - else, when U (36 Cin Cout floats, 4x the 3x3 filters, re-read by every block) is larger than
+//    `budget_floats`, blocks of up to 8 x budget_floats of V + M (128 -> 128 @ 28x28 in 7 blocks: 135 GFLOP/s,
+//    in one: 340);
+//  - else V + M within 3/4 of `budget_floats` (768 KiB): small blocks stay in L2 with U (64 -> 64 @ 56x56:
+//    2 tile rows 330, 5 rows 299, the plane 292 GFLOP/s on AVX-512; AVX2 within 5% from 2 to 14 rows).
+// At least one tile row.
 inline int64_t winograd4_block_rows(int64_t cin, int64_t cout, int64_t out_h, int64_t out_w, int64_t lanes,
                                     int64_t budget_floats = 262144) {
     const int64_t th = winograd4_tiles(out_h);
     const auto vm_floats = [&](int64_t rows) { return 36 * (cin + cout) * winograd4_t_stride(rows, out_w, lanes); };
-    if (vm_floats(th) <= 2 * budget_floats) return th;  // the whole plane within L2: no partial strips per block
+    if (vm_floats(th) <= 2 * budget_floats) return th;
+    const int64_t limit = 36 * cin * cout > budget_floats ? 8 * budget_floats : budget_floats / 4 * 3;
     int64_t rows = 1;
-    while (rows < th && vm_floats(rows + 1) <= budget_floats) ++rows;
-    if (36 * cin * cout > vm_floats(rows))
-        while (rows < th && vm_floats(rows + 1) <= 8 * budget_floats) ++rows;
+    while (rows < th && vm_floats(rows + 1) <= limit) ++rows;
     return rows;
 }
 
