@@ -2,6 +2,7 @@
 //   Conv / kiln.FusedConv, float, 1-D/2-D:
 //     depthwise 3x3 (groups = channels, stride 1 or 2, no dilation)  -> x86/depthwise.h depthwise3x3
 //     other depthwise (5x5, 7x7, dilated, other strides)            -> x86/depthwise_generic.h
+//     3x3, stride 1, one group, planes >= 12x12, >= 16 channels        -> x86/winograd4.h winograd4x4_3x3
 //     3x3, stride 1, one group, wide enough planes and enough channels -> x86/winograd.h winograd3x3
 //     planes of <= 64 pixels whose output channels fill whole panels  -> x86/conv_cl.h conv_cl (output
 //                                                                      channels in lanes)
@@ -16,6 +17,7 @@
 #include "backends/common/c_literals.h"
 #include "backends/common/emit_context.h"
 #include "backends/x86/kernels/pack.h"
+#include "backends/x86/kernels/winograd4_pack.h"
 #include "ops/conv_plan.h"
 #include "ops/fused_plan.h"
 #include "ops/pool_plan.h"
@@ -48,7 +50,15 @@ bool is_fused(NodeCtx& c) { return c.node().domain == kInternalDomain; }
 
 // ---- convolutions -----------------------------------------------------------------------------
 
-enum class ConvKernel { kNone, kDepthwise3x3, kDepthwiseGeneric, kWinograd3x3, kPacked, kChannelsInLanes };
+enum class ConvKernel {
+    kNone,
+    kDepthwise3x3,
+    kDepthwiseGeneric,
+    kWinograd4x4,
+    kWinograd3x3,
+    kPacked,
+    kChannelsInLanes
+};
 
 // Output planes up to this many pixels run conv_cl when their channels fill its panels.
 constexpr int64_t kClMaxPixels = 64;
@@ -78,14 +88,22 @@ ConvChoice choose_conv(NodeCtx& c, const TargetInfo& t) {
         ch.kernel = ConvKernel::kDepthwiseGeneric;
         return ch;
     }
+    // Winograd F(4x4, 3x3) on planes of at least 12x12 with 16 channels or more (test/x86 winograd4_bench
+    // against winograd_bench and conv_bench, README: 1.4-2.4x conv_packed from 13x13 up on both ISAs; at 7x7 the
+    // 2x2 tiles per plane row leave it behind the direct kernels).
+    const bool winograd_shape = p.groups == 1 && w.kernel[1] == 3 && w.kernel[2] == 3 && w.stride[1] == 1 &&
+                                w.stride[2] == 1 && w.dilation[1] == 1 && w.dilation[2] == 1;
+    if (winograd_shape && w.out[1] >= 12 && w.out[2] >= 12 && p.in_channels >= 16 && p.out_channels >= 16) {
+        ch.kernel = ConvKernel::kWinograd4x4;
+        return ch;
+    }
     // Winograd F(2x2, 3x3) where it beats conv_packed (test/x86 winograd_bench vs conv_bench, README): the
     // tiles of a row fill at least 3/4 of their vectors (a 14-wide plane has 7 tiles: 7/8 of an AVX2 vector,
     // 7/16 of an AVX-512 one), at least 4 tile rows, and enough input channels that the transforms are a small
     // part (AVX-512's direct kernel is twice as fast, so it needs more).
     const int64_t lanes = t.isa == "avx512" ? 16 : 8;
     const int64_t tiles_w = (w.out[2] + 1) / 2, tiles_w_padded = (tiles_w + lanes - 1) / lanes * lanes;
-    if (p.groups == 1 && w.kernel[1] == 3 && w.kernel[2] == 3 && w.stride[1] == 1 && w.stride[2] == 1 &&
-        w.dilation[1] == 1 && w.dilation[2] == 1 && 4 * tiles_w >= 3 * tiles_w_padded && w.out[1] >= 8 &&
+    if (winograd_shape && 4 * tiles_w >= 3 * tiles_w_padded && w.out[1] >= 8 &&
         p.in_channels >= (lanes == 16 ? 32 : 16) && p.out_channels >= 16) {
         ch.kernel = ConvKernel::kWinograd3x3;
         return ch;
@@ -116,6 +134,11 @@ bool choose_conv_override(NodeCtx& c, const TargetInfo& t, std::size_t* workspac
         *workspace = std::size_t(xk::conv_cl_workspace_floats(w.out[1] * w.out[2], p.in_channels / p.groups,
                                                               w.kernel[1] * w.kernel[2], p.out_channels / p.groups,
                                                               isa.mr, isa.nr)) * 4;
+    if (ch.kernel == ConvKernel::kWinograd4x4) {
+        const int64_t rows = xk::winograd4_block_rows(p.in_channels, p.out_channels, w.out[1], w.out[2], isa.lanes);
+        *workspace = std::size_t(xk::winograd4_workspace_floats(p.in_channels, p.out_channels, w.out[2], rows,
+                                                                 isa.lanes)) * 4;
+    }
     if (ch.kernel == ConvKernel::kWinograd3x3) {
         const int64_t rows = xk::winograd_block_rows(p.in_channels, p.out_channels, w.out[1], w.out[2], isa.lanes);
         *workspace = std::size_t(xk::winograd_workspace_floats(p.in_channels, p.out_channels, w.out[2], rows,
@@ -183,6 +206,25 @@ Status emit_conv_override(EmitCtx& c, const TargetInfo& t) {
         const std::string cp = c.define_params("k::ConvParams", conv_params_init(p));
         c.call("k::x86::conv_cl<{}>({}, {}, {}, {}, {}, {}, {}, {});", isa.type, c.in(0), pw, optional_float(c, 2), z,
                c.out(0), cp, ep, c.workspace("float"));
+        return Status::ok();
+    }
+    case ConvKernel::kWinograd4x4: {
+        c.use_kernel("x86/winograd4.h");
+        const Tensor& wt = *c.const_input(1);
+        const int64_t cout = p.out_channels, cin = p.in_channels;
+        Tensor packed(DType::Float32, Shape{xk::winograd4_packed_floats(cout, cin, isa.mr)});
+        xk::winograd4_pack_weights(wt.data<float>(), cout, cin, isa.mr, packed.data<float>());
+        const std::string pw = c.define_weight(
+            std::move(packed), "u",
+            fmt::format("{}: {}x{} 3x3 filters, Winograd F(4x4,3x3) transformed and packed in {}-row panels",
+                        c.layer_name(), cout, cin, isa.mr));
+        const int64_t rows = xk::winograd4_block_rows(cin, cout, w.out[1], w.out[2], isa.lanes);
+        const std::string wp = c.define_params(
+            "k::x86::WinogradParams", fmt::format("{{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}}}", p.batch, cin, cout,
+                                                  w.in[1], w.in[2], w.out[1], w.out[2], w.pad[1], w.pad[2], rows),
+            "wino");
+        c.call("k::x86::winograd4x4_3x3<{}>({}, {}, {}, {}, {}, {}, {}, {});", isa.type, c.in(0), pw,
+               optional_float(c, 2), z, c.out(0), wp, ep, c.workspace("float"));
         return Status::ok();
     }
     case ConvKernel::kWinograd3x3: {
