@@ -4,7 +4,8 @@
 // convolution's MACs (2 Cout Cin 9 OH OW), as winograd_bench.cpp and conv_packed_bench.cpp count; bias + ReLU
 // fused; buffers 64-byte aligned (as the generated code's arena).
 //   ./build/test/x86/kiln_x86_avx512_winograd4_bench --benchmark_min_time=0.2
-// wino4_budget/Cin/Cout/H/budget: the same with V + M blocked to `budget` KiB (tuning winograd4_block_rows).
+// wino4_budget/Cin/Cout/H/budget: the same with V + M blocked to `budget` KiB (tuning winograd4_block_rows);
+// other/...: more shapes for the crossover (--benchmark_filter=other).
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -110,8 +111,15 @@ const int64_t kShapes[][3] = {
     {16, 64, 55}, {32, 128, 27},  {48, 192, 13},  {64, 256, 13},  // SqueezeNet 1.1 expand3x3
 };
 
+// Where the crossover lies: DenseNet-121's 128 -> 32 at every plane, small planes with wide channels.
+const int64_t kOtherShapes[][3] = {{128, 32, 56}, {128, 32, 28}, {128, 32, 14}, {128, 32, 7},
+                                   {256, 256, 10}, {512, 512, 10}, {64, 64, 7},  {32, 32, 56}};
+
 void shapes(benchmark::internal::Benchmark* b) {
     for (const auto& sh : kShapes) b->Args({sh[0], sh[1], sh[2], 0});
+}
+void other_shapes(benchmark::internal::Benchmark* b) {
+    for (const auto& sh : kOtherShapes) b->Args({sh[0], sh[1], sh[2], 0});
 }
 void budgets(benchmark::internal::Benchmark* b) {
     for (const auto& sh : kShapes)
@@ -126,6 +134,9 @@ BENCHMARK(conv_packed)->Apply([](benchmark::internal::Benchmark* b) {
     for (const auto& sh : kShapes) b->Args({sh[0], sh[1], sh[2]});
 })->Unit(benchmark::kMicrosecond);
 BENCHMARK(wino4)->Apply(budgets)->Name("wino4_budget")->Unit(benchmark::kMicrosecond);
+BENCHMARK(wino4)->Apply(other_shapes)->Name("other/wino4")->Unit(benchmark::kMicrosecond);
+BENCHMARK(wino2)->Apply(other_shapes)->Name("other/wino2")->Unit(benchmark::kMicrosecond);
+BENCHMARK(conv_packed)->Apply(other_shapes)->Name("other/conv_packed")->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -162,8 +162,8 @@ inline void winograd4_three_vectors(int64_t rows, int64_t k, const float* u, con
     if (rows > H) EdgeRows<Isa, false, H, 3>::run(rows - H, k, u + H, 1, MR, v, ts, m + H * ts, ts, W, row0 + H, col0, e);
 }
 
-// The last n (1..4, at most L / 4) tiles of a block for one MR-row panel as matrix-vector products with the panel's
-// output channels in lanes: m[i * ts + j] = sum over k of u[k * MR + i] v[k * ts + j] for i < rows.
+// The last n (1..4, at most L / 4) tiles of a block for one MR-row panel as matrix-vector products with the
+// panel's output channels in lanes: m[i * ts + j] = sum over k of u[k * MR + i] v[k * ts + j] for i < rows.
 template <class Isa>
 inline void winograd4_columns(int n, int64_t rows, int64_t k, const float* u, const float* v, int64_t ts, float* m) {
     using V = typename Isa::V;
@@ -201,7 +201,7 @@ inline void winograd4x4_3x3(const float* x, const float* packed_u, const float* 
     const int64_t u_stride = packed_a_floats(cout, cin, MR);  // one position's packed filters
     const int64_t ts = winograd4_t_stride(p.block_rows, p.out_w, L);
     const TileEpilogue none{nullptr, kBiasNone, nullptr, kernels::Epilogue{kernels::kActNone, 0.0f, 0.0f}};
-    // 64-byte aligned V: with ts a multiple of 16 every B row of the GEMM starts a cache line.
+    // 64-byte aligned V and M: with ts a whole number of vectors no GEMM load or store splits a cache line.
     float* ws = workspace + ((64 - reinterpret_cast<uintptr_t>(workspace) % 64) % 64) / sizeof(float);
     const int64_t vs = winograd4_position_stride(cin, ts), ms = winograd4_position_stride(cout, ts);
     float* vbuf = ws;                      // [36][cin][ts], positions vs apart
@@ -211,7 +211,7 @@ inline void winograd4x4_3x3(const float* x, const float* packed_u, const float* 
     // The padding columns of the row buffers and the zero row: once per call (the copies below write only
     // columns [pad_left, pad_left + in_w); zeroing each row first went to memset calls, 4% of the time).
     for (int64_t j = 0; j < (4 * p.block_rows + 3) * wpad; j += L) Isa::store(padded + j, Isa::zero());
-    int64_t zeroed_from = -1;  // V's columns from here to the strip's end hold zeros
+    int64_t zeroed_from = -1;  // V's columns from here to the next whole vector hold zeros
     for (int64_t b = 0; b < p.batch; ++b) {
         const float* xb = x + b * cin * in_plane;
         float* yb = y + b * cout * out_plane;

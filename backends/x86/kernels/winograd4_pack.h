@@ -58,8 +58,8 @@ inline int64_t winograd4_t_stride(int64_t block_rows, int64_t out_w, int64_t lan
 }
 
 // Floats between positions in V (channels = Cin) or M (channels = Cout): channels x t_stride, plus one cache
-// line when that is an even number of lines, so the 36 rows the transforms read or write at once (one per
-// position) fall in different L1 sets (8 KiB apart they all shared one set: half the transform time).
+// line when that is an even number of whole lines, so the 36 rows the transforms read or write at once (one
+// per position) fall in different L1 sets (8 KiB apart they all shared one set).
 inline int64_t winograd4_position_stride(int64_t channels, int64_t t_stride) {
     const int64_t s = channels * t_stride;
     return (s / 16) % 2 == 0 ? s + 16 : s;
