@@ -2,7 +2,7 @@
 //   Conv / kiln.FusedConv, float, 1-D/2-D:
 //     depthwise 3x3 (groups = channels, stride 1 or 2, no dilation)  -> x86/depthwise.h depthwise3x3
 //     other depthwise (5x5, 7x7, dilated, other strides)            -> x86/depthwise_generic.h
-//     3x3, stride 1, one group, planes >= 12x12, >= 16 channels        -> x86/winograd4.h winograd4x4_3x3
+//     3x3, stride 1, one group, planes >= 13x13, >= 16 channels        -> x86/winograd4.h winograd4x4_3x3
 //     3x3, stride 1, one group, wide enough planes and enough channels -> x86/winograd.h winograd3x3
 //     planes of <= 64 pixels whose output channels fill whole panels  -> x86/conv_cl.h conv_cl (output
 //                                                                      channels in lanes)
@@ -88,12 +88,12 @@ ConvChoice choose_conv(NodeCtx& c, const TargetInfo& t) {
         ch.kernel = ConvKernel::kDepthwiseGeneric;
         return ch;
     }
-    // Winograd F(4x4, 3x3) on planes of at least 12x12 with 16 channels or more (test/x86 winograd4_bench
-    // against winograd_bench and conv_bench, README: 1.4-2.4x conv_packed from 13x13 up on both ISAs; at 7x7 the
-    // 2x2 tiles per plane row leave it behind the direct kernels).
+    // Winograd F(4x4, 3x3) on planes of at least 13x13 (16 tiles) with 16 channels or more (test/x86
+    // winograd4_bench against winograd_bench and conv_bench, README: 1.5-2.9x conv_packed from 13x13 up on both
+    // ISAs; at 7x7 four tiles and filters 4x the weights leave it behind the direct kernels; 8-12 is mixed).
     const bool winograd_shape = p.groups == 1 && w.kernel[1] == 3 && w.kernel[2] == 3 && w.stride[1] == 1 &&
                                 w.stride[2] == 1 && w.dilation[1] == 1 && w.dilation[2] == 1;
-    if (winograd_shape && w.out[1] >= 12 && w.out[2] >= 12 && p.in_channels >= 16 && p.out_channels >= 16) {
+    if (winograd_shape && w.out[1] >= 13 && w.out[2] >= 13 && p.in_channels >= 16 && p.out_channels >= 16) {
         ch.kernel = ConvKernel::kWinograd4x4;
         return ch;
     }
