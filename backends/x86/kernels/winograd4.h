@@ -156,9 +156,9 @@ inline void winograd4_input_tiles(const float* const* rows, int64_t tx0, float* 
 // accumulators; as fast per lane as MR x 2 vectors), so 49 tiles take 48 lanes + 1 instead of 64.
 template <class Isa>
 inline void winograd4_three_vectors(int64_t rows, int64_t k, const float* u, const float* v, int64_t ts, float* m,
-                                    int64_t row0, int64_t col0, const TileEpilogue& e) {
+                                    int64_t row0, int64_t col0, const TileEpilogue& e, const float* pf) {
     constexpr int MR = Isa::kMr, H = MR / 2, W = 3 * Isa::kLanes;
-    EdgeRows<Isa, false, H, 3>::run(rows < H ? rows : H, k, u, 1, MR, v, ts, m, ts, W, row0, col0, e);
+    EdgeRows<Isa, false, H, 3>::run(rows < H ? rows : H, k, u, 1, MR, v, ts, m, ts, W, row0, col0, e, 0, pf);
     if (rows > H) EdgeRows<Isa, false, H, 3>::run(rows - H, k, u + H, 1, MR, v, ts, m + H * ts, ts, W, row0 + H, col0, e);
 }
 
@@ -199,6 +199,7 @@ inline void winograd4x4_3x3(const float* x, const float* packed_u, const float* 
     const int64_t wpad = winograd4_padded_row_floats(p.out_w, L);
     const int64_t in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w;
     const int64_t u_stride = packed_a_floats(cout, cin, MR);  // one position's packed filters
+    const float* const u_end = packed_u + 36 * u_stride;
     const int64_t ts = winograd4_t_stride(p.block_rows, p.out_w, L);
     const TileEpilogue none{nullptr, kBiasNone, nullptr, kernels::Epilogue{kernels::kActNone, 0.0f, 0.0f}};
     // 64-byte aligned V and M: with ts a whole number of vectors no GEMM load or store splits a cache line.
@@ -276,14 +277,20 @@ inline void winograd4x4_3x3(const float* x, const float* packed_u, const float* 
                         const int64_t mrows = cout - i0 < MR ? cout - i0 : MR;
                         const float* ut = u + i0 * cin;
                         float* mt = mx + i0 * ts + j0;
+                        // The first strip streams U in from memory (36 x Cin x Cout floats: 2.4 MB at 128 -> 128,
+                        // more than the caches keep between runs): it prefetches the next panel while it runs
+                        // (micro_tile's pf: one line per k step), as conv_packed does with its weights.
+                        const float* pf = j0 == 0 && u_end - (ut + MR * cin) >= 16 * cin ? ut + MR * cin : nullptr;
                         if (nv == 2 && mrows == MR)
-                            micro_tile<Isa, MR, false>(cin, ut, 1, MR, vx + j0, ts, mt, ts, NR, i0, j0, none);
+                            micro_tile<Isa, MR, false>(cin, ut, 1, MR, vx + j0, ts, mt, ts, NR, i0, j0, none, 0, pf);
                         else if (nv == 2)
-                            EdgeRows<Isa, false, MR>::run(mrows, cin, ut, 1, MR, vx + j0, ts, mt, ts, NR, i0, j0, none);
+                            EdgeRows<Isa, false, MR>::run(mrows, cin, ut, 1, MR, vx + j0, ts, mt, ts, NR, i0, j0, none, 0,
+                                                          pf);
                         else if (nv == 1)
-                            EdgeRows<Isa, false, MR, 1>::run(mrows, cin, ut, 1, MR, vx + j0, ts, mt, ts, L, i0, j0, none);
+                            EdgeRows<Isa, false, MR, 1>::run(mrows, cin, ut, 1, MR, vx + j0, ts, mt, ts, L, i0, j0, none,
+                                                             0, pf);
                         else
-                            winograd4_three_vectors<Isa>(mrows, cin, ut, vx + j0, ts, mt, i0, j0, none);
+                            winograd4_three_vectors<Isa>(mrows, cin, ut, vx + j0, ts, mt, i0, j0, none, pf);
                     }
                     j0 += nv * L;
                     left -= nv;
