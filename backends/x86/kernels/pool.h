@@ -204,12 +204,153 @@ inline void for_each_row(const PoolParams& p, const float* x, float* y, F row) {
         }
 }
 
+// ---- Separable MaxPool: 2-D windows up to 3 x 3, dilation 1, horizontal stride 1 or 2 ----
+// Each input row is copied into a row buffer whose padding repeats the row's first / last element (two
+// rows ahead of its use, so the unaligned loads never wait on the copy's stores), its horizontal max over
+// the kw taps is computed once per output column (an h row, kept in a ring of 3), and an output row is
+// the vertical max of its kh h rows. No masks in the loops.
+// Bit-exact with the portable kernel: the taps are folded in the portable order (w within a row, then the
+// rows top down) with the same update f(v, acc) = v > acc ? v : acc. A repeated edge element changes no
+// fold: before the first real tap, f(a, a) = a (the same bits, NaN included); after the last one,
+// f(a, acc) = acc whenever acc already folded a. The one difference is NaN as the first tap of a lower row:
+// its h is NaN and the vertical fold skips it, where the portable fold skips only that element. A plane
+// with any NaN h (the sum of its h rows is NaN; both infinities also count) is therefore recomputed by the
+// tap-order kernel (max_row).
+constexpr int64_t kSepMaxOutW = 256;  // widest output row of the separable path (stack buffers below)
+
+// The separable path applies: 2-D (d of size 1), kernel <= 3 x 3, dilation 1, stride_w 1 or 2, pads below
+// the kernel and no window past the input (so no window is empty), output rows up to kSepMaxOutW.
+inline bool separable_max_ok(const PoolParams& p) {
+    const Window& g = p.win;
+    if (g.in[0] != 1 || g.out[0] != 1 || g.kernel[0] != 1 || g.pad[0] != 0) return false;
+    if (g.dilation[1] != 1 || g.dilation[2] != 1) return false;
+    if (g.kernel[1] < 1 || g.kernel[1] > 3 || g.kernel[2] < 1 || g.kernel[2] > 3) return false;
+    if (g.stride[2] != 1 && g.stride[2] != 2) return false;
+    if (g.stride[1] < 1 || g.out[2] > kSepMaxOutW || g.out[1] < 1 || g.out[2] < 1) return false;
+    if (g.pad[1] < 0 || g.pad[2] < 0 || g.pad[1] >= g.kernel[1] || g.pad[2] >= g.kernel[2]) return false;
+    // the last window of each dimension starts inside the input
+    return (g.out[1] - 1) * g.stride[1] - g.pad[1] < g.in[1] && (g.out[2] - 1) * g.stride[2] - g.pad[2] < g.in[2];
+}
+
+template <class Isa, int S, int KW>
+KILN_X86_INLINE typename Isa::V hmax_at(const float* b) {
+    using V = typename Isa::V;
+    V z = Isa::load(b);
+    if (KW > 1) z = Isa::max(Isa::load(b + 1), z);
+    if (KW > 2) z = Isa::max(Isa::load(b + 2), z);
+    return z;
+}
+
+template <class Isa>
+struct SepMaxGeom {
+    static constexpr int64_t kBuf = 2 * (kSepMaxOutW + Isa::kLanes) + 4 * Isa::kLanes;
+    int64_t in_w, pl, nb, used;
+};
+
+// Row `row` (in_w floats) into b: b[pl + c] = row[c], b[j] = row[0] for j < pl, row[in_w - 1] up to used.
+template <class Isa>
+KILN_X86_INLINE void copy_row(const SepMaxGeom<Isa>& q, const float* row, float* b) {
+    using V = typename Isa::V;
+    constexpr int L = Isa::kLanes;
+    for (int64_t j = 0; j < q.pl; ++j) b[j] = row[0];
+    float* d = b + q.pl;
+    int64_t c = 0;
+    for (; c + L <= q.in_w; c += L) Isa::store(d + c, Isa::load(row + c));
+    if (c < q.in_w) Isa::store_n(d + c, Isa::load_n(row + c, q.in_w - c), q.in_w - c);
+    const V last = Isa::set1(row[q.in_w - 1]);
+    for (int64_t j = q.pl + q.in_w; j < q.used; j += L) Isa::store(b + j, last);
+}
+
+// One plane; returns false when the plane holds a NaN h (or both infinities) and y must be recomputed.
+template <class Isa, int S, int KW>
+inline bool separable_max_plane(const Window& g, const float* xp, float* yp) {
+    using V = typename Isa::V;
+    using Ln = Lanes<Isa>;
+    constexpr int L = Isa::kLanes;
+    constexpr int64_t kBuf = SepMaxGeom<Isa>::kBuf;
+    constexpr int64_t kRing = kSepMaxOutW + L;
+    constexpr int kAhead = 2;  // rows copied ahead of their use
+    alignas(64) float buf[kAhead + 1][kBuf];
+    alignas(64) float ring[3][kRing];
+    const int64_t in_h = g.in[1], out_h = g.out[1], out_w = g.out[2];
+    const int64_t kh = g.kernel[1], sh = g.stride[1], pt = g.pad[1];
+    SepMaxGeom<Isa> q;
+    q.in_w = g.in[2];
+    q.pl = g.pad[2];
+    q.nb = (out_w + L - 1) / L;
+    q.used = S * q.nb * L + KW + L;  // the h rows read below used - L
+    if (q.pl + q.in_w > q.used) q.in_w = q.used - q.pl;  // columns no window reaches
+    V nan_acc = Isa::zero();
+    int64_t next_row = 0;    // the first input row whose h row is not computed yet
+    int64_t copied = 0;      // rows copied so far
+    for (int64_t oh = 0; oh < out_h; ++oh) {
+        const int64_t ih0 = oh * sh - pt;
+        const int64_t lo = ih0 < 0 ? 0 : ih0, hi = ih0 + kh < in_h ? ih0 + kh : in_h;
+        for (int64_t ih = lo > next_row ? lo : next_row; ih < hi; ++ih) {
+            if (copied < ih) copied = ih;
+            const int64_t want = ih + kAhead < in_h ? ih + kAhead : in_h - 1;
+            for (; copied <= want; ++copied) copy_row<Isa>(q, xp + copied * g.in[2], buf[copied % (kAhead + 1)]);
+            const float* b = buf[ih % (kAhead + 1)];
+            float* h = ring[ih % 3];
+            for (int64_t k = 0; k < q.nb; ++k) {
+                const float* bk = b + S * k * L;
+                V v;
+                if (S == 1) v = hmax_at<Isa, S, KW>(bk);
+                else v = Ln::even(hmax_at<Isa, S, KW>(bk), hmax_at<Isa, S, KW>(bk + L));
+                nan_acc = Isa::add(nan_acc, v);
+                Isa::store(h + k * L, v);
+            }
+        }
+        if (hi > next_row) next_row = hi;
+        const float* r0 = ring[lo % 3];
+        const float* r1 = ring[(lo + 1) % 3];
+        const float* r2 = ring[(lo + 2) % 3];
+        const int64_t rows = hi - lo;
+        float* yr = yp + oh * out_w;
+        for (int64_t k = 0; k < q.nb; ++k) {
+            V acc = Isa::load(r0 + k * L);
+            if (rows > 1) acc = Isa::max(Isa::load(r1 + k * L), acc);
+            if (rows > 2) acc = Isa::max(Isa::load(r2 + k * L), acc);
+            if ((k + 1) * L <= out_w) Isa::store(yr + k * L, acc);
+            else Isa::store_n(yr + k * L, acc, out_w - k * L);
+        }
+    }
+    const float s = Ln::hsum(nan_acc);
+    return s == s;
+}
+
+template <class Isa, int S, int KW>
+inline void separable_max(const PoolParams& p, const float* x, float* y) {
+    const Window& g = p.win;
+    const int64_t in_size = window_in_size(g), out_size = g.out[1] * g.out[2];
+    for (int64_t plane = 0; plane < p.planes; ++plane) {
+        const float* xp = x + plane * in_size;
+        float* yp = y + plane * out_size;
+        if (separable_max_plane<Isa, S, KW>(g, xp, yp)) continue;
+        PoolParams one = p;
+        one.planes = 1;
+        for_each_row(one, xp, yp, [&](const RowGeom& r, float* yr, int64_t) { max_row<Isa, S>(g, r, yr); });
+    }
+}
+
+template <class Isa, int S>
+inline void separable_max_s(const PoolParams& p, const float* x, float* y) {
+    if (p.win.kernel[2] == 1) separable_max<Isa, S, 1>(p, x, y);
+    else if (p.win.kernel[2] == 2) separable_max<Isa, S, 2>(p, x, y);
+    else separable_max<Isa, S, 3>(p, x, y);
+}
+
 }  // namespace pool
 
 // MaxPool without the indices output (use the portable kernel when they are needed).
 template <class Isa>
 inline void max_pool(const float* x, float* y, const PoolParams& p) {
     const Window& g = p.win;
+    if (pool::separable_max_ok(p)) {
+        if (g.stride[2] == 1) pool::separable_max_s<Isa, 1>(p, x, y);
+        else pool::separable_max_s<Isa, 2>(p, x, y);
+        return;
+    }
     if (g.stride[2] == 1)
         pool::for_each_row(p, x, y, [&](const pool::RowGeom& r, float* yr, int64_t) { pool::max_row<Isa, 1>(g, r, yr); });
     else if (g.stride[2] == 2)
