@@ -51,6 +51,37 @@ void depthwise_x86(benchmark::State& s) {
     d.count(s);
 }
 
+// With the workspace the compiler reserves (depthwise3x3_workspace_floats): the kernel's own choice of path.
+void depthwise_x86_ws(benchmark::State& s) {
+    const Dw d(s);
+    const auto xs = random_floats(d.c * d.h * d.h), w = random_floats(d.c * 9), bias = random_floats(d.c);
+    std::vector<float> y(static_cast<size_t>(d.c * d.oh * d.oh));
+    const x::Depthwise3x3Params p{1, d.c, d.h, d.h, d.oh, d.oh, d.st, 1, 1};
+    std::vector<float> ws(static_cast<size_t>(x::depthwise3x3_workspace_floats(p, Isa::kLanes)) + 1);
+    for (auto _ : s) {
+        x::depthwise3x3<Isa>(xs.data(), w.data(), bias.data(), nullptr, y.data(), p, kRelu6,
+                             ws.size() > 1 ? ws.data() : nullptr);
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    d.count(s);
+}
+
+// The channels-in-lanes path forced on every shape (to compare with the row kernel, depthwise_x86).
+void depthwise_x86_hwc(benchmark::State& s) {
+    const Dw d(s);
+    const auto xs = random_floats(d.c * d.h * d.h), w = random_floats(d.c * 9), bias = random_floats(d.c);
+    std::vector<float> y(static_cast<size_t>(d.c * d.oh * d.oh));
+    const x::Depthwise3x3Params p{1, d.c, d.h, d.h, d.oh, d.oh, d.st, 1, 1};
+    std::vector<float> ws(static_cast<size_t>(x::depthwise3x3_hwc_rows(p) * x::depthwise3x3_hwc_cols(p) * Isa::kLanes + 16));
+    for (auto _ : s) {
+        x::dw::depthwise3x3_hwc<Isa>(xs.data(), w.data(), bias.data(), nullptr, y.data(), p, kRelu6, ws.data());
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    d.count(s);
+}
+
 void depthwise_portable(benchmark::State& s) {
     const Dw d(s);
     const auto xs = random_floats(d.c * d.h * d.h), w = random_floats(d.c * 9), bias = random_floats(d.c);
@@ -163,6 +194,8 @@ void gap_shapes(benchmark::internal::Benchmark* b) {
 }  // namespace
 
 BENCHMARK(depthwise_x86)->Apply(depthwise_shapes);
+BENCHMARK(depthwise_x86_ws)->Apply(depthwise_shapes);
+BENCHMARK(depthwise_x86_hwc)->Apply(depthwise_shapes);
 BENCHMARK(depthwise_portable)->Apply(depthwise_shapes);
 BENCHMARK(depthwise_x86)->Apply(depthwise_small);
 BENCHMARK(depthwise_portable)->Apply(depthwise_small);

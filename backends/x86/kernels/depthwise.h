@@ -335,19 +335,25 @@ inline void hwc_image(const float* x, const float* w, const float* bias, const f
     for (int64_t cb = 0; cb < p.channels; cb += L) {
         const int64_t cn = p.channels - cb < L ? p.channels - cb : L;
         const float* xc = x + cb * in_plane;
-        int64_t ih = 0, iw = 0;
+        // Input pixel i goes to scratch pixel (i / in_w + pad_top) * wp + i % in_w + pad_left.
+        int64_t iw = 0;
+        float* dst = pad + (p.pad_top * wp + p.pad_left) * L;
         for (int64_t i0 = 0; i0 < in_plane; i0 += L) {
             const int64_t n = in_plane - i0 < L ? in_plane - i0 : L;
             V r[L];
+#pragma GCC unroll 16
             for (int c = 0; c < L; ++c) {
                 if (c >= cn) r[c] = Isa::zero();
                 else if (n == L) r[c] = Isa::load(xc + c * in_plane + i0);
                 else r[c] = Isa::load_n(xc + c * in_plane + i0, n);
             }
             Transpose<Isa>::run(r);
-            for (int64_t l = 0; l < n; ++l) {
-                Isa::store(pad + ((ih + p.pad_top) * wp + iw + p.pad_left) * L, r[l]);
-                if (++iw == p.in_w) iw = 0, ++ih;
+#pragma GCC unroll 16
+            for (int l = 0; l < L; ++l) {
+                if (l >= n) break;
+                Isa::store(dst, r[l]);
+                dst += L;
+                if (++iw == p.in_w) iw = 0, dst += (wp - p.in_w) * L;
             }
         }
         alignas(64) float tmp[10][L];
@@ -360,16 +366,18 @@ inline void hwc_image(const float* x, const float* w, const float* bias, const f
         const V b0 = Isa::load(tmp[9]);
         const float* zc = z ? z + cb * out_plane : nullptr;
         float* yc = y + cb * out_plane;
-        int64_t oh = 0, ow = 0;
+        // Output pixel o reads the scratch from pixel (o / out_w) * S * wp + (o % out_w) * S.
+        int64_t ow = 0;
+        const float* q = pad;
         for (int64_t o0 = 0; o0 < out_plane; o0 += L) {
             const int64_t n = out_plane - o0 < L ? out_plane - o0 : L;
             V acc[L];
+#pragma GCC unroll 16
             for (int l = 0; l < L; ++l) {
                 if (l >= n) {
                     acc[l] = Isa::zero();
                     continue;
                 }
-                const float* q = pad + (oh * S * wp + ow * S) * L;
                 V a = Isa::fmadd(wt[0], Isa::load(q), b0);
                 a = Isa::fmadd(wt[1], Isa::load(q + L), a);
                 a = Isa::fmadd(wt[2], Isa::load(q + 2 * L), a);
@@ -379,7 +387,8 @@ inline void hwc_image(const float* x, const float* w, const float* bias, const f
                 a = Isa::fmadd(wt[6], Isa::load(q + 2 * wp * L), a);
                 a = Isa::fmadd(wt[7], Isa::load(q + (2 * wp + 1) * L), a);
                 acc[l] = Isa::fmadd(wt[8], Isa::load(q + (2 * wp + 2) * L), a);
-                if (++ow == p.out_w) ow = 0, ++oh;
+                q += S * L;
+                if (++ow == p.out_w) ow = 0, q += (S * wp - S * p.out_w) * L;
             }
             Transpose<Isa>::run(acc);
             if (cn == L) {

@@ -28,11 +28,14 @@ inline int64_t depthwise3x3_hwc_cols(const Depthwise3x3Params& p) {
     const int64_t need = (p.out_w - 1) * p.stride + 3, have = p.pad_left + p.in_w;
     return need > have ? need : have;
 }
+// Measured (kiln_x86_<isa>_dwpool_bench, MobileNetV2 layers, HWc vs row kernel, µs): AVX-512 7x7 s1
+// 23 vs 39, 14->7 s2 22 vs 31, 14x14 s1 32 vs 31 (a tie), 28->14 s2 32 vs 23, 28x28 s1 65 vs 52; AVX2 7x7
+// 28 vs 40, 14->7 25 vs 34, 14x14 39 vs 49, 28->14 35 vs 38, 28x28 83 vs 79. So: input rows up to 16 wide,
+// and a scratch that fits L1 (32 KiB).
 inline bool depthwise3x3_uses_hwc(const Depthwise3x3Params& p, int64_t lanes) {
     if (p.stride != 1 && p.stride != 2) return false;
     if (p.pad_top < 0 || p.pad_left < 0 || p.out_h < 1 || p.out_w < 1) return false;
-    (void)lanes;
-    return p.out_w <= 28;
+    return p.in_w <= 16 && depthwise3x3_hwc_rows(p) * depthwise3x3_hwc_cols(p) * lanes <= 8192;
 }
 
 // Floats of the scratch depthwise3x3 needs through its workspace argument (0: it needs none; the row
