@@ -157,6 +157,14 @@ void maxpool_shapes(benchmark::internal::Benchmark* b) {
     b->Args({256, 27, 0, 1});
 }
 
+// The same planes with few channels (input and output in L1/L2): the kernel's own speed.
+void maxpool_small(benchmark::internal::Benchmark* b) {
+    b->Args({4, 112, 1, 0});
+    b->Args({4, 111, 0, 1});
+    b->Args({16, 55, 0, 1});
+    b->Args({32, 27, 0, 1});
+}
+
 // ---- GlobalAveragePool: args planes, plane size ----
 void gap_x86(benchmark::State& s) {
     const int64_t planes = s.range(0), size = s.range(1);
@@ -201,6 +209,7 @@ BENCHMARK(depthwise_x86)->Apply(depthwise_small);
 BENCHMARK(depthwise_portable)->Apply(depthwise_small);
 BENCHMARK(maxpool_x86)->Apply(maxpool_shapes);
 BENCHMARK(maxpool_portable)->Apply(maxpool_shapes);
+BENCHMARK(maxpool_x86)->Apply(maxpool_small);
 BENCHMARK(gap_x86)->Apply(gap_shapes);
 BENCHMARK(gap_portable)->Apply(gap_shapes);
 BENCHMARK_MAIN();

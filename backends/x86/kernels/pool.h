@@ -214,8 +214,7 @@ inline void for_each_row(const PoolParams& p, const float* x, float* y, F row) {
 // fold: before the first real tap, f(a, a) = a (the same bits, NaN included); after the last one,
 // f(a, acc) = acc whenever acc already folded a. The one difference is NaN as the first tap of a lower row:
 // its h is NaN and the vertical fold skips it, where the portable fold skips only that element. A plane
-// with any NaN h (the sum of its h rows is NaN; both infinities also count) is therefore recomputed by the
-// tap-order kernel (max_row).
+// whose rows hold a NaN (checked during the copy) is therefore recomputed by the tap-order kernel (max_row).
 constexpr int64_t kSepMaxOutW = 256;  // widest output row of the separable path (stack buffers below)
 
 // The separable path applies: 2-D (d of size 1), kernel <= 3 x 3, dilation 1, stride_w 1 or 2, pads below
@@ -241,37 +240,94 @@ KILN_X86_INLINE typename Isa::V hmax_at(const float* b) {
     return z;
 }
 
+// Whether any lane of the vectors seen was NaN (an OR of unordered compares: no dependency chain longer
+// than one OR per vector, unlike a running sum).
+template <class Isa>
+struct NanSeen;
+#if defined(__AVX512F__) && defined(__FMA__)
+template <>
+struct NanSeen<Avx512> {
+    __mmask16 m = 0;
+    KILN_X86_INLINE void see(__m512 v) { m = __mmask16(m | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q)); }
+    bool any() const { return m != 0; }
+};
+#endif
+#if defined(__AVX2__) && defined(__FMA__)
+template <>
+struct NanSeen<Avx2> {
+    __m256 m = _mm256_setzero_ps();
+    KILN_X86_INLINE void see(__m256 v) { m = _mm256_or_ps(m, _mm256_cmp_ps(v, v, _CMP_UNORD_Q)); }
+    bool any() const { return _mm256_movemask_ps(m) != 0; }
+};
+#endif
+
 template <class Isa>
 struct SepMaxGeom {
     static constexpr int64_t kBuf = 2 * (kSepMaxOutW + Isa::kLanes) + 4 * Isa::kLanes;
     int64_t in_w, pl, nb, used;
+    int64_t full, tail, fills;  // whole vectors of a row, the elements after them, vectors of right fill
+    typename Lanes<Isa>::M tail_mask;
 };
 
 // Row `row` (in_w floats) into b: b[pl + c] = row[c], b[j] = row[0] for j < pl, row[in_w - 1] up to used.
+// Every element copied is checked for NaN (which also keeps g++ from turning the loop into a memcpy call).
 template <class Isa>
-KILN_X86_INLINE void copy_row(const SepMaxGeom<Isa>& q, const float* row, float* b) {
+KILN_X86_INLINE void copy_row(const SepMaxGeom<Isa>& q, const float* row, float* b, NanSeen<Isa>& nan) {
     using V = typename Isa::V;
+    using Ln = Lanes<Isa>;
     constexpr int L = Isa::kLanes;
-    for (int64_t j = 0; j < q.pl; ++j) b[j] = row[0];
+    if (q.pl > 0) b[0] = row[0];
+    if (q.pl > 1) b[1] = row[0];
     float* d = b + q.pl;
-    int64_t c = 0;
-    for (; c + L <= q.in_w; c += L) Isa::store(d + c, Isa::load(row + c));
-    if (c < q.in_w) Isa::store_n(d + c, Isa::load_n(row + c, q.in_w - c), q.in_w - c);
+    for (int64_t k = 0; k < q.full; ++k) {
+        const V v = Isa::load(row + k * L);
+        nan.see(v);
+        Isa::store(d + k * L, v);
+    }
+    d += q.full * L;
+    if (q.tail) {
+        const V v = Ln::maskz_load(q.tail_mask, row + q.full * L);
+        nan.see(v);
+        Ln::mask_store(q.tail_mask, d, v);
+        d += q.tail;
+    }
     const V last = Isa::set1(row[q.in_w - 1]);
-    for (int64_t j = q.pl + q.in_w; j < q.used; j += L) Isa::store(b + j, last);
+    for (int64_t k = 0; k < q.fills; ++k) Isa::store(d + k * L, last);
 }
 
-// One plane; returns false when the plane holds a NaN h (or both infinities) and y must be recomputed.
+// The last vector of h from the row itself (kDirect: no left padding and every window inside the row):
+// the loads at c0 + off[j] keep the lanes inside the row (mask m[j]), the others read nothing and are 0;
+// they only reach outputs past the row's end. any[j] false: nothing of that load is inside (not formed).
+template <class Isa>
+struct DirectTail {
+    typename Lanes<Isa>::M m[6];
+    bool any[6];
+    int64_t c0;
+};
+
 template <class Isa, int S, int KW>
+KILN_X86_INLINE typename Isa::V hmax_tail(const DirectTail<Isa>& t, const float* row, int j0) {
+    using V = typename Isa::V;
+    using Ln = Lanes<Isa>;
+    const int64_t base = t.c0 + (j0 == 0 ? 0 : Isa::kLanes);
+    V z = t.any[j0] ? Ln::maskz_load(t.m[j0], row + base) : Isa::zero();
+    if (KW > 1) z = Isa::max(t.any[j0 + 1] ? Ln::maskz_load(t.m[j0 + 1], row + base + 1) : Isa::zero(), z);
+    if (KW > 2) z = Isa::max(t.any[j0 + 2] ? Ln::maskz_load(t.m[j0 + 2], row + base + 2) : Isa::zero(), z);
+    return z;
+}
+
+// One plane; returns false when the rows it read hold a NaN: y must be recomputed. kDirect: h straight
+// from the input rows (no copy; NaN checked on h, which is NaN exactly when a window row starts with one).
+template <class Isa, int S, int KW, bool kDirect>
 inline bool separable_max_plane(const Window& g, const float* xp, float* yp) {
     using V = typename Isa::V;
     using Ln = Lanes<Isa>;
     constexpr int L = Isa::kLanes;
     constexpr int64_t kBuf = SepMaxGeom<Isa>::kBuf;
     constexpr int64_t kRing = kSepMaxOutW + L;
-    constexpr int kAhead = 2;  // rows copied ahead of their use
-    alignas(64) float buf[kAhead + 1][kBuf];
-    alignas(64) float ring[3][kRing];
+    constexpr int kAhead = 2;  // rows copied ahead of their use (kAhead + 1 = 3 buffers, 4 for the & 3)
+    alignas(64) float buf[4][kBuf];
+    alignas(64) float ring[4][kRing];  // h rows (3 live; 4 for the & 3)
     const int64_t in_h = g.in[1], out_h = g.out[1], out_w = g.out[2];
     const int64_t kh = g.kernel[1], sh = g.stride[1], pt = g.pad[1];
     SepMaxGeom<Isa> q;
@@ -280,31 +336,58 @@ inline bool separable_max_plane(const Window& g, const float* xp, float* yp) {
     q.nb = (out_w + L - 1) / L;
     q.used = S * q.nb * L + KW + L;  // the h rows read below used - L
     if (q.pl + q.in_w > q.used) q.in_w = q.used - q.pl;  // columns no window reaches
-    V nan_acc = Isa::zero();
+    q.full = q.in_w / L;
+    q.tail = q.in_w - q.full * L;
+    q.tail_mask = Ln::range(0, q.tail);
+    q.fills = (q.used - q.pl - q.in_w + L - 1) / L;
+    NanSeen<Isa> nan;
+    DirectTail<Isa> tail;
+    tail.c0 = S * (q.nb - 1) * L;
+    for (int j = 0; j < 6; ++j) {
+        const int64_t c = tail.c0 + (j < 3 ? j : L + j - 3);
+        tail.m[j] = Ln::range(0, g.in[2] - c);
+        tail.any[j] = c < g.in[2];
+    }
     int64_t next_row = 0;    // the first input row whose h row is not computed yet
     int64_t copied = 0;      // rows copied so far
     for (int64_t oh = 0; oh < out_h; ++oh) {
         const int64_t ih0 = oh * sh - pt;
         const int64_t lo = ih0 < 0 ? 0 : ih0, hi = ih0 + kh < in_h ? ih0 + kh : in_h;
         for (int64_t ih = lo > next_row ? lo : next_row; ih < hi; ++ih) {
+            float* h = ring[ih & 3];
+            if (kDirect) {
+                const float* row = xp + ih * g.in[2];
+                for (int64_t k = 0; k + 1 < q.nb; ++k) {
+                    const float* bk = row + S * k * L;
+                    V v;
+                    if (S == 1) v = hmax_at<Isa, S, KW>(bk);
+                    else v = Ln::even(hmax_at<Isa, S, KW>(bk), hmax_at<Isa, S, KW>(bk + L));
+                    nan.see(v);
+                    Isa::store(h + k * L, v);
+                }
+                V v;
+                if (S == 1) v = hmax_tail<Isa, S, KW>(tail, row, 0);
+                else v = Ln::even(hmax_tail<Isa, S, KW>(tail, row, 0), hmax_tail<Isa, S, KW>(tail, row, 3));
+                nan.see(v);
+                Isa::store(h + (q.nb - 1) * L, v);
+                continue;
+            }
             if (copied < ih) copied = ih;
             const int64_t want = ih + kAhead < in_h ? ih + kAhead : in_h - 1;
-            for (; copied <= want; ++copied) copy_row<Isa>(q, xp + copied * g.in[2], buf[copied % (kAhead + 1)]);
-            const float* b = buf[ih % (kAhead + 1)];
-            float* h = ring[ih % 3];
+            for (; copied <= want; ++copied) copy_row<Isa>(q, xp + copied * g.in[2], buf[copied & 3], nan);
+            const float* b = buf[ih & 3];
             for (int64_t k = 0; k < q.nb; ++k) {
                 const float* bk = b + S * k * L;
                 V v;
                 if (S == 1) v = hmax_at<Isa, S, KW>(bk);
                 else v = Ln::even(hmax_at<Isa, S, KW>(bk), hmax_at<Isa, S, KW>(bk + L));
-                nan_acc = Isa::add(nan_acc, v);
                 Isa::store(h + k * L, v);
             }
         }
         if (hi > next_row) next_row = hi;
-        const float* r0 = ring[lo % 3];
-        const float* r1 = ring[(lo + 1) % 3];
-        const float* r2 = ring[(lo + 2) % 3];
+        const float* r0 = ring[lo & 3];
+        const float* r1 = ring[(lo + 1) & 3];
+        const float* r2 = ring[(lo + 2) & 3];
         const int64_t rows = hi - lo;
         float* yr = yp + oh * out_w;
         for (int64_t k = 0; k < q.nb; ++k) {
@@ -315,8 +398,7 @@ inline bool separable_max_plane(const Window& g, const float* xp, float* yp) {
             else Isa::store_n(yr + k * L, acc, out_w - k * L);
         }
     }
-    const float s = Ln::hsum(nan_acc);
-    return s == s;
+    return !nan.any();
 }
 
 template <class Isa, int S, int KW>
@@ -326,7 +408,9 @@ inline void separable_max(const PoolParams& p, const float* x, float* y) {
     for (int64_t plane = 0; plane < p.planes; ++plane) {
         const float* xp = x + plane * in_size;
         float* yp = y + plane * out_size;
-        if (separable_max_plane<Isa, S, KW>(g, xp, yp)) continue;
+        const bool direct = g.pad[2] == 0 && (g.out[2] - 1) * S + KW <= g.in[2];
+        if (direct ? separable_max_plane<Isa, S, KW, true>(g, xp, yp) : separable_max_plane<Isa, S, KW, false>(g, xp, yp))
+            continue;
         PoolParams one = p;
         one.planes = 1;
         for_each_row(one, xp, yp, [&](const RowGeom& r, float* yr, int64_t) { max_row<Isa, S>(g, r, yr); });
