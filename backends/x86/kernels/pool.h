@@ -295,29 +295,67 @@ KILN_X86_INLINE void copy_row(const SepMaxGeom<Isa>& q, const float* row, float*
     for (int64_t k = 0; k < q.fills; ++k) Isa::store(d + k * L, last);
 }
 
-// The last vector of h from the row itself (kDirect: no left padding and every window inside the row):
-// the loads at c0 + off[j] keep the lanes inside the row (mask m[j]), the others read nothing and are 0;
-// they only reach outputs past the row's end. any[j] false: nothing of that load is inside (not formed).
+// Lane l of the result is v[max(l + c, 0)] (c < 0): the row's first element repeated into the left padding.
 template <class Isa>
-struct DirectTail {
+struct ClampLeft;
+#if defined(__AVX512F__) && defined(__FMA__)
+template <>
+struct ClampLeft<Avx512> {
+    static KILN_X86_INLINE __m512 run(__m512 v, int64_t c) {
+        // (maskz: g++ 12's _mm512_max_epi32 trips -Wmaybe-uninitialized, GCC PR 105593)
+        const __m512i idx = _mm512_maskz_max_epi32(
+            __mmask16(0xFFFF), _mm512_add_epi32(Lanes<Avx512>::iota(), _mm512_set1_epi32(int(c))), _mm512_setzero_si512());
+        return _mm512_maskz_permutexvar_ps(__mmask16(0xFFFF), idx, v);
+    }
+};
+#endif
+#if defined(__AVX2__) && defined(__FMA__)
+template <>
+struct ClampLeft<Avx2> {
+    static KILN_X86_INLINE __m256 run(__m256 v, int64_t c) {
+        const __m256i idx = _mm256_max_epi32(
+            _mm256_add_epi32(_mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0), _mm256_set1_epi32(int(c))), _mm256_setzero_si256());
+        return _mm256_permutevar8x32_ps(v, idx);
+    }
+};
+#endif
+
+// The first and the last vector of h straight from the row (kDirect: every window ends inside the row).
+// Load j (stride 1: c0 + j; stride 2: c0 + j, then c0 + L + j - 3 for j >= 3): lanes left of the row repeat
+// its first element (as the row buffer's padding), lanes past its end read nothing and are 0 (they only
+// reach outputs past the row's end); any[j] false: nothing of that load is inside the row (no pointer).
+template <class Isa>
+struct DirectEdge {
     typename Lanes<Isa>::M m[6];
     bool any[6];
-    int64_t c0;
+    int64_t c[6];
+    DirectEdge() : m{}, any{}, c{} {}
+    DirectEdge(int64_t c0, int64_t in_w) {
+        using Ln = Lanes<Isa>;
+        for (int j = 0; j < 6; ++j) {
+            c[j] = c0 + (j < 3 ? j : Isa::kLanes + j - 3);
+            m[j] = c[j] < 0 ? Ln::range(0, in_w) : Ln::range(0, in_w - c[j]);
+            any[j] = c[j] < in_w;
+        }
+    }
+    KILN_X86_INLINE typename Isa::V load(const float* row, int j) const {
+        if (!any[j]) return Isa::zero();
+        if (c[j] < 0) return ClampLeft<Isa>::run(Lanes<Isa>::maskz_load(m[j], row), c[j]);
+        return Lanes<Isa>::maskz_load(m[j], row + c[j]);
+    }
 };
 
 template <class Isa, int S, int KW>
-KILN_X86_INLINE typename Isa::V hmax_tail(const DirectTail<Isa>& t, const float* row, int j0) {
-    using V = typename Isa::V;
-    using Ln = Lanes<Isa>;
-    const int64_t base = t.c0 + (j0 == 0 ? 0 : Isa::kLanes);
-    V z = t.any[j0] ? Ln::maskz_load(t.m[j0], row + base) : Isa::zero();
-    if (KW > 1) z = Isa::max(t.any[j0 + 1] ? Ln::maskz_load(t.m[j0 + 1], row + base + 1) : Isa::zero(), z);
-    if (KW > 2) z = Isa::max(t.any[j0 + 2] ? Ln::maskz_load(t.m[j0 + 2], row + base + 2) : Isa::zero(), z);
+KILN_X86_INLINE typename Isa::V hmax_edge(const DirectEdge<Isa>& t, const float* row, int j0) {
+    typename Isa::V z = t.load(row, j0);
+    if (KW > 1) z = Isa::max(t.load(row, j0 + 1), z);
+    if (KW > 2) z = Isa::max(t.load(row, j0 + 2), z);
     return z;
 }
 
 // One plane; returns false when the rows it read hold a NaN: y must be recomputed. kDirect: h straight
-// from the input rows (no copy; NaN checked on h, which is NaN exactly when a window row starts with one).
+// from the input rows (no copy; NaN checked on h, which is NaN exactly when a window row starts with one,
+// the repeated first element included).
 template <class Isa, int S, int KW, bool kDirect>
 inline bool separable_max_plane(const Window& g, const float* xp, float* yp) {
     using V = typename Isa::V;
@@ -341,13 +379,7 @@ inline bool separable_max_plane(const Window& g, const float* xp, float* yp) {
     q.tail_mask = Ln::range(0, q.tail);
     q.fills = (q.used - q.pl - q.in_w + L - 1) / L;
     NanSeen<Isa> nan;
-    DirectTail<Isa> tail;
-    tail.c0 = S * (q.nb - 1) * L;
-    for (int j = 0; j < 6; ++j) {
-        const int64_t c = tail.c0 + (j < 3 ? j : L + j - 3);
-        tail.m[j] = Ln::range(0, g.in[2] - c);
-        tail.any[j] = c < g.in[2];
-    }
+    const DirectEdge<Isa> first(-q.pl, g.in[2]), last(S * (q.nb - 1) * L - q.pl, g.in[2]);
     int64_t next_row = 0;    // the first input row whose h row is not computed yet
     int64_t copied = 0;      // rows copied so far
     for (int64_t oh = 0; oh < out_h; ++oh) {
@@ -357,19 +389,23 @@ inline bool separable_max_plane(const Window& g, const float* xp, float* yp) {
             float* h = ring[ih & 3];
             if (kDirect) {
                 const float* row = xp + ih * g.in[2];
-                for (int64_t k = 0; k + 1 < q.nb; ++k) {
-                    const float* bk = row + S * k * L;
+                for (int64_t k = 0; k < q.nb; ++k) {
                     V v;
+                    const bool left = k == 0 && q.pl > 0;
+                    if (left || k + 1 == q.nb) {
+                        const DirectEdge<Isa>& e = left ? first : last;
+                        if (S == 1) v = hmax_edge<Isa, S, KW>(e, row, 0);
+                        else v = Ln::even(hmax_edge<Isa, S, KW>(e, row, 0), hmax_edge<Isa, S, KW>(e, row, 3));
+                        nan.see(v);
+                        Isa::store(h + k * L, v);
+                        continue;
+                    }
+                    const float* bk = row + S * k * L - q.pl;
                     if (S == 1) v = hmax_at<Isa, S, KW>(bk);
                     else v = Ln::even(hmax_at<Isa, S, KW>(bk), hmax_at<Isa, S, KW>(bk + L));
                     nan.see(v);
                     Isa::store(h + k * L, v);
                 }
-                V v;
-                if (S == 1) v = hmax_tail<Isa, S, KW>(tail, row, 0);
-                else v = Ln::even(hmax_tail<Isa, S, KW>(tail, row, 0), hmax_tail<Isa, S, KW>(tail, row, 3));
-                nan.see(v);
-                Isa::store(h + (q.nb - 1) * L, v);
                 continue;
             }
             if (copied < ih) copied = ih;
@@ -408,7 +444,7 @@ inline void separable_max(const PoolParams& p, const float* x, float* y) {
     for (int64_t plane = 0; plane < p.planes; ++plane) {
         const float* xp = x + plane * in_size;
         float* yp = y + plane * out_size;
-        const bool direct = g.pad[2] == 0 && (g.out[2] - 1) * S + KW <= g.in[2];
+        const bool direct = (g.out[2] - 1) * S - g.pad[2] + KW <= g.in[2];
         if (direct ? separable_max_plane<Isa, S, KW, true>(g, xp, yp) : separable_max_plane<Isa, S, KW, false>(g, xp, yp))
             continue;
         PoolParams one = p;
