@@ -241,7 +241,7 @@ KILN_X86_INLINE void rows(const float* xp, const float* zp, float* yp, const Dep
 }
 
 template <class Isa, int S>
-inline void plane_rows(const float* xp, const float* zp, float* yp, const Depthwise3x3Params& p,
+KILN_X86_INLINE void plane_rows(const float* xp, const float* zp, float* yp, const Depthwise3x3Params& p,
                        const EdgeCols<Isa>& edges, const typename Isa::V* taps, typename Isa::V b0,
                        const kernels::Epilogue& act) {
     constexpr int R = Blocking<Isa>::kRows;
