@@ -28,14 +28,18 @@ inline int64_t depthwise3x3_hwc_cols(const Depthwise3x3Params& p) {
     const int64_t need = (p.out_w - 1) * p.stride + 3, have = p.pad_left + p.in_w;
     return need > have ? need : have;
 }
-// Measured (kiln_x86_<isa>_dwpool_bench, MobileNetV2 layers, HWc vs row kernel, µs): AVX-512 7x7 s1
-// 23 vs 39, 14->7 s2 22 vs 31, 14x14 s1 32 vs 31 (a tie), 28->14 s2 32 vs 23, 28x28 s1 65 vs 52; AVX2 7x7
-// 28 vs 40, 14->7 25 vs 34, 14x14 39 vs 49, 28->14 35 vs 38, 28x28 83 vs 79. So: input rows up to 16 wide,
-// and a scratch that fits L1 (32 KiB).
+// Measured (kiln_x86_<isa>_dwpool_bench, MobileNetV2 layers, HWc vs row kernel, µs, single thread):
+//   AVX-512: 7x7 s1 (960 ch) 23.8 vs 38.8, 14->7 s2 (576) 22.4 vs 26.4, 14x14 s1 (384) 30.0 vs 24.9,
+//            28->14 s2 (192) 32.0 vs 20.7, 28x28 s1 (192) 64.8 vs 46.2;
+//   AVX2:    7x7 s1 28.9 vs 41.2, 14->7 s2 26.7 vs 33.9, 14x14 s1 39.9 vs 49.6, 28->14 s2 35.4 vs 36.3,
+//            28x28 s1 84.3 vs 78.4.
+// So: AVX-512 for output rows up to 8 wide (the row kernel then runs 8-lane vectors, half of them idle),
+// AVX2 for input rows up to 16 wide; both with a scratch that fits L1 (32 KiB).
 inline bool depthwise3x3_uses_hwc(const Depthwise3x3Params& p, int64_t lanes) {
     if (p.stride != 1 && p.stride != 2) return false;
     if (p.pad_top < 0 || p.pad_left < 0 || p.out_h < 1 || p.out_w < 1) return false;
-    return p.in_w <= 16 && depthwise3x3_hwc_rows(p) * depthwise3x3_hwc_cols(p) * lanes <= 8192;
+    const bool narrow = lanes >= 16 ? p.out_w <= 8 : p.in_w <= 16;
+    return narrow && depthwise3x3_hwc_rows(p) * depthwise3x3_hwc_cols(p) * lanes <= 8192;
 }
 
 // Floats of the scratch depthwise3x3 needs through its workspace argument (0: it needs none; the row
