@@ -353,11 +353,12 @@ KILN_X86_INLINE typename Isa::V hmax_edge(const DirectEdge<Isa>& t, const float*
     return z;
 }
 
-// One plane; returns false when the rows it read hold a NaN: y must be recomputed. kDirect: h straight
+// Every plane (the geometry set up once); a plane whose rows hold a NaN is recomputed by max_row. kDirect: h straight
 // from the input rows (no copy; NaN checked on h, which is NaN exactly when a window row starts with one,
 // the repeated first element included).
 template <class Isa, int S, int KW, bool kDirect>
-inline bool separable_max_plane(const Window& g, const float* xp, float* yp) {
+inline void separable_max_planes(const PoolParams& p, const float* x, float* y) {
+    const Window& g = p.win;
     using V = typename Isa::V;
     using Ln = Lanes<Isa>;
     constexpr int L = Isa::kLanes;
@@ -378,79 +379,78 @@ inline bool separable_max_plane(const Window& g, const float* xp, float* yp) {
     q.tail = q.in_w - q.full * L;
     q.tail_mask = Ln::range(0, q.tail);
     q.fills = (q.used - q.pl - q.in_w + L - 1) / L;
-    NanSeen<Isa> nan;
     const DirectEdge<Isa> first(-q.pl, g.in[2]), last(S * (q.nb - 1) * L - q.pl, g.in[2]);
-    int64_t next_row = 0;    // the first input row whose h row is not computed yet
-    int64_t copied = 0;      // rows copied so far
-    for (int64_t oh = 0; oh < out_h; ++oh) {
-        const int64_t ih0 = oh * sh - pt;
-        const int64_t lo = ih0 < 0 ? 0 : ih0, hi = ih0 + kh < in_h ? ih0 + kh : in_h;
-        for (int64_t ih = lo > next_row ? lo : next_row; ih < hi; ++ih) {
-            float* h = ring[ih & 3];
-            if (kDirect) {
-                const float* row = xp + ih * g.in[2];
-                for (int64_t k = 0; k < q.nb; ++k) {
-                    V v;
-                    const bool left = k == 0 && q.pl > 0;
-                    if (left || k + 1 == q.nb) {
-                        const DirectEdge<Isa>& e = left ? first : last;
-                        if (S == 1) v = hmax_edge<Isa, S, KW>(e, row, 0);
-                        else v = Ln::even(hmax_edge<Isa, S, KW>(e, row, 0), hmax_edge<Isa, S, KW>(e, row, 3));
+    const int64_t in_size = window_in_size(g), out_size = out_h * out_w;
+    for (int64_t plane = 0; plane < p.planes; ++plane) {
+        const float* xp = x + plane * in_size;
+        float* yp = y + plane * out_size;
+        NanSeen<Isa> nan;
+        int64_t next_row = 0;    // the first input row whose h row is not computed yet
+        int64_t copied = 0;      // rows copied so far
+        for (int64_t oh = 0; oh < out_h; ++oh) {
+            const int64_t ih0 = oh * sh - pt;
+            const int64_t lo = ih0 < 0 ? 0 : ih0, hi = ih0 + kh < in_h ? ih0 + kh : in_h;
+            for (int64_t ih = lo > next_row ? lo : next_row; ih < hi; ++ih) {
+                float* h = ring[ih & 3];
+                if (kDirect) {
+                    const float* row = xp + ih * g.in[2];
+                    for (int64_t k = 0; k < q.nb; ++k) {
+                        V v;
+                        const bool left = k == 0 && q.pl > 0;
+                        if (left || k + 1 == q.nb) {
+                            const DirectEdge<Isa>& e = left ? first : last;
+                            if (S == 1) v = hmax_edge<Isa, S, KW>(e, row, 0);
+                            else v = Ln::even(hmax_edge<Isa, S, KW>(e, row, 0), hmax_edge<Isa, S, KW>(e, row, 3));
+                            nan.see(v);
+                            Isa::store(h + k * L, v);
+                            continue;
+                        }
+                        const float* bk = row + S * k * L - q.pl;
+                        if (S == 1) v = hmax_at<Isa, S, KW>(bk);
+                        else v = Ln::even(hmax_at<Isa, S, KW>(bk), hmax_at<Isa, S, KW>(bk + L));
                         nan.see(v);
                         Isa::store(h + k * L, v);
-                        continue;
                     }
-                    const float* bk = row + S * k * L - q.pl;
+                    continue;
+                }
+                if (copied < ih) copied = ih;
+                const int64_t want = ih + kAhead < in_h ? ih + kAhead : in_h - 1;
+                for (; copied <= want; ++copied) copy_row<Isa>(q, xp + copied * g.in[2], buf[copied & 3], nan);
+                const float* b = buf[ih & 3];
+                for (int64_t k = 0; k < q.nb; ++k) {
+                    const float* bk = b + S * k * L;
+                    V v;
                     if (S == 1) v = hmax_at<Isa, S, KW>(bk);
                     else v = Ln::even(hmax_at<Isa, S, KW>(bk), hmax_at<Isa, S, KW>(bk + L));
-                    nan.see(v);
                     Isa::store(h + k * L, v);
                 }
-                continue;
             }
-            if (copied < ih) copied = ih;
-            const int64_t want = ih + kAhead < in_h ? ih + kAhead : in_h - 1;
-            for (; copied <= want; ++copied) copy_row<Isa>(q, xp + copied * g.in[2], buf[copied & 3], nan);
-            const float* b = buf[ih & 3];
+            if (hi > next_row) next_row = hi;
+            const float* r0 = ring[lo & 3];
+            const float* r1 = ring[(lo + 1) & 3];
+            const float* r2 = ring[(lo + 2) & 3];
+            const int64_t rows = hi - lo;
+            float* yr = yp + oh * out_w;
             for (int64_t k = 0; k < q.nb; ++k) {
-                const float* bk = b + S * k * L;
-                V v;
-                if (S == 1) v = hmax_at<Isa, S, KW>(bk);
-                else v = Ln::even(hmax_at<Isa, S, KW>(bk), hmax_at<Isa, S, KW>(bk + L));
-                Isa::store(h + k * L, v);
+                V acc = Isa::load(r0 + k * L);
+                if (rows > 1) acc = Isa::max(Isa::load(r1 + k * L), acc);
+                if (rows > 2) acc = Isa::max(Isa::load(r2 + k * L), acc);
+                if ((k + 1) * L <= out_w) Isa::store(yr + k * L, acc);
+                else Isa::store_n(yr + k * L, acc, out_w - k * L);
             }
         }
-        if (hi > next_row) next_row = hi;
-        const float* r0 = ring[lo & 3];
-        const float* r1 = ring[(lo + 1) & 3];
-        const float* r2 = ring[(lo + 2) & 3];
-        const int64_t rows = hi - lo;
-        float* yr = yp + oh * out_w;
-        for (int64_t k = 0; k < q.nb; ++k) {
-            V acc = Isa::load(r0 + k * L);
-            if (rows > 1) acc = Isa::max(Isa::load(r1 + k * L), acc);
-            if (rows > 2) acc = Isa::max(Isa::load(r2 + k * L), acc);
-            if ((k + 1) * L <= out_w) Isa::store(yr + k * L, acc);
-            else Isa::store_n(yr + k * L, acc, out_w - k * L);
-        }
+        if (!nan.any()) continue;
+        PoolParams one = p;  // a NaN: the plane again in the portable tap order
+        one.planes = 1;
+        for_each_row(one, xp, yp, [&](const RowGeom& r, float* yr, int64_t) { max_row<Isa, S>(g, r, yr); });
     }
-    return !nan.any();
 }
 
 template <class Isa, int S, int KW>
 inline void separable_max(const PoolParams& p, const float* x, float* y) {
     const Window& g = p.win;
-    const int64_t in_size = window_in_size(g), out_size = g.out[1] * g.out[2];
-    for (int64_t plane = 0; plane < p.planes; ++plane) {
-        const float* xp = x + plane * in_size;
-        float* yp = y + plane * out_size;
-        const bool direct = (g.out[2] - 1) * S - g.pad[2] + KW <= g.in[2];
-        if (direct ? separable_max_plane<Isa, S, KW, true>(g, xp, yp) : separable_max_plane<Isa, S, KW, false>(g, xp, yp))
-            continue;
-        PoolParams one = p;
-        one.planes = 1;
-        for_each_row(one, xp, yp, [&](const RowGeom& r, float* yr, int64_t) { max_row<Isa, S>(g, r, yr); });
-    }
+    if ((g.out[2] - 1) * S - g.pad[2] + KW <= g.in[2]) separable_max_planes<Isa, S, KW, true>(p, x, y);
+    else separable_max_planes<Isa, S, KW, false>(p, x, y);
 }
 
 template <class Isa, int S>
