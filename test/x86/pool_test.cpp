@@ -111,7 +111,7 @@ TEST_CASE("x86 max_pool and avg_pool match the portable kernels bit for bit (2-D
     }
     std::mt19937 rng(5);
     const int64_t planes[] = {1, 3, 7, 17};
-    const int64_t sizes[][2] = {{1, 1}, {2, 2}, {7, 7}, {13, 11}, {5, 40}, {27, 27}, {55, 55}, {8, 112}};
+    const int64_t sizes[][2] = {{1, 1}, {2, 2}, {7, 7}, {13, 11}, {14, 14}, {28, 28}, {5, 40}, {27, 27}, {55, 55}, {8, 112}};
     const int64_t kernels_[][2] = {{1, 1}, {2, 2}, {3, 3}, {3, 2}, {5, 5}, {1, 7}};
     const int64_t pads[][4] = {{0, 0, 0, 0}, {1, 1, 1, 1}, {0, 1, 1, 0}, {2, 2, 2, 2}, {1, 0, 0, 2}};  // hb wb he we
     int checked = 0, index = 0;
@@ -151,6 +151,8 @@ TEST_CASE("x86 max_pool and avg_pool: 1-D, 3-D and the network shapes", "[x86]")
         {256, {1, 27, 27}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}, true},
         {9, {1, 17, 16}, {1, 3, 3}, {1, 4, 3}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}, false},   // stride 3: portable path
         {5, {1, 9, 9}, {1, 9, 9}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}, false},    // global as a window
+        {129, {1, 28, 28}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0, 0, 1}, false},  // asymmetric pads
+        {129, {1, 14, 13}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 0}, {0, 1, 2}, true},   // stride 1, 129 planes
     };
     for (const PoolCase& t : cases) {
         INFO("planes " << t.planes << " in " << t.in[0] << "x" << t.in[1] << "x" << t.in[2]);
