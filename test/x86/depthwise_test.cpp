@@ -29,7 +29,7 @@ struct DwCase {
 };
 
 // Runs one case against conv_fused; returns the number of mismatching outputs (-1: no output).
-int64_t run_dw_case(const DwCase& t, std::mt19937& rng) {
+int64_t run_dw_case(const DwCase& t, std::mt19937& rng, int path) {
     const int64_t oh = (t.ih + t.pad[0] + t.pad[2] - 3) / t.stride + 1;
     const int64_t ow = (t.iw + t.pad[1] + t.pad[3] - 3) / t.stride + 1;
     if (t.ih + t.pad[0] + t.pad[2] < 3 || t.iw + t.pad[1] + t.pad[3] < 3) return -1;
@@ -51,15 +51,37 @@ int64_t run_dw_case(const DwCase& t, std::mt19937& rng) {
     } else if (t.z) {
         zp = z.data();
     }
-    x::depthwise3x3<Isa>(xs.data(), w.data(), t.bias ? bias.data() : nullptr, zp, y,
-                         x::Depthwise3x3Params{t.batch, t.ch, t.ih, t.iw, oh, ow, t.stride, t.pad[0], t.pad[1]},
-                         t.act);
+    const x::Depthwise3x3Params dp{t.batch, t.ch, t.ih, t.iw, oh, ow, t.stride, t.pad[0], t.pad[1]};
+    // path 0: the row kernel (no workspace); 1: with the workspace the compiler reserves (the kernel's own
+    // choice of path); 2: the channels-in-lanes path forced, on every shape.
+    const int64_t ws_floats = path == 0 ? 0
+                              : path == 1 ? x::depthwise3x3_workspace_floats(dp, Isa::kLanes)
+                                          : x::depthwise3x3_hwc_rows(dp) * x::depthwise3x3_hwc_cols(dp) * Isa::kLanes + 16;
+    std::vector<float> ws(static_cast<size_t>(ws_floats) + guard, -7.0f);
+    if (path == 0) x::depthwise3x3<Isa>(xs.data(), w.data(), t.bias ? bias.data() : nullptr, zp, y, dp, t.act);
+    else if (path == 1)
+        x::depthwise3x3<Isa>(xs.data(), w.data(), t.bias ? bias.data() : nullptr, zp, y, dp, t.act,
+                             ws_floats ? ws.data() : nullptr);
+    else
+        x::dw::depthwise3x3_hwc<Isa>(xs.data(), w.data(), t.bias ? bias.data() : nullptr, zp, y, dp, t.act, ws.data());
     int64_t bad = 0;
     for (size_t i = 0; i < want.size(); ++i)
         if (!(std::fabs(y[i] - want[i]) <= 1e-5f * std::fabs(want[i]) + 1e-6f)) ++bad;
     for (size_t i = 0; i < guard; ++i) {
         if (got[i] != -3.0f) ++bad;
         if (got[guard + want.size() + i] != -3.0f) ++bad;
+        if (ws[size_t(ws_floats) + i] != -7.0f) ++bad;  // nothing written past the workspace
+    }
+    return bad;
+}
+
+// Every path on one case.
+int64_t run_dw_paths(const DwCase& t, std::mt19937& rng) {
+    int64_t bad = 0;
+    for (int path = 0; path < 3; ++path) {
+        const int64_t b = run_dw_case(t, rng, path);
+        if (b < 0) return -1;
+        bad += b;
     }
     return bad;
 }
@@ -76,7 +98,7 @@ TEST_CASE("x86 depthwise3x3 matches the portable grouped convolution", "[x86]") 
         return;
     }
     std::mt19937 rng(9);
-    const int64_t channels[] = {1, 3, 7, 17};
+    const int64_t channels[] = {1, 3, 7, 17, 129};
     const int64_t sizes[][2] = {{1, 1},  {2, 2},  {3, 7},   {4, 4},   {7, 7},    {8, 8},   {13, 11}, {7, 17},
                                 {14, 14}, {5, 33}, {28, 28}, {9, 129}, {15, 35}, {56, 56}, {112, 28}};
     const int64_t pads[][4] = {{0, 0, 0, 0}, {1, 1, 1, 1}, {0, 0, 1, 1}, {1, 1, 0, 0}, {2, 0, 0, 2}, {0, 2, 1, 0}};
@@ -92,12 +114,12 @@ TEST_CASE("x86 depthwise3x3 matches the portable grouped convolution", "[x86]") 
                     INFO("C " << ch << " H " << hw[0] << " W " << hw[1] << " stride " << stride << " pads " << pad[0]
                               << pad[1] << pad[2] << pad[3] << " act " << t.act.activation << " z " << with_z
                               << " in place " << t.in_place);
-                    const int64_t bad = run_dw_case(t, rng);
+                    const int64_t bad = run_dw_paths(t, rng);
                     if (bad < 0) continue;
                     CHECK(bad == 0);
                     ++checked;
                 }
-    CHECK(checked > 600);
+    CHECK(checked > 750);
 }
 
 TEST_CASE("x86 depthwise3x3 on the MobileNetV2 shapes, 129 channels and every activation", "[x86]") {
@@ -109,13 +131,13 @@ TEST_CASE("x86 depthwise3x3 on the MobileNetV2 shapes, 129 channels and every ac
     for (const auto& s : shapes) {
         INFO("C " << s[0] << " H " << s[1] << " stride " << s[2]);
         const DwCase t{1, s[0], s[1], s[1], s[2], {1, 1, 1, 1}, true, false, false, {k::kActClip, 0.0f, 6.0f}};
-        CHECK(run_dw_case(t, rng) == 0);
+        CHECK(run_dw_paths(t, rng) == 0);
     }
     for (int a = 0; a < 9; ++a)
         for (int64_t stride = 1; stride <= 2; ++stride) {
             INFO("act " << kActs[a].activation << " stride " << stride);
             const DwCase t{2, 3, 13, 11, stride, {1, 1, 1, 1}, true, true, a % 2 == 0, kActs[a]};
-            CHECK(run_dw_case(t, rng) == 0);
+            CHECK(run_dw_paths(t, rng) == 0);
         }
 }
 

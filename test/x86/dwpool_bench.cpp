@@ -30,6 +30,16 @@ void set_counters(benchmark::State& s, double flops, double bytes) {
 // ---- depthwise 3x3, pad 1, bias + ReLU6: args C, H (= W), stride ----
 const k::Epilogue kRelu6{k::kActClip, 0.0f, 6.0f};
 
+// The kernels through calls the compiler does not inline, with parameters it cannot see (as in generated
+// code, where one instantiation serves every layer): otherwise a benchmark with one call site gets a copy
+// specialised for its constant shape.
+__attribute__((noinline)) void call_dw(const float* x, const float* w, const float* b, float* y,
+                                       const x::Depthwise3x3Params& p, float* ws) {
+    x::depthwise3x3<Isa>(x, w, b, nullptr, y, p, kRelu6, ws);
+}
+__attribute__((noinline)) void call_maxpool(const float* x, float* y, const k::PoolParams& p) { x::max_pool<Isa>(x, y, p); }
+
+
 struct Dw {
     int64_t c, h, st, oh;
     explicit Dw(const benchmark::State& s) : c(s.range(0)), h(s.range(1)), st(s.range(2)), oh((h + 2 - 3) / st + 1) {}
@@ -44,7 +54,37 @@ void depthwise_x86(benchmark::State& s) {
     std::vector<float> y(static_cast<size_t>(d.c * d.oh * d.oh));
     const x::Depthwise3x3Params p{1, d.c, d.h, d.h, d.oh, d.oh, d.st, 1, 1};
     for (auto _ : s) {
-        x::depthwise3x3<Isa>(xs.data(), w.data(), bias.data(), nullptr, y.data(), p, kRelu6);
+        call_dw(xs.data(), w.data(), bias.data(), y.data(), p, nullptr);
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    d.count(s);
+}
+
+// With the workspace the compiler reserves (depthwise3x3_workspace_floats): the kernel's own choice of path.
+void depthwise_x86_ws(benchmark::State& s) {
+    const Dw d(s);
+    const auto xs = random_floats(d.c * d.h * d.h), w = random_floats(d.c * 9), bias = random_floats(d.c);
+    std::vector<float> y(static_cast<size_t>(d.c * d.oh * d.oh));
+    const x::Depthwise3x3Params p{1, d.c, d.h, d.h, d.oh, d.oh, d.st, 1, 1};
+    std::vector<float> ws(static_cast<size_t>(x::depthwise3x3_workspace_floats(p, Isa::kLanes)) + 1);
+    for (auto _ : s) {
+        call_dw(xs.data(), w.data(), bias.data(), y.data(), p, ws.size() > 1 ? ws.data() : nullptr);
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    d.count(s);
+}
+
+// The channels-in-lanes path forced on every shape (to compare with the row kernel, depthwise_x86).
+void depthwise_x86_hwc(benchmark::State& s) {
+    const Dw d(s);
+    const auto xs = random_floats(d.c * d.h * d.h), w = random_floats(d.c * 9), bias = random_floats(d.c);
+    std::vector<float> y(static_cast<size_t>(d.c * d.oh * d.oh));
+    const x::Depthwise3x3Params p{1, d.c, d.h, d.h, d.oh, d.oh, d.st, 1, 1};
+    std::vector<float> ws(static_cast<size_t>(x::depthwise3x3_hwc_rows(p) * x::depthwise3x3_hwc_cols(p) * Isa::kLanes + 16));
+    for (auto _ : s) {
+        x::dw::depthwise3x3_hwc<Isa>(xs.data(), w.data(), bias.data(), nullptr, y.data(), p, kRelu6, ws.data());
         benchmark::DoNotOptimize(y.data());
         benchmark::ClobberMemory();
     }
@@ -99,7 +139,7 @@ void maxpool_x86(benchmark::State& s) {
     const auto xs = random_floats(p.planes * k::window_in_size(p.win));
     std::vector<float> y(static_cast<size_t>(out_floats(p)));
     for (auto _ : s) {
-        x::max_pool<Isa>(xs.data(), y.data(), p);
+        call_maxpool(xs.data(), y.data(), p);
         benchmark::DoNotOptimize(y.data());
         benchmark::ClobberMemory();
     }
@@ -124,6 +164,14 @@ void maxpool_shapes(benchmark::internal::Benchmark* b) {
     b->Args({64, 111, 0, 1});
     b->Args({128, 55, 0, 1});
     b->Args({256, 27, 0, 1});
+}
+
+// The same planes with few channels (input and output in L1/L2): the kernel's own speed.
+void maxpool_small(benchmark::internal::Benchmark* b) {
+    b->Args({4, 112, 1, 0});
+    b->Args({4, 111, 0, 1});
+    b->Args({16, 55, 0, 1});
+    b->Args({32, 27, 0, 1});
 }
 
 // ---- GlobalAveragePool: args planes, plane size ----
@@ -163,11 +211,14 @@ void gap_shapes(benchmark::internal::Benchmark* b) {
 }  // namespace
 
 BENCHMARK(depthwise_x86)->Apply(depthwise_shapes);
+BENCHMARK(depthwise_x86_ws)->Apply(depthwise_shapes);
+BENCHMARK(depthwise_x86_hwc)->Apply(depthwise_shapes);
 BENCHMARK(depthwise_portable)->Apply(depthwise_shapes);
 BENCHMARK(depthwise_x86)->Apply(depthwise_small);
 BENCHMARK(depthwise_portable)->Apply(depthwise_small);
 BENCHMARK(maxpool_x86)->Apply(maxpool_shapes);
 BENCHMARK(maxpool_portable)->Apply(maxpool_shapes);
+BENCHMARK(maxpool_x86)->Apply(maxpool_small);
 BENCHMARK(gap_x86)->Apply(gap_shapes);
 BENCHMARK(gap_portable)->Apply(gap_shapes);
 BENCHMARK_MAIN();

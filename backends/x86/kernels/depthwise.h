@@ -10,6 +10,7 @@
 
 #include "../../portable/kernels/epilogue.h"
 #include "../../portable/kernels/window.h"
+#include "depthwise_pack.h"
 #include "lanes.h"
 #include "simd.h"
 
@@ -38,13 +39,6 @@ inline bool activate(typename Isa::V& v, const kernels::Epilogue& e) {
     default: return false;
     }
 }
-
-struct Depthwise3x3Params {
-    int64_t batch, channels;
-    int64_t in_h, in_w, out_h, out_w;
-    int64_t stride;          // 1 or 2 (both dims)
-    int64_t pad_top, pad_left;
-};
 
 namespace dw {
 
@@ -247,7 +241,7 @@ KILN_X86_INLINE void rows(const float* xp, const float* zp, float* yp, const Dep
 }
 
 template <class Isa, int S>
-inline void plane_rows(const float* xp, const float* zp, float* yp, const Depthwise3x3Params& p,
+KILN_X86_INLINE void plane_rows(const float* xp, const float* zp, float* yp, const Depthwise3x3Params& p,
                        const EdgeCols<Isa>& edges, const typename Isa::V* taps, typename Isa::V b0,
                        const kernels::Epilogue& act) {
     constexpr int R = Blocking<Isa>::kRows;
@@ -256,6 +250,170 @@ inline void plane_rows(const float* xp, const float* zp, float* yp, const Depthw
     for (; oh + 4 <= p.out_h; oh += 4) rows<Isa, S, 4>(xp, zp, yp, p, oh, edges, taps, b0, act);
     for (; oh + 2 <= p.out_h; oh += 2) rows<Isa, S, 2>(xp, zp, yp, p, oh, edges, taps, b0, act);
     if (oh < p.out_h) rows<Isa, S, 1>(xp, zp, yp, p, oh, edges, taps, b0, act);
+}
+
+// ---- Channels in lanes (HWc) for narrow planes ----
+// L x L transpose in registers: r[i] lane j <-> r[j] lane i. (maskz forms: g++ 12's plain unpack/shuffle
+// intrinsics pass _mm512_undefined_ps() and trip -Wmaybe-uninitialized, GCC PR 105593.)
+template <class Isa>
+struct Transpose;
+
+#if defined(__AVX512F__) && defined(__FMA__)
+template <>
+struct Transpose<Avx512> {
+    static KILN_X86_INLINE void run(__m512* r) {
+        const __mmask16 a = 0xFFFF;
+        __m512 t[16], u[16];
+        for (int i = 0; i < 8; ++i) {
+            t[2 * i] = _mm512_maskz_unpacklo_ps(a, r[2 * i], r[2 * i + 1]);
+            t[2 * i + 1] = _mm512_maskz_unpackhi_ps(a, r[2 * i], r[2 * i + 1]);
+        }
+        // u[4g + k], 128-bit lane j: column 4j + k of rows 4g..4g+3
+        for (int g = 0; g < 4; ++g) {
+            u[4 * g] = _mm512_maskz_shuffle_ps(a, t[4 * g], t[4 * g + 2], 0x44);
+            u[4 * g + 1] = _mm512_maskz_shuffle_ps(a, t[4 * g], t[4 * g + 2], 0xEE);
+            u[4 * g + 2] = _mm512_maskz_shuffle_ps(a, t[4 * g + 1], t[4 * g + 3], 0x44);
+            u[4 * g + 3] = _mm512_maskz_shuffle_ps(a, t[4 * g + 1], t[4 * g + 3], 0xEE);
+        }
+        for (int k = 0; k < 4; ++k) {
+            const __m512 v0 = _mm512_maskz_shuffle_f32x4(a, u[k], u[4 + k], 0x88);
+            const __m512 w0 = _mm512_maskz_shuffle_f32x4(a, u[k], u[4 + k], 0xDD);
+            const __m512 v1 = _mm512_maskz_shuffle_f32x4(a, u[8 + k], u[12 + k], 0x88);
+            const __m512 w1 = _mm512_maskz_shuffle_f32x4(a, u[8 + k], u[12 + k], 0xDD);
+            r[k] = _mm512_maskz_shuffle_f32x4(a, v0, v1, 0x88);
+            r[4 + k] = _mm512_maskz_shuffle_f32x4(a, w0, w1, 0x88);
+            r[8 + k] = _mm512_maskz_shuffle_f32x4(a, v0, v1, 0xDD);
+            r[12 + k] = _mm512_maskz_shuffle_f32x4(a, w0, w1, 0xDD);
+        }
+    }
+};
+#endif
+
+#if defined(__AVX2__) && defined(__FMA__)
+template <>
+struct Transpose<Avx2> {
+    static KILN_X86_INLINE void run(__m256* r) {
+        __m256 t[8], u[8];
+        for (int i = 0; i < 4; ++i) {
+            t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+            t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+        }
+        for (int g = 0; g < 2; ++g) {
+            u[4 * g] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+            u[4 * g + 1] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
+            u[4 * g + 2] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+            u[4 * g + 3] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
+        }
+        for (int k = 0; k < 4; ++k) {
+            r[k] = _mm256_permute2f128_ps(u[k], u[4 + k], 0x20);
+            r[4 + k] = _mm256_permute2f128_ps(u[k], u[4 + k], 0x31);
+        }
+    }
+};
+#endif
+
+// Zeroes the padding of the HWc scratch (hp x wp pixels of L floats): the pixels the input never fills.
+template <class Isa>
+inline void hwc_zero_border(float* pad, const Depthwise3x3Params& p, int64_t hp, int64_t wp) {
+    constexpr int L = Isa::kLanes;
+    for (int64_t r = 0; r < hp; ++r) {
+        const bool inside = r >= p.pad_top && r < p.pad_top + p.in_h;
+        for (int64_t c = 0; c < wp; ++c)
+            if (!inside || c < p.pad_left || c >= p.pad_left + p.in_w) Isa::store(pad + (r * wp + c) * L, Isa::zero());
+    }
+}
+
+// One image: per block of L channels, the planes into the scratch (L flattened pixels at a time, one
+// transpose), 9 FMAs per output pixel (one vector of L channels), L output pixels transposed back into L
+// channel vectors of consecutive outputs, then bias / residual / activation as the row kernel.
+template <class Isa, int S>
+inline void hwc_image(const float* x, const float* w, const float* bias, const float* z, float* y,
+                      const Depthwise3x3Params& p, const kernels::Epilogue& act, float* pad, int64_t wp) {
+    using V = typename Isa::V;
+    constexpr int L = Isa::kLanes;
+    const int64_t in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w;
+    for (int64_t cb = 0; cb < p.channels; cb += L) {
+        const int64_t cn = p.channels - cb < L ? p.channels - cb : L;
+        const float* xc = x + cb * in_plane;
+        // Input pixel i goes to scratch pixel (i / in_w + pad_top) * wp + i % in_w + pad_left.
+        int64_t iw = 0;
+        float* dst = pad + (p.pad_top * wp + p.pad_left) * L;
+        for (int64_t i0 = 0; i0 < in_plane; i0 += L) {
+            const int64_t n = in_plane - i0 < L ? in_plane - i0 : L;
+            V r[L];
+#pragma GCC unroll 16
+            for (int c = 0; c < L; ++c) {
+                if (c >= cn) r[c] = Isa::zero();
+                else if (n == L) r[c] = Isa::load(xc + c * in_plane + i0);
+                else r[c] = Isa::load_n(xc + c * in_plane + i0, n);
+            }
+            Transpose<Isa>::run(r);
+#pragma GCC unroll 16
+            for (int l = 0; l < L; ++l) {
+                if (l >= n) break;
+                Isa::store(dst, r[l]);
+                dst += L;
+                if (++iw == p.in_w) iw = 0, dst += (wp - p.in_w) * L;
+            }
+        }
+        alignas(64) float tmp[10][L];
+        for (int c = 0; c < L; ++c) {
+            for (int t = 0; t < 9; ++t) tmp[t][c] = c < cn ? w[(cb + c) * 9 + t] : 0.0f;
+            tmp[9][c] = c < cn && bias ? bias[cb + c] : 0.0f;
+        }
+        V wt[9];
+        for (int t = 0; t < 9; ++t) wt[t] = Isa::load(tmp[t]);
+        const V b0 = Isa::load(tmp[9]);
+        const float* zc = z ? z + cb * out_plane : nullptr;
+        float* yc = y + cb * out_plane;
+        // Output pixel o reads the scratch from pixel (o / out_w) * S * wp + (o % out_w) * S.
+        int64_t ow = 0;
+        const float* q = pad;
+        for (int64_t o0 = 0; o0 < out_plane; o0 += L) {
+            const int64_t n = out_plane - o0 < L ? out_plane - o0 : L;
+            V acc[L];
+#pragma GCC unroll 16
+            for (int l = 0; l < L; ++l) {
+                if (l >= n) {
+                    acc[l] = Isa::zero();
+                    continue;
+                }
+                V a = Isa::fmadd(wt[0], Isa::load(q), b0);
+                a = Isa::fmadd(wt[1], Isa::load(q + L), a);
+                a = Isa::fmadd(wt[2], Isa::load(q + 2 * L), a);
+                a = Isa::fmadd(wt[3], Isa::load(q + wp * L), a);
+                a = Isa::fmadd(wt[4], Isa::load(q + (wp + 1) * L), a);
+                a = Isa::fmadd(wt[5], Isa::load(q + (wp + 2) * L), a);
+                a = Isa::fmadd(wt[6], Isa::load(q + 2 * wp * L), a);
+                a = Isa::fmadd(wt[7], Isa::load(q + (2 * wp + 1) * L), a);
+                acc[l] = Isa::fmadd(wt[8], Isa::load(q + (2 * wp + 2) * L), a);
+                q += S * L;
+                if (++ow == p.out_w) ow = 0, q += (S * wp - S * p.out_w) * L;
+            }
+            Transpose<Isa>::run(acc);
+            if (cn == L) {
+                finish_rows<Isa, L>(acc, zc, yc, o0, out_plane, n, act);
+            } else {
+                for (int64_t c = 0; c < cn; ++c)
+                    finish_rows<Isa, 1>(acc + c, zc ? zc + c * out_plane : nullptr, yc + c * out_plane, o0, 0, n, act);
+            }
+        }
+    }
+}
+
+template <class Isa>
+inline void depthwise3x3_hwc(const float* x, const float* w, const float* bias, const float* z, float* y,
+                             const Depthwise3x3Params& p, const kernels::Epilogue& act, float* workspace) {
+    const int64_t hp = depthwise3x3_hwc_rows(p), wp = depthwise3x3_hwc_cols(p);
+    const uintptr_t mis = reinterpret_cast<uintptr_t>(workspace) / sizeof(float) % 16;
+    float* pad = workspace + (16 - mis) % 16;  // 64-byte aligned
+    hwc_zero_border<Isa>(pad, p, hp, wp);
+    const int64_t in_image = p.channels * p.in_h * p.in_w, out_image = p.channels * p.out_h * p.out_w;
+    for (int64_t b = 0; b < p.batch; ++b) {
+        const float* zb = z ? z + b * out_image : nullptr;
+        if (p.stride == 1) hwc_image<Isa, 1>(x + b * in_image, w, bias, zb, y + b * out_image, p, act, pad, wp);
+        else hwc_image<Isa, 2>(x + b * in_image, w, bias, zb, y + b * out_image, p, act, pad, wp);
+    }
 }
 
 }  // namespace dw
@@ -289,6 +447,19 @@ inline void depthwise3x3(const float* x, const float* w, const float* bias, cons
         if (p.stride == 1) dw::plane_rows<Isa, 1>(xp, zp, yp, p, edges, taps, b0, act);
         else dw::plane_rows<Isa, 2>(xp, zp, yp, p, edges, taps, b0, act);
     }
+}
+
+// The same with a workspace of depthwise3x3_workspace_floats(p, Isa::kLanes) floats (depthwise_pack.h), or nullptr. With it,
+// the planes that depthwise3x3_uses_hwc picks run with channels in lanes; without it (or for the other
+// planes) the row kernel runs.
+template <class Isa>
+inline void depthwise3x3(const float* x, const float* w, const float* bias, const float* z, float* y,
+                         const Depthwise3x3Params& p, const kernels::Epilogue& act, float* workspace) {
+    if (workspace && depthwise3x3_uses_hwc(p, Isa::kLanes)) {
+        dw::depthwise3x3_hwc<Isa>(x, w, bias, z, y, p, act, workspace);
+        return;
+    }
+    depthwise3x3<Isa>(x, w, bias, z, y, p, act);
 }
 
 }  // namespace x86

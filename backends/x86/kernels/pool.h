@@ -204,12 +204,273 @@ inline void for_each_row(const PoolParams& p, const float* x, float* y, F row) {
         }
 }
 
+// ---- Separable MaxPool: 2-D windows up to 3 x 3, dilation 1, horizontal stride 1 or 2 ----
+// Each input row is copied into a row buffer whose padding repeats the row's first / last element (two
+// rows ahead of its use, so the unaligned loads never wait on the copy's stores), its horizontal max over
+// the kw taps is computed once per output column (an h row, kept in a ring of 3), and an output row is
+// the vertical max of its kh h rows. No masks in the loops.
+// Bit-exact with the portable kernel: the taps are folded in the portable order (w within a row, then the
+// rows top down) with the same update f(v, acc) = v > acc ? v : acc. A repeated edge element changes no
+// fold: before the first real tap, f(a, a) = a (the same bits, NaN included); after the last one,
+// f(a, acc) = acc whenever acc already folded a. The one difference is NaN as the first tap of a lower row:
+// its h is NaN and the vertical fold skips it, where the portable fold skips only that element. A plane
+// whose rows hold a NaN (checked during the copy) is therefore recomputed by the tap-order kernel (max_row).
+constexpr int64_t kSepMaxOutW = 256;  // widest output row of the separable path (stack buffers below)
+
+// The separable path applies: 2-D (d of size 1), kernel <= 3 x 3, dilation 1, stride_w 1 or 2, pads below
+// the kernel and no window past the input (so no window is empty), output rows up to kSepMaxOutW.
+inline bool separable_max_ok(const PoolParams& p) {
+    const Window& g = p.win;
+    if (g.in[0] != 1 || g.out[0] != 1 || g.kernel[0] != 1 || g.pad[0] != 0) return false;
+    if (g.dilation[1] != 1 || g.dilation[2] != 1) return false;
+    if (g.kernel[1] < 1 || g.kernel[1] > 3 || g.kernel[2] < 1 || g.kernel[2] > 3) return false;
+    if (g.stride[2] != 1 && g.stride[2] != 2) return false;
+    if (g.stride[1] < 1 || g.out[2] > kSepMaxOutW || g.out[1] < 1 || g.out[2] < 1) return false;
+    if (g.pad[1] < 0 || g.pad[2] < 0 || g.pad[1] >= g.kernel[1] || g.pad[2] >= g.kernel[2]) return false;
+    // the last window of each dimension starts inside the input
+    return (g.out[1] - 1) * g.stride[1] - g.pad[1] < g.in[1] && (g.out[2] - 1) * g.stride[2] - g.pad[2] < g.in[2];
+}
+
+template <class Isa, int S, int KW>
+KILN_X86_INLINE typename Isa::V hmax_at(const float* b) {
+    using V = typename Isa::V;
+    V z = Isa::load(b);
+    if (KW > 1) z = Isa::max(Isa::load(b + 1), z);
+    if (KW > 2) z = Isa::max(Isa::load(b + 2), z);
+    return z;
+}
+
+// Whether any lane of the vectors seen was NaN (an OR of unordered compares: no dependency chain longer
+// than one OR per vector, unlike a running sum).
+template <class Isa>
+struct NanSeen;
+#if defined(__AVX512F__) && defined(__FMA__)
+template <>
+struct NanSeen<Avx512> {
+    __mmask16 m = 0;
+    KILN_X86_INLINE void see(__m512 v) { m = __mmask16(m | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q)); }
+    bool any() const { return m != 0; }
+};
+#endif
+#if defined(__AVX2__) && defined(__FMA__)
+template <>
+struct NanSeen<Avx2> {
+    __m256 m = _mm256_setzero_ps();
+    KILN_X86_INLINE void see(__m256 v) { m = _mm256_or_ps(m, _mm256_cmp_ps(v, v, _CMP_UNORD_Q)); }
+    bool any() const { return _mm256_movemask_ps(m) != 0; }
+};
+#endif
+
+template <class Isa>
+struct SepMaxGeom {
+    static constexpr int64_t kBuf = 2 * (kSepMaxOutW + Isa::kLanes) + 4 * Isa::kLanes;
+    int64_t in_w, pl, nb, used;
+    int64_t full, tail, fills;  // whole vectors of a row, the elements after them, vectors of right fill
+    typename Lanes<Isa>::M tail_mask;
+};
+
+// Row `row` (in_w floats) into b: b[pl + c] = row[c], b[j] = row[0] for j < pl, row[in_w - 1] up to used.
+// Every element copied is checked for NaN (which also keeps g++ from turning the loop into a memcpy call).
+template <class Isa>
+KILN_X86_INLINE void copy_row(const SepMaxGeom<Isa>& q, const float* row, float* b, NanSeen<Isa>& nan) {
+    using V = typename Isa::V;
+    using Ln = Lanes<Isa>;
+    constexpr int L = Isa::kLanes;
+    if (q.pl > 0) b[0] = row[0];
+    if (q.pl > 1) b[1] = row[0];
+    float* d = b + q.pl;
+    for (int64_t k = 0; k < q.full; ++k) {
+        const V v = Isa::load(row + k * L);
+        nan.see(v);
+        Isa::store(d + k * L, v);
+    }
+    d += q.full * L;
+    if (q.tail) {
+        const V v = Ln::maskz_load(q.tail_mask, row + q.full * L);
+        nan.see(v);
+        Ln::mask_store(q.tail_mask, d, v);
+        d += q.tail;
+    }
+    const V last = Isa::set1(row[q.in_w - 1]);
+    for (int64_t k = 0; k < q.fills; ++k) Isa::store(d + k * L, last);
+}
+
+// Lane l of the result is v[max(l + c, 0)] (c < 0): the row's first element repeated into the left padding.
+template <class Isa>
+struct ClampLeft;
+#if defined(__AVX512F__) && defined(__FMA__)
+template <>
+struct ClampLeft<Avx512> {
+    static KILN_X86_INLINE __m512 run(__m512 v, int64_t c) {
+        // (maskz: g++ 12's _mm512_max_epi32 trips -Wmaybe-uninitialized, GCC PR 105593)
+        const __m512i idx = _mm512_maskz_max_epi32(
+            __mmask16(0xFFFF), _mm512_add_epi32(Lanes<Avx512>::iota(), _mm512_set1_epi32(int(c))), _mm512_setzero_si512());
+        return _mm512_maskz_permutexvar_ps(__mmask16(0xFFFF), idx, v);
+    }
+};
+#endif
+#if defined(__AVX2__) && defined(__FMA__)
+template <>
+struct ClampLeft<Avx2> {
+    static KILN_X86_INLINE __m256 run(__m256 v, int64_t c) {
+        const __m256i idx = _mm256_max_epi32(
+            _mm256_add_epi32(_mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0), _mm256_set1_epi32(int(c))), _mm256_setzero_si256());
+        return _mm256_permutevar8x32_ps(v, idx);
+    }
+};
+#endif
+
+// The first and the last vector of h straight from the row (kDirect: every window ends inside the row).
+// Load j (stride 1: c0 + j; stride 2: c0 + j, then c0 + L + j - 3 for j >= 3): lanes left of the row repeat
+// its first element (as the row buffer's padding), lanes past its end read nothing and are 0 (they only
+// reach outputs past the row's end); any[j] false: nothing of that load is inside the row (no pointer).
+template <class Isa>
+struct DirectEdge {
+    typename Lanes<Isa>::M m[6];
+    bool any[6];
+    int64_t c[6];
+    DirectEdge() : m{}, any{}, c{} {}
+    DirectEdge(int64_t c0, int64_t in_w) {
+        using Ln = Lanes<Isa>;
+        for (int j = 0; j < 6; ++j) {
+            c[j] = c0 + (j < 3 ? j : Isa::kLanes + j - 3);
+            m[j] = c[j] < 0 ? Ln::range(0, in_w) : Ln::range(0, in_w - c[j]);
+            any[j] = c[j] < in_w;
+        }
+    }
+    KILN_X86_INLINE typename Isa::V load(const float* row, int j) const {
+        if (!any[j]) return Isa::zero();
+        if (c[j] < 0) return ClampLeft<Isa>::run(Lanes<Isa>::maskz_load(m[j], row), c[j]);
+        return Lanes<Isa>::maskz_load(m[j], row + c[j]);
+    }
+};
+
+template <class Isa, int S, int KW>
+KILN_X86_INLINE typename Isa::V hmax_edge(const DirectEdge<Isa>& t, const float* row, int j0) {
+    typename Isa::V z = t.load(row, j0);
+    if (KW > 1) z = Isa::max(t.load(row, j0 + 1), z);
+    if (KW > 2) z = Isa::max(t.load(row, j0 + 2), z);
+    return z;
+}
+
+// Every plane (the geometry set up once); a plane whose rows hold a NaN is recomputed by max_row. kDirect: h straight
+// from the input rows (no copy; NaN checked on h, which is NaN exactly when a window row starts with one,
+// the repeated first element included).
+template <class Isa, int S, int KW, bool kDirect>
+inline void separable_max_planes(const PoolParams& p, const float* x, float* y) {
+    const Window& g = p.win;
+    using V = typename Isa::V;
+    using Ln = Lanes<Isa>;
+    constexpr int L = Isa::kLanes;
+    constexpr int64_t kBuf = SepMaxGeom<Isa>::kBuf;
+    constexpr int64_t kRing = kSepMaxOutW + L;
+    constexpr int kAhead = 2;  // rows copied ahead of their use (kAhead + 1 = 3 buffers, 4 for the & 3)
+    alignas(64) float buf[4][kBuf];
+    alignas(64) float ring[4][kRing];  // h rows (3 live; 4 for the & 3)
+    const int64_t in_h = g.in[1], out_h = g.out[1], out_w = g.out[2];
+    const int64_t kh = g.kernel[1], sh = g.stride[1], pt = g.pad[1];
+    SepMaxGeom<Isa> q;
+    q.in_w = g.in[2];
+    q.pl = g.pad[2];
+    q.nb = (out_w + L - 1) / L;
+    q.used = S * q.nb * L + KW + L;  // the h rows read below used - L
+    if (q.pl + q.in_w > q.used) q.in_w = q.used - q.pl;  // columns no window reaches
+    q.full = q.in_w / L;
+    q.tail = q.in_w - q.full * L;
+    q.tail_mask = Ln::range(0, q.tail);
+    q.fills = (q.used - q.pl - q.in_w + L - 1) / L;
+    const DirectEdge<Isa> first(-q.pl, g.in[2]), last(S * (q.nb - 1) * L - q.pl, g.in[2]);
+    const int64_t in_size = window_in_size(g), out_size = out_h * out_w;
+    for (int64_t plane = 0; plane < p.planes; ++plane) {
+        const float* xp = x + plane * in_size;
+        float* yp = y + plane * out_size;
+        NanSeen<Isa> nan;
+        int64_t next_row = 0;    // the first input row whose h row is not computed yet
+        int64_t copied = 0;      // rows copied so far
+        for (int64_t oh = 0; oh < out_h; ++oh) {
+            const int64_t ih0 = oh * sh - pt;
+            const int64_t lo = ih0 < 0 ? 0 : ih0, hi = ih0 + kh < in_h ? ih0 + kh : in_h;
+            for (int64_t ih = lo > next_row ? lo : next_row; ih < hi; ++ih) {
+                float* h = ring[ih & 3];
+                if (kDirect) {
+                    const float* row = xp + ih * g.in[2];
+                    for (int64_t k = 0; k < q.nb; ++k) {
+                        V v;
+                        const bool left = k == 0 && q.pl > 0;
+                        if (left || k + 1 == q.nb) {
+                            const DirectEdge<Isa>& e = left ? first : last;
+                            if (S == 1) v = hmax_edge<Isa, S, KW>(e, row, 0);
+                            else v = Ln::even(hmax_edge<Isa, S, KW>(e, row, 0), hmax_edge<Isa, S, KW>(e, row, 3));
+                            nan.see(v);
+                            Isa::store(h + k * L, v);
+                            continue;
+                        }
+                        const float* bk = row + S * k * L - q.pl;
+                        if (S == 1) v = hmax_at<Isa, S, KW>(bk);
+                        else v = Ln::even(hmax_at<Isa, S, KW>(bk), hmax_at<Isa, S, KW>(bk + L));
+                        nan.see(v);
+                        Isa::store(h + k * L, v);
+                    }
+                    continue;
+                }
+                if (copied < ih) copied = ih;
+                const int64_t want = ih + kAhead < in_h ? ih + kAhead : in_h - 1;
+                for (; copied <= want; ++copied) copy_row<Isa>(q, xp + copied * g.in[2], buf[copied & 3], nan);
+                const float* b = buf[ih & 3];
+                for (int64_t k = 0; k < q.nb; ++k) {
+                    const float* bk = b + S * k * L;
+                    V v;
+                    if (S == 1) v = hmax_at<Isa, S, KW>(bk);
+                    else v = Ln::even(hmax_at<Isa, S, KW>(bk), hmax_at<Isa, S, KW>(bk + L));
+                    Isa::store(h + k * L, v);
+                }
+            }
+            if (hi > next_row) next_row = hi;
+            const float* r0 = ring[lo & 3];
+            const float* r1 = ring[(lo + 1) & 3];
+            const float* r2 = ring[(lo + 2) & 3];
+            const int64_t rows = hi - lo;
+            float* yr = yp + oh * out_w;
+            for (int64_t k = 0; k < q.nb; ++k) {
+                V acc = Isa::load(r0 + k * L);
+                if (rows > 1) acc = Isa::max(Isa::load(r1 + k * L), acc);
+                if (rows > 2) acc = Isa::max(Isa::load(r2 + k * L), acc);
+                if ((k + 1) * L <= out_w) Isa::store(yr + k * L, acc);
+                else Isa::store_n(yr + k * L, acc, out_w - k * L);
+            }
+        }
+        if (!nan.any()) continue;
+        PoolParams one = p;  // a NaN: the plane again in the portable tap order
+        one.planes = 1;
+        for_each_row(one, xp, yp, [&](const RowGeom& r, float* yr, int64_t) { max_row<Isa, S>(g, r, yr); });
+    }
+}
+
+template <class Isa, int S, int KW>
+inline void separable_max(const PoolParams& p, const float* x, float* y) {
+    const Window& g = p.win;
+    if ((g.out[2] - 1) * S - g.pad[2] + KW <= g.in[2]) separable_max_planes<Isa, S, KW, true>(p, x, y);
+    else separable_max_planes<Isa, S, KW, false>(p, x, y);
+}
+
+template <class Isa, int S>
+inline void separable_max_s(const PoolParams& p, const float* x, float* y) {
+    if (p.win.kernel[2] == 1) separable_max<Isa, S, 1>(p, x, y);
+    else if (p.win.kernel[2] == 2) separable_max<Isa, S, 2>(p, x, y);
+    else separable_max<Isa, S, 3>(p, x, y);
+}
+
 }  // namespace pool
 
 // MaxPool without the indices output (use the portable kernel when they are needed).
 template <class Isa>
 inline void max_pool(const float* x, float* y, const PoolParams& p) {
     const Window& g = p.win;
+    if (pool::separable_max_ok(p)) {
+        if (g.stride[2] == 1) pool::separable_max_s<Isa, 1>(p, x, y);
+        else pool::separable_max_s<Isa, 2>(p, x, y);
+        return;
+    }
     if (g.stride[2] == 1)
         pool::for_each_row(p, x, y, [&](const pool::RowGeom& r, float* yr, int64_t) { pool::max_row<Isa, 1>(g, r, yr); });
     else if (g.stride[2] == 2)

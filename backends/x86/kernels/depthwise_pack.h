@@ -1,0 +1,54 @@
+// Sizes for depthwise.h with no intrinsics, so the compiler can reserve the arena scratch of a depthwise
+// 3x3 layer when it emits the call. depthwise.h includes this header (the parameter struct and the choice of
+// path live here, so the compiler and the kernel agree on them).
+#pragma once
+
+#include <cstdint>
+
+namespace kiln {
+namespace kernels {
+namespace x86 {
+
+struct Depthwise3x3Params {
+    int64_t batch, channels;
+    int64_t in_h, in_w, out_h, out_w;
+    int64_t stride;          // 1 or 2 (both dims)
+    int64_t pad_top, pad_left;
+};
+
+// The channels-in-lanes (HWc) path of depthwise3x3: `lanes` channels at once (16 AVX-512, 8 AVX2), their
+// planes transposed into a zero-padded HWc scratch of depthwise3x3_hwc_rows x depthwise3x3_hwc_cols pixels
+// of `lanes` floats. Taken for narrow planes, where the row kernel wastes lanes and pays its edges on
+// every vector (measured: backends/x86/README.md, "Depthwise and pooling").
+inline int64_t depthwise3x3_hwc_rows(const Depthwise3x3Params& p) {
+    const int64_t need = (p.out_h - 1) * p.stride + 3, have = p.pad_top + p.in_h;
+    return need > have ? need : have;
+}
+inline int64_t depthwise3x3_hwc_cols(const Depthwise3x3Params& p) {
+    const int64_t need = (p.out_w - 1) * p.stride + 3, have = p.pad_left + p.in_w;
+    return need > have ? need : have;
+}
+// Measured (kiln_x86_<isa>_dwpool_bench, MobileNetV2 layers, HWc vs row kernel, µs, single thread):
+//   AVX-512: 7x7 s1 (960 ch) 23.8 vs 38.8, 14->7 s2 (576) 22.4 vs 26.4, 14x14 s1 (384) 30.0 vs 24.9,
+//            28->14 s2 (192) 32.0 vs 20.7, 28x28 s1 (192) 64.8 vs 46.2;
+//   AVX2:    7x7 s1 28.9 vs 41.2, 14->7 s2 26.7 vs 33.9, 14x14 s1 39.9 vs 49.6, 28->14 s2 35.4 vs 36.3,
+//            28x28 s1 84.3 vs 78.4.
+// So: AVX-512 for output rows up to 8 wide (the row kernel then runs 8-lane vectors, half of them idle),
+// AVX2 for input rows up to 16 wide; both with a scratch that fits L1 (32 KiB).
+inline bool depthwise3x3_uses_hwc(const Depthwise3x3Params& p, int64_t lanes) {
+    if (p.stride != 1 && p.stride != 2) return false;
+    if (p.pad_top < 0 || p.pad_left < 0 || p.out_h < 1 || p.out_w < 1) return false;
+    const bool narrow = lanes >= 16 ? p.out_w <= 8 : p.in_w <= 16;
+    return narrow && depthwise3x3_hwc_rows(p) * depthwise3x3_hwc_cols(p) * lanes <= 8192;
+}
+
+// Floats of the scratch depthwise3x3 needs through its workspace argument (0: it needs none; the row
+// kernel runs). + 16: the kernel aligns the scratch to 64 bytes.
+inline int64_t depthwise3x3_workspace_floats(const Depthwise3x3Params& p, int64_t lanes) {
+    if (!depthwise3x3_uses_hwc(p, lanes)) return 0;
+    return depthwise3x3_hwc_rows(p) * depthwise3x3_hwc_cols(p) * lanes + 16;
+}
+
+}  // namespace x86
+}  // namespace kernels
+}  // namespace kiln
