@@ -43,7 +43,7 @@ bool host_runs(const std::string& target) {
 // MatMul with a 3-D activation and constant weights; a 3x3 convolution on a 24 x 26 plane (Winograd); MaxPool
 // with ceil_mode and AveragePool counting the padding; a 5x5 stride-2 depthwise; a 3x3 stride-4 convolution
 // with a 6x7 output plane and 64 output channels (output channels in lanes); a 3x3 convolution on a 10x24 plane
-// (Winograd F(2x2, 3x3); the 24x26 one is F(4x4, 3x3)).
+// (Winograd F(2x2, 3x3); the 24x26 one is F(4x4, 3x3)); a 7x7 stride-2 first layer over 3 channels.
 onnx::ModelProto x86_cnn_model() {
     onnx::ModelProto m = make_model(13);
     add_input(m, "x", kFloat, {2, 17, 9, 7});
@@ -107,6 +107,14 @@ onnx::ModelProto x86_cnn_model() {
     onnx::NodeProto* wino2 = add_node(m, "Conv", {"q", "wwino2"}, {"o9"});
     set_ints(wino2, "pads", {1, 1, 1, 1});
     add_output(m, "o9", kFloat, {1, 24, 10, 24});
+    // A first layer: 3 input channels, 7x7 stride 2 (AVX2: the direct kernel with output channels in lanes).
+    add_input(m, "img", kFloat, {1, 3, 20, 22});
+    add_initializer(m, to_proto(random_float_tensor({16, 3, 7, 7}, 13, -0.2f, 0.2f), "wfirst"));
+    onnx::NodeProto* first = add_node(m, "Conv", {"img", "wfirst"}, {"c10"});
+    set_ints(first, "strides", {2, 2});
+    set_ints(first, "pads", {3, 3, 3, 3});
+    add_node(m, "Relu", {"c10"}, {"o10"});
+    add_output(m, "o10", kFloat, {1, 16, 10, 11});
     add_output(m, "o4", kFloat, {1, 19, 24, 26});
     add_output(m, "o5", kFloat, {1, 32, 12, 13});
     add_output(m, "o6", kFloat, {1, 32, 24, 27});
@@ -130,13 +138,16 @@ TEST_CASE("x86 targets run convolutions, depthwise and Gemm/MatMul layers on x86
         INFO(c.err);
         REQUIRE(c.exit_code == kExitOk);
         const std::string src = read_text(out + "/net.cpp");
-        CHECK(count(src, "k::x86::conv_packed" + traits + "(") == 2);  // the 1x1 and the 3x3 on the small plane
+        // The 1x1 and the 3x3 on the small plane (and the first layer on AVX-512).
+        CHECK(count(src, "k::x86::conv_packed" + traits + "(") == (isa == std::string("avx2") ? 2u : 3u));
         CHECK(count(src, "k::x86::depthwise3x3" + traits + "(") == 1);
         CHECK(count(src, "k::x86::depthwise_generic" + traits + "(") == 1);  // the 5x5 stride 2
         CHECK(count(src, "k::x86::gemm_packed_b" + traits + "(") == 2);  // the Gemm and the MatMul
         CHECK(count(src, "k::x86::winograd4x4_3x3" + traits + "(") == 1);
         CHECK(count(src, "k::x86::winograd3x3" + traits + "(") == 1);
         CHECK(count(src, "k::x86::conv_cl" + traits + "(") == 1);
+        // The first layer: the direct kernel on AVX2; on AVX-512 its 16 channels fill half a panel: conv_packed.
+        CHECK(count(src, "k::x86::conv_direct_cl" + traits + "(") == (isa == std::string("avx2") ? 1u : 0u));
         CHECK(count(src, ": 64x288 weights (3x3 kernel) packed in K blocks of panels of " +
                              std::string(isa == std::string("avx2") ? "16" : "32") + " output channels") == 1);
         CHECK(count(src, "_wcl[") == 0);
