@@ -132,6 +132,15 @@ ConvChoice choose_conv(NodeCtx& c, const TargetInfo& t) {
     return ch;
 }
 
+// Tile rows per block of a Winograd layer (the kernel's blocking rule, pack.h / winograd4_pack.h).
+int64_t winograd_rows(const ConvChoice& ch, const IsaInfo& isa) {
+    const kernels::ConvParams& p = ch.plan.params;
+    const kernels::Window& w = p.win;
+    if (ch.kernel == ConvKernel::kWinograd4x4)
+        return xk::winograd4_block_rows(p.in_channels, p.out_channels, w.out[1], w.out[2], isa.lanes);
+    return xk::winograd_block_rows(p.in_channels, p.out_channels, w.out[1], w.out[2], isa.lanes);
+}
+
 bool choose_conv_override(NodeCtx& c, const TargetInfo& t, std::size_t* workspace) {
     ConvChoice ch = choose_conv(c, t);
     const IsaInfo isa = isa_info(t);
@@ -155,16 +164,12 @@ bool choose_conv_override(NodeCtx& c, const TargetInfo& t, std::size_t* workspac
         *workspace = std::size_t(xk::conv_direct_cl_workspace_floats(&w.out[1], &w.kernel[1], &w.stride[1],
                                                                      &w.dilation[1], p.in_channels / p.groups,
                                                                      p.out_channels / p.groups, isa.mr, isa.nr)) * 4;
-    if (ch.kernel == ConvKernel::kWinograd4x4) {
-        const int64_t rows = xk::winograd4_block_rows(p.in_channels, p.out_channels, w.out[1], w.out[2], isa.lanes);
-        *workspace = std::size_t(xk::winograd4_workspace_floats(p.in_channels, p.out_channels, w.out[2], rows,
-                                                                 isa.lanes)) * 4;
-    }
-    if (ch.kernel == ConvKernel::kWinograd3x3) {
-        const int64_t rows = xk::winograd_block_rows(p.in_channels, p.out_channels, w.out[1], w.out[2], isa.lanes);
-        *workspace = std::size_t(xk::winograd_workspace_floats(p.in_channels, p.out_channels, w.out[2], rows,
-                                                                isa.lanes)) * 4;
-    }
+    if (ch.kernel == ConvKernel::kWinograd4x4)
+        *workspace = std::size_t(xk::winograd4_workspace_floats(p.in_channels, p.out_channels, w.out[2],
+                                                                 winograd_rows(ch, isa), isa.lanes)) * 4;
+    if (ch.kernel == ConvKernel::kWinograd3x3)
+        *workspace = std::size_t(xk::winograd_workspace_floats(p.in_channels, p.out_channels, w.out[2],
+                                                                winograd_rows(ch, isa), isa.lanes)) * 4;
     return ch.kernel != ConvKernel::kNone;
 }
 
@@ -234,42 +239,27 @@ Status emit_conv_override(EmitCtx& c, const TargetInfo& t) {
                optional_float(c, 2), z, c.out(0), cp, ep, c.workspace("float"));
         return Status::ok();
     }
-    case ConvKernel::kWinograd4x4: {
-        c.use_kernel("x86/winograd4.h");
-        const Tensor& wt = *c.const_input(1);
-        const int64_t cout = p.out_channels, cin = p.in_channels;
-        Tensor packed(DType::Float32, Shape{xk::winograd4_packed_floats(cout, cin, isa.mr)});
-        xk::winograd4_pack_weights(wt.data<float>(), cout, cin, isa.mr, packed.data<float>());
-        const std::string pw = c.define_weight(
-            std::move(packed), "u",
-            fmt::format("{}: {}x{} 3x3 filters, Winograd F(4x4,3x3) transformed and packed in {}-row panels",
-                        c.layer_name(), cout, cin, isa.mr));
-        const int64_t rows = xk::winograd4_block_rows(cin, cout, w.out[1], w.out[2], isa.lanes);
-        const std::string wp = c.define_params(
-            "k::x86::WinogradParams", fmt::format("{{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}}}", p.batch, cin, cout,
-                                                  w.in[1], w.in[2], w.out[1], w.out[2], w.pad[1], w.pad[2], rows),
-            "wino");
-        c.call("k::x86::winograd4x4_3x3<{}>({}, {}, {}, {}, {}, {}, {}, {});", isa.type, c.in(0), pw,
-               optional_float(c, 2), z, c.out(0), wp, ep, c.workspace("float"));
-        return Status::ok();
-    }
+    case ConvKernel::kWinograd4x4:
     case ConvKernel::kWinograd3x3: {
-        c.use_kernel("x86/winograd.h");
+        const bool f4 = ch.kernel == ConvKernel::kWinograd4x4;  // F(4x4, 3x3), else F(2x2, 3x3)
+        c.use_kernel(f4 ? "x86/winograd4.h" : "x86/winograd.h");
         const Tensor& wt = *c.const_input(1);
         const int64_t cout = p.out_channels, cin = p.in_channels;
-        Tensor packed(DType::Float32, Shape{xk::winograd_packed_floats(cout, cin, isa.mr)});
-        xk::winograd_pack_weights(wt.data<float>(), cout, cin, isa.mr, packed.data<float>());
+        Tensor packed(DType::Float32, Shape{f4 ? xk::winograd4_packed_floats(cout, cin, isa.mr)
+                                               : xk::winograd_packed_floats(cout, cin, isa.mr)});
+        (f4 ? xk::winograd4_pack_weights : xk::winograd_pack_weights)(wt.data<float>(), cout, cin, isa.mr,
+                                                                      packed.data<float>());
         const std::string pw = c.define_weight(
             std::move(packed), "u",
-            fmt::format("{}: {}x{} 3x3 filters, Winograd F(2x2,3x3) transformed and packed in {}-row panels",
-                        c.layer_name(), cout, cin, isa.mr));
-        const int64_t rows = xk::winograd_block_rows(cin, cout, w.out[1], w.out[2], isa.lanes);
+            fmt::format("{}: {}x{} 3x3 filters, Winograd {} transformed and packed in {}-row panels", c.layer_name(),
+                        cout, cin, f4 ? "F(4x4,3x3)" : "F(2x2,3x3)", isa.mr));
+        const int64_t rows = winograd_rows(ch, isa);
         const std::string wp = c.define_params(
             "k::x86::WinogradParams", fmt::format("{{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}}}", p.batch, cin, cout,
                                                   w.in[1], w.in[2], w.out[1], w.out[2], w.pad[1], w.pad[2], rows),
             "wino");
-        c.call("k::x86::winograd3x3<{}>({}, {}, {}, {}, {}, {}, {}, {});", isa.type, c.in(0), pw, optional_float(c, 2),
-               z, c.out(0), wp, ep, c.workspace("float"));
+        c.call("k::x86::{}<{}>({}, {}, {}, {}, {}, {}, {}, {});", f4 ? "winograd4x4_3x3" : "winograd3x3", isa.type,
+               c.in(0), pw, optional_float(c, 2), z, c.out(0), wp, ep, c.workspace("float"));
         return Status::ok();
     }
     case ConvKernel::kNone: break;
