@@ -26,6 +26,12 @@ namespace kiln {
 namespace kernels {
 namespace x86 {
 
+// The first float at or after f on a 64-byte boundary (the workspace sizes include 16 floats of slack per part).
+inline float* conv_cl_align64(float* f) {
+    const uintptr_t addr = reinterpret_cast<uintptr_t>(f);
+    return f + ((64 - addr % 64) % 64) / sizeof(float);
+}
+
 // One tap of one pixel tile: lane i reads the channel plane at off[i], or is 0 (padding, or a pixel past the
 // plane). Set up once per (tile, tap), then loaded for every channel of the K block.
 template <class Isa>
@@ -180,12 +186,8 @@ inline void conv_cl(const float* x, const float* packed_w, const float* bias, co
     const int64_t block_channels = conv_k_block_channels(cig, area);
     const int64_t ldc = conv_cl_ldc(cog, NR), group_w = ldc * kk;
     // Both parts of the workspace on 64-byte boundaries (conv_cl_workspace_floats has 16 floats of slack each).
-    const auto align64 = [](float* f) {
-        const uintptr_t addr = reinterpret_cast<uintptr_t>(f);
-        return f + ((64 - addr % 64) % 64) / sizeof(float);
-    };
-    float* ap = align64(workspace);
-    float* sums = align64(ap + tiles * MR * block_channels * area);
+    float* ap = conv_cl_align64(workspace);
+    float* sums = conv_cl_align64(ap + tiles * MR * block_channels * area);
     for (int64_t n = 0; n < p.batch; ++n) {
         for (int64_t grp = 0; grp < p.groups; ++grp) {
             const float* xg = x + (n * p.in_channels + grp * cig) * in_size;
@@ -280,12 +282,8 @@ inline void conv_direct_cl(const float* x, const float* packed_w, const float* b
     const int64_t area = g.kh * g.kw, kk = cig * area, in_size = g.h * g.w, npix = g.oh * g.ow;
     const ConvDirectGeom d = conv_direct_geom(g, MR);
     const int64_t plane = d.rows * d.cols, ldc = conv_cl_ldc(cog, NR);
-    const auto align64 = [](float* f) {
-        const uintptr_t addr = reinterpret_cast<uintptr_t>(f);
-        return f + ((64 - addr % 64) % 64) / sizeof(float);
-    };
-    float* xp = align64(workspace);
-    float* sums = align64(xp + cig * plane);
+    float* xp = conv_cl_align64(workspace);
+    float* sums = conv_cl_align64(xp + cig * plane);
     for (int64_t n = 0; n < p.batch; ++n) {
         for (int64_t grp = 0; grp < p.groups; ++grp) {
             // The group's input planes, zero-padded: xp[c][r][q] = x[c][r - ph][q - pw].
