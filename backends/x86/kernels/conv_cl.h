@@ -168,6 +168,11 @@ inline void conv_cl_store(const float* c, int64_t ldc, int64_t npix, int64_t cog
         }
     }
 }
+#else
+// Declared so that the kernels below parse in a translation unit built without AVX2 (all kernel headers
+// together, as the bundle test compiles them); never called there, so never defined.
+void conv_cl_store(const float* c, int64_t ldc, int64_t npix, int64_t cog, const float* z, float* y,
+                   int64_t y_stride, const kernels::Epilogue& act);
 #endif
 
 // y = act(conv(x, W) + bias + z). x: [N, Cin, H, W] (or [N, Cin, L]), y and z: [N, Cout, OH, OW]; z may be
