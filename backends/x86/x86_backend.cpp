@@ -173,6 +173,21 @@ bool choose_conv_override(NodeCtx& c, const TargetInfo& t, std::size_t* workspac
     return ch.kernel != ConvKernel::kNone;
 }
 
+// The layer's weights as pack_conv_weights lays them out for `panel` rows per panel (conv_packed: MR output
+// channels broadcast; conv_cl / conv_direct_cl: NR output channels in lanes), defined as a derived weight array.
+std::string define_conv_weights(EmitCtx& c, const kernels::ConvParams& p, int64_t panel, const std::string& panels) {
+    const kernels::Window& w = p.win;
+    const Tensor& wt = *c.const_input(1);
+    const int64_t cout = p.out_channels, area = w.kernel[1] * w.kernel[2], k = p.in_channels / p.groups * area;
+    Tensor packed(DType::Float32, Shape{xk::conv_packed_weight_floats(cout, k, p.groups, panel)});
+    xk::pack_conv_weights(wt.data<float>(), cout, p.in_channels / p.groups, area, p.groups, panel,
+                          packed.data<float>());
+    return c.define_weight(std::move(packed), "w",
+                           fmt::format("{}: {}x{} weights ({}x{} kernel{}) packed in K blocks of {}", c.layer_name(),
+                                       cout, k, w.kernel[1], w.kernel[2],
+                                       p.groups > 1 ? fmt::format(", {} groups", p.groups) : "", panels));
+}
+
 Status emit_conv_override(EmitCtx& c, const TargetInfo& t) {
     ConvChoice ch = choose_conv(c, t);
     KILN_TRY(c.status());
@@ -204,15 +219,7 @@ Status emit_conv_override(EmitCtx& c, const TargetInfo& t) {
     }
     case ConvKernel::kPacked: {
         c.use_kernel("x86/conv_packed.h");
-        const Tensor& wt = *c.const_input(1);
-        const int64_t cout = p.out_channels, k = p.in_channels / p.groups * w.kernel[1] * w.kernel[2];
-        Tensor packed(DType::Float32, Shape{xk::conv_packed_weight_floats(cout, k, p.groups, isa.mr)});
-        xk::pack_conv_weights(wt.data<float>(), cout, p.in_channels / p.groups, w.kernel[1] * w.kernel[2], p.groups,
-                              isa.mr, packed.data<float>());
-        const std::string pw = c.define_weight(
-            std::move(packed), "w",
-            fmt::format("{}: {}x{} weights ({}x{} kernel{}) packed in K blocks of {}-row panels", c.layer_name(), cout, k,
-                        w.kernel[1], w.kernel[2], p.groups > 1 ? fmt::format(", {} groups", p.groups) : "", isa.mr));
+        const std::string pw = define_conv_weights(c, p, isa.mr, fmt::format("{}-row panels", isa.mr));
         const std::string cp = c.define_params("k::ConvParams", conv_params_init(p));
         std::size_t ws = 0;
         choose_conv_override(c, t, &ws);
@@ -223,16 +230,8 @@ Status emit_conv_override(EmitCtx& c, const TargetInfo& t) {
     case ConvKernel::kChannelsInLanes:
     case ConvKernel::kDirectChannelsInLanes: {
         c.use_kernel("x86/conv_cl.h");
-        const Tensor& wt = *c.const_input(1);
-        const int64_t cout = p.out_channels, k = p.in_channels / p.groups * w.kernel[1] * w.kernel[2];
-        Tensor packed(DType::Float32, Shape{xk::conv_packed_weight_floats(cout, k, p.groups, isa.nr)});
-        xk::pack_conv_weights(wt.data<float>(), cout, p.in_channels / p.groups, w.kernel[1] * w.kernel[2], p.groups,
-                              isa.nr, packed.data<float>());
-        const std::string pw = c.define_weight(
-            std::move(packed), "w",
-            fmt::format("{}: {}x{} weights ({}x{} kernel{}) packed in K blocks of panels of {} output channels",
-                        c.layer_name(), cout, k, w.kernel[1], w.kernel[2],
-                        p.groups > 1 ? fmt::format(", {} groups", p.groups) : "", isa.nr));
+        const std::string pw =
+            define_conv_weights(c, p, isa.nr, fmt::format("panels of {} output channels", isa.nr));
         const std::string cp = c.define_params("k::ConvParams", conv_params_init(p));
         c.call("k::x86::{}<{}>({}, {}, {}, {}, {}, {}, {}, {});",
                ch.kernel == ConvKernel::kDirectChannelsInLanes ? "conv_direct_cl" : "conv_cl", isa.type, c.in(0), pw,

@@ -66,11 +66,14 @@ inline void pack_a(const float* a, int64_t m, int64_t k, int64_t mr, float* pack
 // pack_a does (MR-row panels), positions one after the other. w: Conv weights [Cout][Cin][3][3].
 inline int64_t winograd_packed_floats(int64_t cout, int64_t cin, int64_t mr) { return 16 * packed_a_floats(cout, cin, mr); }
 
-inline void winograd_pack_weights(const float* w, int64_t cout, int64_t cin, int64_t mr, float* packed) {
-    const double g[4][3] = {{1.0, 0.0, 0.0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0.0, 0.0, 1.0}};
+// The filter transform shared by both Winograd kernels: U = G g G^T (T x T, T = 4 or 6) for each output/input
+// channel pair, in double and rounded once to float, for each position xi = T a + b the Cout x Cin matrix U[xi]
+// packed as pack_a does (MR-row panels, zero rows past Cout), positions one after the other. g: T rows of 3.
+inline void winograd_transform_pack(const float* w, int64_t cout, int64_t cin, int64_t mr, const double (*g)[3],
+                                    int t, float* packed) {
     const int64_t per_position = packed_a_floats(cout, cin, mr);
-    for (int xi = 0; xi < 16; ++xi) {
-        const int a = xi / 4, b = xi % 4;
+    for (int xi = 0; xi < t * t; ++xi) {
+        const int a = xi / t, b = xi % t;
         float* out = packed + xi * per_position;
         for (int64_t p = 0; p * mr < cout; ++p) {
             for (int64_t c = 0; c < cin; ++c) {
@@ -87,6 +90,11 @@ inline void winograd_pack_weights(const float* w, int64_t cout, int64_t cin, int
             }
         }
     }
+}
+
+inline void winograd_pack_weights(const float* w, int64_t cout, int64_t cin, int64_t mr, float* packed) {
+    const double g[4][3] = {{1.0, 0.0, 0.0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0.0, 0.0, 1.0}};
+    winograd_transform_pack(w, cout, cin, mr, g, 4, packed);
 }
 
 // Tile rows per block: the block's V (16 x Cin x T) and M (16 x Cout x T) stay within about `budget_floats`

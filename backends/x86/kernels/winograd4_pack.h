@@ -22,25 +22,7 @@ inline void winograd4_pack_weights(const float* w, int64_t cout, int64_t cin, in
     const double g[6][3] = {{1.0 / 4, 0.0, 0.0},           {-1.0 / 6, -1.0 / 6, -1.0 / 6},
                             {-1.0 / 6, 1.0 / 6, -1.0 / 6}, {1.0 / 24, 1.0 / 12, 1.0 / 6},
                             {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0.0, 0.0, 1.0}};
-    const int64_t per_position = packed_a_floats(cout, cin, mr);
-    for (int xi = 0; xi < 36; ++xi) {
-        const int a = xi / 6, b = xi % 6;
-        float* out = packed + xi * per_position;
-        for (int64_t p = 0; p * mr < cout; ++p) {
-            for (int64_t c = 0; c < cin; ++c) {
-                for (int64_t i = 0; i < mr; ++i) {
-                    const int64_t o = p * mr + i;
-                    double u = 0.0;
-                    if (o < cout) {
-                        const float* f = w + (o * cin + c) * 9;
-                        for (int r = 0; r < 3; ++r)
-                            for (int s = 0; s < 3; ++s) u += g[a][r] * double(f[r * 3 + s]) * g[b][s];
-                    }
-                    out[(p * cin + c) * mr + i] = float(u);
-                }
-            }
-        }
-    }
+    winograd_transform_pack(w, cout, cin, mr, g, 6, packed);
 }
 
 // Tiles (4x4 outputs) per row and column of the output plane.
