@@ -141,6 +141,13 @@ int64_t winograd_rows(const ConvChoice& ch, const IsaInfo& isa) {
     return xk::winograd_block_rows(p.in_channels, p.out_channels, w.out[1], w.out[2], isa.lanes);
 }
 
+// conv_packed's tile for the layer (pack.h conv_tile_for: the default, or 8 x 3 on AVX-512 for channel counts
+// 14-row panels would pad).
+xk::ConvTile packed_tile(const kernels::ConvParams& p, const IsaInfo& isa) {
+    return xk::conv_tile_for(p.out_channels / p.groups, p.in_channels / p.groups * p.win.kernel[1] * p.win.kernel[2],
+                             p.win.out[1] * p.win.out[2], isa.lanes);
+}
+
 bool choose_conv_override(NodeCtx& c, const TargetInfo& t, std::size_t* workspace) {
     ConvChoice ch = choose_conv(c, t);
     const IsaInfo isa = isa_info(t);
@@ -149,7 +156,7 @@ bool choose_conv_override(NodeCtx& c, const TargetInfo& t, std::size_t* workspac
     if (ch.kernel == ConvKernel::kPacked)
         *workspace = std::size_t(xk::conv_packed_workspace_floats(&w.in[1], &w.out[1], &w.kernel[1], &w.stride[1],
                                                                   &w.dilation[1], &w.pad[1], p.in_channels / p.groups,
-                                                                  isa.nr)) * 4;
+                                                                  packed_tile(p, isa).nr)) * 4;
     if (ch.kernel == ConvKernel::kChannelsInLanes)
         *workspace = std::size_t(xk::conv_cl_workspace_floats(w.out[1] * w.out[2], p.in_channels / p.groups,
                                                               w.kernel[1] * w.kernel[2], p.out_channels / p.groups,
@@ -219,11 +226,15 @@ Status emit_conv_override(EmitCtx& c, const TargetInfo& t) {
     }
     case ConvKernel::kPacked: {
         c.use_kernel("x86/conv_packed.h");
-        const std::string pw = define_conv_weights(c, p, isa.mr, fmt::format("{}-row panels", isa.mr));
+        const xk::ConvTile tile = packed_tile(p, isa);
+        const std::string pw = define_conv_weights(c, p, tile.mr, fmt::format("{}-row panels", tile.mr));
         const std::string cp = c.define_params("k::ConvParams", conv_params_init(p));
         std::size_t ws = 0;
         choose_conv_override(c, t, &ws);
-        c.call("k::x86::conv_packed<{}>({}, {}, {}, {}, {}, {}, {}, {});", isa.type, c.in(0), pw, optional_float(c, 2), z,
+        const std::string targs = tile.mr == isa.mr && tile.nr == isa.nr
+                                      ? std::string(isa.type)
+                                      : fmt::format("{}, {}, {}", isa.type, tile.mr, tile.nr / isa.lanes);
+        c.call("k::x86::conv_packed<{}>({}, {}, {}, {}, {}, {}, {}, {});", targs, c.in(0), pw, optional_float(c, 2), z,
                c.out(0), cp, ep, ws > 0 ? c.workspace("float") : std::string("static_cast<float*>(nullptr)"));
         return Status::ok();
     }

@@ -41,6 +41,10 @@ Buffer random_floats(int64_t n) {
 
 const k::Epilogue kRelu{k::kActRelu, 0, 0};
 
+// The second tile of pack.h for this ISA.
+constexpr int kRowMr = Isa::kLanes == 16 ? x::Avx512Tile::kRowMr : x::Avx2Tile::kRowMr;
+constexpr int kRowNv = (Isa::kLanes == 16 ? x::Avx512Tile::kRowNr : x::Avx2Tile::kRowNr) / Isa::kLanes;
+
 // Args: Cin, Cout, input H (= W), kernel (square), stride, pad (all sides).
 k::ConvParams params_of(const benchmark::State& s) {
     const int64_t cin = s.range(0), cout = s.range(1), h = s.range(2), kr = s.range(3), st = s.range(4),
@@ -57,19 +61,21 @@ void set_flops(benchmark::State& s, const k::ConvParams& p) {
     s.counters["FLOP/s"] = benchmark::Counter(2.0 * macs, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// MR x NV: conv_packed's tile (the default, or the second one of pack.h: x86_row_tile).
+template <int MR = Isa::kMr, int NV = Isa::kNv>
 void conv_x86(benchmark::State& s) {
     const k::ConvParams p = params_of(s);
     const k::Window& w = p.win;
     const int64_t kk = p.in_channels * w.kernel[1] * w.kernel[2];
     auto xs = random_floats(p.in_channels * w.in[1] * w.in[2]), wt = random_floats(p.out_channels * kk);
     auto bias = random_floats(p.out_channels);
-    Buffer packed(x::conv_packed_weight_floats(p.out_channels, kk, 1, Isa::kMr));
-    x::pack_conv_weights(wt.data(), p.out_channels, p.in_channels, kk / p.in_channels, 1, Isa::kMr, packed.data());
+    Buffer packed(x::conv_packed_weight_floats(p.out_channels, kk, 1, MR));
+    x::pack_conv_weights(wt.data(), p.out_channels, p.in_channels, kk / p.in_channels, 1, MR, packed.data());
     Buffer ws(x::conv_packed_workspace_floats(&w.in[1], &w.out[1], &w.kernel[1], &w.stride[1], &w.dilation[1],
-                                              &w.pad[1], p.in_channels, Isa::kNv * Isa::kLanes) + 1);
+                                              &w.pad[1], p.in_channels, NV * Isa::kLanes) + 1);
     Buffer y(p.out_channels * w.out[1] * w.out[2]);
     for (auto _ : s) {
-        x::conv_packed<Isa>(xs.data(), packed.data(), bias.data(), nullptr, y.data(), p, kRelu, ws.data());
+        x::conv_packed<Isa, MR, NV>(xs.data(), packed.data(), bias.data(), nullptr, y.data(), p, kRelu, ws.data());
         benchmark::DoNotOptimize(y.data());
         benchmark::ClobberMemory();
     }
@@ -176,16 +182,19 @@ void squeezenet(benchmark::internal::Benchmark* b) {
 
 }  // namespace
 
-BENCHMARK(conv_x86)->Apply(resnet18)->Name("resnet18/x86");
+BENCHMARK(conv_x86<>)->Apply(resnet18)->Name("resnet18/x86");
+BENCHMARK(conv_x86<kRowMr, kRowNv>)->Apply(resnet18)->Name("resnet18/x86_rows");
 BENCHMARK(conv_cl_x86)->Apply(resnet18)->Name("resnet18/x86_cl");
 BENCHMARK(conv_portable)->Apply(resnet18)->Name("resnet18/portable");
-BENCHMARK(conv_x86)->Apply(mobilenetv2)->Name("mobilenetv2/x86");
+BENCHMARK(conv_x86<>)->Apply(mobilenetv2)->Name("mobilenetv2/x86");
+BENCHMARK(conv_x86<kRowMr, kRowNv>)->Apply(mobilenetv2)->Name("mobilenetv2/x86_rows");
 BENCHMARK(conv_cl_x86)->Apply(mobilenetv2)->Name("mobilenetv2/x86_cl");
 BENCHMARK(conv_portable)->Apply(mobilenetv2)->Name("mobilenetv2/portable");
-BENCHMARK(conv_x86)->Apply(squeezenet)->Name("squeezenet/x86");
+BENCHMARK(conv_x86<>)->Apply(squeezenet)->Name("squeezenet/x86");
+BENCHMARK(conv_x86<kRowMr, kRowNv>)->Apply(squeezenet)->Name("squeezenet/x86_rows");
 BENCHMARK(conv_cl_x86)->Apply(squeezenet)->Name("squeezenet/x86_cl");
 BENCHMARK(conv_portable)->Apply(squeezenet)->Name("squeezenet/portable");
-BENCHMARK(conv_x86)->Apply(first_layers)->Name("first/x86");
+BENCHMARK(conv_x86<>)->Apply(first_layers)->Name("first/x86");
 BENCHMARK(conv_cl_x86)->Apply(first_layers)->Name("first/x86_cl");
 BENCHMARK(conv_direct_x86)->Apply(first_layers)->Name("first/x86_direct");
 BENCHMARK_MAIN();

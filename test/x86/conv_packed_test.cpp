@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "backends/portable/kernels/conv.h"
@@ -36,6 +37,10 @@ int64_t count_bad(const std::vector<float>& got, const std::vector<float>& want,
     return bad;
 }
 
+// conv_packed's second tile (pack.h) for this ISA.
+constexpr int kRowMr = Isa::kLanes == 16 ? x::Avx512Tile::kRowMr : x::Avx2Tile::kRowMr;
+constexpr int kRowNv = (Isa::kLanes == 16 ? x::Avx512Tile::kRowNr : x::Avx2Tile::kRowNr) / Isa::kLanes;
+
 const k::Epilogue kActs[] = {
     {k::kActNone, 0, 0},         {k::kActRelu, 0, 0},      {k::kActClip, 0.0f, 6.0f},
     {k::kActLeakyRelu, 0.1f, 0}, {k::kActSigmoid, 0, 0},   {k::kActHardSigmoid, 0.2f, 0.5f},
@@ -54,6 +59,26 @@ struct Case {
 
 // One conv_packed call against conv_fused (same operands, same epilogue). h == 1 with kh == 1 is a 1-D
 // conv (window dims 0 and 1 are 1).
+// conv_packed<Isa, MR, NV> on one case (weights packed for MR, workspace for NV vectors) against want.
+template <int MR, int NV>
+void run_conv_packed(const Case& c, const k::ConvParams& p, const std::vector<float>& xs, const std::vector<float>& w,
+                     const std::vector<float>& bias, const std::vector<float>& z, const std::vector<float>& want,
+                     int64_t kk) {
+    const int64_t cig = c.cin / c.groups;
+    std::vector<float> packed(static_cast<size_t>(x::conv_packed_weight_floats(c.cout, kk, c.groups, MR)), -7.0f);
+    x::pack_conv_weights(w.data(), c.cout, cig, c.kh * c.kw, c.groups, MR, packed.data());
+    const int64_t ws_floats =
+        x::conv_packed_workspace_floats(&p.win.in[1], &p.win.out[1], &p.win.kernel[1], &p.win.stride[1],
+                                        &p.win.dilation[1], &p.win.pad[1], cig, NV * Isa::kLanes);
+    std::vector<float> ws(static_cast<size_t>(ws_floats), std::nanf(""));
+    std::vector<float> got = c.in_place ? z : std::vector<float>(want.size(), -3.0f);
+    const float* zp = c.z ? (c.in_place ? got.data() : z.data()) : nullptr;
+    x::conv_packed<Isa, MR, NV>(xs.data(), packed.data(), c.bias ? bias.data() : nullptr, zp, got.data(), p, c.act,
+                                ws_floats ? ws.data() : nullptr);
+    INFO("conv_packed " << MR << " x " << NV);
+    CHECK(count_bad(got, want, kk) == 0);
+}
+
 void check_conv(const Case& c, std::mt19937& rng) {
     const int64_t oh = (c.h + c.pt + c.pb - c.dh * (c.kh - 1) - 1) / c.sh + 1;
     const int64_t ow = (c.w + c.pl + c.pr - c.dw * (c.kw - 1) - 1) / c.sw + 1;
@@ -74,21 +99,10 @@ void check_conv(const Case& c, std::mt19937& rng) {
     k::conv_fused(xs.data(), w.data(), c.bias ? bias.data() : nullptr, c.z ? z.data() : nullptr, want.data(), p,
                   c.act);
 
-    std::vector<float> packed(static_cast<size_t>(x::conv_packed_weight_floats(c.cout, kk, c.groups, Isa::kMr)),
-                              -7.0f);
-    x::pack_conv_weights(w.data(), c.cout, cig, c.kh * c.kw, c.groups, Isa::kMr, packed.data());
-    const int64_t ws_floats =
-        x::conv_packed_workspace_floats(&p.win.in[1], &p.win.out[1], &p.win.kernel[1], &p.win.stride[1],
-                                        &p.win.dilation[1], &p.win.pad[1], cig, Isa::kNv * Isa::kLanes);
-    std::vector<float> ws(static_cast<size_t>(ws_floats), -5.0f);
-    std::vector<float> got = c.in_place ? z : std::vector<float>(want.size(), -3.0f);
-    const float* zp = c.z ? (c.in_place ? got.data() : z.data()) : nullptr;
-    x::conv_packed<Isa>(xs.data(), packed.data(), c.bias ? bias.data() : nullptr, zp, got.data(), p, c.act,
-                        ws_floats ? ws.data() : nullptr);
-    {
-        INFO("conv_packed");
-        CHECK(count_bad(got, want, kk) == 0);
-    }
+    // conv_packed with its default tile and with the second one of pack.h (both ISAs run both, whichever the
+    // backend picks), workspace garbage-filled.
+    run_conv_packed<Isa::kMr, Isa::kNv>(c, p, xs, w, bias, z, want, kk);
+    run_conv_packed<kRowMr, kRowNv>(c, p, xs, w, bias, z, want, kk);
 
     // conv_cl: weights in panels of NR output channels, its own workspace (garbage-filled: nothing may depend
     // on it being zero).
@@ -335,4 +349,22 @@ TEST_CASE("x86 conv_packed: K across several blocks, first-layer and in-place 1x
     // Plane narrower than a vector and a single output pixel with many channels.
     check_conv(make(129, 7, 3, 2, 3, 3, 1, 1), rng);
     check_conv(make(17, 129, 1, 1, 1, 1, 1, 0), rng);
+}
+
+TEST_CASE("x86 conv_tile_for: 8 x 3 on AVX-512 only where 14-row panels pad and K is not short", "[x86]") {
+    const auto tile = [](int64_t cog, int64_t k, int64_t npix, int64_t lanes) {
+        const x::ConvTile t = x::conv_tile_for(cog, k, npix, lanes);
+        return std::to_string(t.mr) + "x" + std::to_string(t.nr);
+    };
+    CHECK(tile(16, 64, 55 * 55, 16) == "8x48");    // SqueezeNet squeeze: 28 rows for 16 channels otherwise
+    CHECK(tile(64, 147, 112 * 112, 16) == "8x48");  // ResNet-18 conv1: 70 rows for 64
+    CHECK(tile(64, 16, 55 * 55, 16) == "14x32");    // K = 16: store-bound, 8 x 3 measured slower
+    CHECK(tile(48, 256, 13 * 13, 16) == "14x32");   // 13x13: 48-pixel strips waste more than the rows save
+    CHECK(tile(98, 256, 56 * 56, 16) == "14x32");   // whole 14-row panels
+    CHECK(tile(16, 64, 55 * 55, 8) == "6x16");      // AVX2 keeps its tile
+    // The lanes each tile computes: rows to whole panels, pixels to whole strips (a last strip of <= one
+    // vector: one vector).
+    CHECK(x::conv_tile_lanes(16, 3025, 14, 32, 16) == 28 * (94 * 32 + 32));
+    CHECK(x::conv_tile_lanes(16, 3025, 8, 48, 16) == 16 * (63 * 48 + 16));
+    CHECK(x::conv_tile_lanes(32, 49, 14, 32, 16) == 42 * 49);  // the wide 7x7 strip
 }

@@ -235,30 +235,30 @@ constexpr int64_t kConvPrefetchPanels = 1;
 // K block [k0, k0 + kc) of the group's packed weights wg (K = kk). b: the block's B rows (row stride b_rs:
 // NR for a packed strip, masked loads when B is X itself and the strip is partial). row_base: the group's
 // first output channel (bias and residual are indexed by the global channel).
-template <class Isa>
+// MR x NV: the row block and vectors per strip row conv_packed was instantiated with.
+template <class Isa, int MR, int NV>
 inline void conv_tile(const float* wg, int64_t kk, int64_t k0, int64_t kc, const float* b, int64_t b_rs, float* yg,
                       int64_t npix, int64_t i0, int64_t j0, int64_t cog, int64_t row_base, const TileEpilogue& e,
                       int32_t flags, const float* pf) {
-    constexpr int MR = Isa::kMr;
-    constexpr int NR = Isa::kNv * Isa::kLanes;
+    constexpr int NR = NV * Isa::kLanes;
     const int64_t rows = cog - i0 < MR ? cog - i0 : MR, cols = npix - j0 < NR ? npix - j0 : NR;
     (void)kk;  // the packed layout is blocked by K (pack.h): the block's offset needs only k0 and Cout
     const float* a = wg + k0 * ((cog + MR - 1) / MR * MR) + i0 * kc;  // block k0, panel i0 / MR
     float* yt = yg + i0 * npix + j0;
     const int64_t row0 = row_base + i0;
-    if (cols <= Isa::kLanes && Isa::kNv > 1) {
+    if (cols <= Isa::kLanes && NV > 1) {
         // A last strip of at most one vector (14x14 = 6 x 32 + 4 pixels): a one-vector tile does not
         // multiply the zero lanes (196 pixels in 13 vectors instead of 14).
         if (b_rs != NR)
-            EdgeRows<Isa, true, MR, 1>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags, pf);
+            EdgeRows<Isa, true, MR, 1, MR>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags, pf);
         else
-            EdgeRows<Isa, false, MR, 1>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags, pf);
+            EdgeRows<Isa, false, MR, 1, MR>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags, pf);
     } else if (b_rs != NR && cols < NR) {
-        EdgeRows<Isa, true, MR>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags, pf);
+        EdgeRows<Isa, true, MR, NV, MR>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags, pf);
     } else if (rows == MR) {
-        micro_tile<Isa, MR, false>(kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags, pf);
+        micro_tile<Isa, MR, false, NV, MR>(kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags, pf);
     } else {
-        EdgeRows<Isa, false, MR>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags, pf);
+        EdgeRows<Isa, false, MR, NV, MR>::run(rows, kc, a, 1, MR, b, b_rs, yt, npix, cols, row0, j0, e, flags, pf);
     }
 }
 
@@ -320,20 +320,21 @@ inline const float* conv_next_panel(const float* block_w, int64_t panel, int64_t
     return end - p >= kc * 16 ? p : nullptr;
 }
 
-// nullptr or alias y exactly (not x). packed_w: pack_conv_weights(W, Cout, Cin/groups, KH*KW, groups,
-// Isa::kMr). bias: per output channel or nullptr. workspace: conv_packed_workspace_floats(..., Isa NR)
-// floats (nullptr when that is 0). Requires win.in[0] == win.out[0] == win.kernel[0] == 1 (1-D or 2-D).
-template <class Isa>
+// nullptr or alias y exactly (not x). MR x NV: the tile (rows of output channels x vectors of pixels), Isa::kMr x
+// Isa::kNv or one conv_tile_for (pack.h) picked to fit the channel count. packed_w: pack_conv_weights(W, Cout,
+// Cin/groups, KH*KW, groups, MR). bias: per output channel or nullptr. workspace: conv_packed_workspace_floats(...,
+// NV * lanes) floats (nullptr when that is 0). Requires win.in[0] == win.out[0] == win.kernel[0] == 1 (1-D or 2-D).
+template <class Isa, int MR = Isa::kMr, int NV = Isa::kNv>
 inline void conv_packed(const float* x, const float* packed_w, const float* bias, const float* z, float* y,
                         const kernels::ConvParams& p, const kernels::Epilogue& act, float* workspace) {
-    constexpr int MR = Isa::kMr;
-    constexpr int NR = Isa::kNv * Isa::kLanes;
+    constexpr int NR = NV * Isa::kLanes;
     const ConvGeom g = conv_geom_of(p.win);
     const int64_t cig = p.in_channels / p.groups, cog = p.out_channels / p.groups;
     const int64_t area = g.kh * g.kw, kk = cig * area, in_size = g.h * g.w, npix = g.oh * g.ow;
     const bool in_place =
         conv_reads_x_in_place(&p.win.in[1], &p.win.out[1], &p.win.kernel[1], &p.win.stride[1], &p.win.pad[1]);
-    const bool wide = conv_wide_strip(npix, NR);
+    // The wide 7x7 strip (conv_wide_tile) is laid out for the default tile only.
+    const bool wide = MR == Isa::kMr && NV == Isa::kNv && conv_wide_strip(npix, NR);
     const int64_t block_channels = conv_k_block_channels(cig, area);
     const int64_t group_w = packed_a_floats(cog, kk, MR);
     if (workspace) {  // to 64 bytes (conv_packed_workspace_floats has the 16 floats of slack)
@@ -374,7 +375,7 @@ inline void conv_packed(const float* x, const float* packed_w, const float* bias
                         b_rs = npix;
                     } else {
                         const int64_t cols = npix - j0 < NR ? npix - j0 : NR;
-                        conv_pack_strip<Isa>(xg + c0 * in_size, c1 - c0, g, j0, cols, workspace);
+                        conv_pack_strip<Isa, NV>(xg + c0 * in_size, c1 - c0, g, j0, cols, workspace);
                     }
                     // Short K (first layers, narrow 1x1): the tiles are store-bound. Prefetch the next strip's
                     // output lines, one stream per channel plane, more than the hardware prefetchers follow.
@@ -383,7 +384,7 @@ inline void conv_packed(const float* x, const float* packed_w, const float* bias
                             for (int64_t j = j0 + NR; j < j0 + 2 * NR && j < npix; j += 16)
                                 __builtin_prefetch(yg + c * npix + j, 1, 3);
                     for (int64_t i0 = 0; i0 < cog; i0 += MR) {
-                        conv_tile<Isa>(wg, kk, k0, kc, b, b_rs, yg, npix, i0, j0, cog, grp * cog, e, flags,
+                        conv_tile<Isa, MR, NV>(wg, kk, k0, kc, b, b_rs, yg, npix, i0, j0, cog, grp * cog, e, flags,
                                        j0 == 0 ? conv_next_panel(block_w, i0 / MR, panel_floats, kc, w_end) : nullptr);
                     }
                 }

@@ -75,7 +75,9 @@ __attribute__((always_inline)) inline void tile_products(typename Isa::V (&acc)[
 // Left operand: row i, step kk at a[i * a_rs + kk * a_cs]. Right operand: step kk at b + kk * b_rs, NR
 // contiguous floats; kMaskB: only `cols` of them may be read (B is the activation, not a padded panel).
 // y, z point at the tile's (row0, col0) element; rows are ldy apart. flags: TileFlags (0: y = act(A B + bias + Z)).
-template <class Isa, int MR, bool kMaskB, int NV = Isa::kNv>
+// PMR: the rows of a packed panel (a_rs 1, a_cs PMR gets the loop with constant strides): Isa::kMr, or the row
+// block conv_packed was given (ConvTile, pack.h).
+template <class Isa, int MR, bool kMaskB, int NV = Isa::kNv, int PMR = Isa::kMr>
 inline void micro_tile(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b, int64_t b_rs,
                        float* y, int64_t ldy, int64_t cols, int64_t row0, int64_t col0, const TileEpilogue& e,
                        int32_t flags = 0, const float* pf = nullptr) {
@@ -87,10 +89,10 @@ inline void micro_tile(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, co
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) acc[i][v] = Isa::zero();
     }
-    // A packed panel (conv weights: a_rs 1, a_cs Isa::kMr, also in edge tiles of MR < kMr rows) gets its own
+    // A packed panel (conv weights: a_rs 1, a_cs PMR, also in edge tiles of MR < PMR rows) gets its own
     // copy of the loop with constant strides: 14 runtime row offsets would not fit in the integer registers.
-    if (a_rs == 1 && a_cs == Isa::kMr)
-        tile_products<Isa, MR, kMaskB, NV>(acc, k, a, 1, Isa::kMr, b, b_rs, cols, pf);
+    if (a_rs == 1 && a_cs == PMR)
+        tile_products<Isa, MR, kMaskB, NV>(acc, k, a, 1, PMR, b, b_rs, cols, pf);
     else
         tile_products<Isa, MR, kMaskB, NV>(acc, k, a, a_rs, a_cs, b, b_rs, cols, pf);
 
@@ -181,22 +183,22 @@ inline void micro_tile(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, co
     }
 }
 
-// Runs micro_tile with MR = rows (1..Isa::kMr) for the bottom edge.
-template <class Isa, bool kMaskB, int MR, int NV = Isa::kNv>
+// Runs micro_tile with MR = rows (1..MR) for the bottom edge.
+template <class Isa, bool kMaskB, int MR, int NV = Isa::kNv, int PMR = Isa::kMr>
 struct EdgeRows {
     static void run(int64_t rows, int64_t k, const float* a, int64_t a_rs, int64_t a_cs, const float* b,
                     int64_t b_rs, float* y, int64_t ldy, int64_t cols, int64_t row0, int64_t col0,
                     const TileEpilogue& e, int32_t flags = 0, const float* pf = nullptr) {
         if (rows == MR) {
-            micro_tile<Isa, MR, kMaskB, NV>(k, a, a_rs, a_cs, b, b_rs, y, ldy, cols, row0, col0, e, flags, pf);
+            micro_tile<Isa, MR, kMaskB, NV, PMR>(k, a, a_rs, a_cs, b, b_rs, y, ldy, cols, row0, col0, e, flags, pf);
         } else {
-            EdgeRows<Isa, kMaskB, MR - 1, NV>::run(rows, k, a, a_rs, a_cs, b, b_rs, y, ldy, cols, row0, col0, e, flags,
-                                                   pf);
+            EdgeRows<Isa, kMaskB, MR - 1, NV, PMR>::run(rows, k, a, a_rs, a_cs, b, b_rs, y, ldy, cols, row0, col0, e,
+                                                        flags, pf);
         }
     }
 };
-template <class Isa, bool kMaskB, int NV>
-struct EdgeRows<Isa, kMaskB, 0, NV> {
+template <class Isa, bool kMaskB, int NV, int PMR>
+struct EdgeRows<Isa, kMaskB, 0, NV, PMR> {
     static void run(int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*, int64_t,
                     int64_t, int64_t, int64_t, const TileEpilogue&, int32_t = 0, const float* = nullptr) {}
 };

@@ -12,13 +12,19 @@ namespace x86 {
 
 // Micro-kernel tile: MR rows (broadcast operand) x NR columns (vector operand). (Struct members: a
 // namespace-scope constant the generated file does not use would trip clang's -Wunused-const-variable.)
+// kRowMr x kRowNr: conv_packed's second tile, fewer rows and one more vector, for output channel counts in
+// multiples of kRowMr that the default rows would pad (16 channels in 14-row panels compute 28 rows).
 struct Avx512Tile {
     static constexpr int kMr = 14;
     static constexpr int kNr = 32;
+    static constexpr int kRowMr = 8;   // 8 x 3 zmm = 24 accumulators
+    static constexpr int kRowNr = 48;
 };
 struct Avx2Tile {
     static constexpr int kMr = 6;
     static constexpr int kNr = 16;
+    static constexpr int kRowMr = 4;   // 4 x 3 ymm = 12 accumulators
+    static constexpr int kRowNr = 24;
 };
 
 // The tile of the ISA with `lanes` floats per vector (16: AVX-512, 8: AVX2), for the compiler's packing.
@@ -189,6 +195,35 @@ inline bool conv_reads_x_in_place(const int64_t* in_hw, const int64_t* out_hw, c
 // A plane of 49 or 50 output pixels (7x7, 5x10) with AVX-512 (nr 32) runs as one wide strip of 48 pixels
 // in 3-vector tiles plus 1-2 leftover pixels, instead of 32 + 17 (77% of the lanes used).
 inline bool conv_wide_strip(int64_t out_pixels, int64_t nr) { return nr == 32 && out_pixels > 48 && out_pixels <= 50; }
+
+// Multiply-adds conv_packed issues per K step for cog output channels over npix pixels with an mr x nr tile,
+// counted in lanes: rows rounded up to whole panels, pixels to whole strips (a last strip of at most one
+// vector runs a one-vector tile; the wide 7x7 strip computes its pixels exactly).
+inline int64_t conv_tile_lanes(int64_t cog, int64_t npix, int64_t mr, int64_t nr, int64_t lanes) {
+    const int64_t rows = (cog + mr - 1) / mr * mr, rest = npix % nr;
+    int64_t cols = npix / nr * nr + (rest == 0 ? 0 : rest <= lanes ? lanes : nr);
+    if (conv_wide_strip(npix, nr)) cols = npix;
+    return rows * cols;
+}
+
+// conv_packed's tile for a layer: {mr, nr}. The default (kMr x kNr), or on AVX-512 the 8-row x 3-vector tile
+// where it computes at least 1/13 fewer lanes and K (Cin/groups * KH*KW) is at least 32 (test/x86
+// conv_packed_bench "x86_rows" against "x86", AVX-512, GFLOP/s: SqueezeNet's 64 -> 16 1x1 on 55x55 112 -> 130,
+// 32 -> 128 on 27x27 93 -> 101, MobileNetV2's 144 -> 24 on 56x56 113 -> 122, 32 -> 16 on 112x112 91 -> 103,
+// ResNet-18's 7x7 conv1 94 -> 119; 13x13 planes lose with 48-pixel strips, and K = 16 layers (store-bound) 75 ->
+// 73). On AVX2 the 4 x 3 ymm tile measured slower or equal on every MobileNetV2 and SqueezeNet layer: AVX2 keeps
+// 6 x 2.
+struct ConvTile {
+    int64_t mr, nr;
+};
+inline ConvTile conv_tile_for(int64_t cout_per_group, int64_t k, int64_t out_pixels, int64_t lanes) {
+    const ConvTile def{x86_tile_mr(int(lanes)), x86_tile_nr(int(lanes))};
+    if (lanes != 16 || k < 32) return def;
+    const ConvTile rows{Avx512Tile::kRowMr, Avx512Tile::kRowNr};
+    const int64_t d = conv_tile_lanes(cout_per_group, out_pixels, def.mr, def.nr, lanes);
+    const int64_t r = conv_tile_lanes(cout_per_group, out_pixels, rows.mr, rows.nr, lanes);
+    return 13 * r < 12 * d ? rows : def;
+}
 
 // Floats of workspace conv_packed needs: one K block x nr strip and 16 for alignment (0 when X is read in
 // place); any alignment of the workspace pointer is fine. Each argument
