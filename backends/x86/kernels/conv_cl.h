@@ -101,6 +101,7 @@ inline void conv_cl_pack_block(const float* xc0, int64_t channels, const ConvGeo
     const int64_t area = g.kh * g.kw, kc = channels * area, in_size = g.h * g.w;
     for (int64_t t = 0; t < tiles; ++t) {
         int64_t oy[MR], ox[MR];
+#pragma GCC unroll 16
         for (int i = 0; i < MR; ++i) {
             const int64_t px = t * MR + i;
             oy[i] = px < npix ? px / g.ow : -1;
@@ -109,6 +110,7 @@ inline void conv_cl_pack_block(const float* xc0, int64_t channels, const ConvGeo
         for (int64_t ky = 0; ky < g.kh; ++ky) {
             for (int64_t kx = 0; kx < g.kw; ++kx) {
                 int64_t off[MR];
+#pragma GCC unroll 16
                 for (int i = 0; i < MR; ++i) {
                     const int64_t iy = oy[i] * g.sh + ky * g.dh - g.ph, ix = ox[i] * g.sw + kx * g.dw - g.pw;
                     off[i] = oy[i] >= 0 && iy >= 0 && iy < g.h && ix >= 0 && ix < g.w ? iy * g.w + ix : -1;
@@ -153,6 +155,7 @@ inline void conv_cl_store(const float* c, int64_t ldc, int64_t npix, int64_t cog
         for (int64_t p0 = 0; p0 < npix; p0 += 8) {
             const int64_t np = npix - p0 < 8 ? npix - p0 : 8;
             __m256 r[8];
+#pragma GCC unroll 16
             for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(c + (p0 + i) * ldc + co0);
             conv_cl_transpose8(r);
             for (int64_t j = 0; j < nco; ++j) {
@@ -312,10 +315,13 @@ inline void conv_direct_cl(const float* x, const float* packed_w, const float* b
                     const float* panel = wg + j0 * kk;  // panel j0 / NR: kk x NR floats
                     const int64_t cols = cog - j0 < NR ? cog - j0 : NR;
                     V b[NV];
+#pragma GCC unroll 16
                     for (int v = 0; v < NV; ++v) b[v] = bg ? load_cols<Isa>(bg + j0, v, cols) : Isa::zero();
                     for (int64_t t = 0; t < d.tiles; ++t) {
                         V acc[MR][NV];
+#pragma GCC unroll 16
                         for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 16
                             for (int v = 0; v < NV; ++v) acc[i][v] = b[v];
                         const float* xt = xr + t * MR * g.sw;
                         if (g.sw == 1)
@@ -325,7 +331,9 @@ inline void conv_direct_cl(const float* x, const float* packed_w, const float* b
                         else
                             conv_direct_tile<Isa, 0>(xt, g.sw, cig, g.kh, g.kw, g.dh, g.dw, plane, d.cols, panel, acc);
                         float* out = sums + t * MR * ldc + j0;
+#pragma GCC unroll 16
                         for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 16
                             for (int v = 0; v < NV; ++v) Isa::store(out + i * ldc + v * L, acc[i][v]);
                     }
                 }

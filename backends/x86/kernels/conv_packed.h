@@ -178,6 +178,7 @@ inline void conv_pack_strip(const float* xc0, int64_t channels, const ConvGeom& 
     }
     // Segments [s_begin[v], s_end[v]) touch vector v.
     int s_begin[NV], s_end[NV];
+#pragma GCC unroll 16
     for (int v = 0; v < NV; ++v) {
         int sb = 0;
         while (sb < nseg && seg_b[sb] <= v * L) ++sb;
@@ -207,6 +208,7 @@ inline void conv_pack_strip(const float* xc0, int64_t channels, const ConvGeom& 
         }
         for (int64_t kh = 0; kh < g.kh; ++kh) {
             float* dst = ws + (kh * g.kw + kw) * NR;
+#pragma GCC unroll 16
             for (int v = 0; v < NV; ++v) {
                 const int64_t v0 = v * L;
                 ConvPiece pieces[L];

@@ -132,32 +132,42 @@ inline void micro_tile(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, co
     switch ((flags & kTileNoActivation) ? int32_t(kernels::kActNone) : e.act.activation) {
     case kernels::kActNone: break;
     case kernels::kActRelu:
+#pragma GCC unroll 16
         for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 16
             for (int v = 0; v < NV; ++v) acc[i][v] = Isa::max(acc[i][v], Isa::zero());
         break;
     case kernels::kActClip: {
         const V lo = Isa::set1(e.act.p0), hi = Isa::set1(e.act.p1);
         // max/min return their second operand when one is NaN: NaN stays NaN, as in the portable Clip.
+#pragma GCC unroll 16
         for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 16
             for (int v = 0; v < NV; ++v) acc[i][v] = Isa::min(hi, Isa::max(lo, acc[i][v]));
         break;
     }
     case kernels::kActLeakyRelu: {
         const V alpha = Isa::set1(e.act.p0);
+#pragma GCC unroll 16
         for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 16
             for (int v = 0; v < NV; ++v) acc[i][v] = Isa::leaky(acc[i][v], alpha);
         break;
     }
     case kernels::kActHardSigmoid: {
         const V alpha = Isa::set1(e.act.p0), beta = Isa::set1(e.act.p1), one = Isa::set1(1.0f);
+#pragma GCC unroll 16
         for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 16
             for (int v = 0; v < NV; ++v)
                 acc[i][v] = Isa::min(one, Isa::max(Isa::zero(), Isa::fmadd(alpha, acc[i][v], beta)));
         break;
     }
     case kernels::kActHardSwish: {
         const V sixth = Isa::set1(1.0f / 6.0f), half = Isa::set1(0.5f), one = Isa::set1(1.0f);
+#pragma GCC unroll 16
         for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 16
             for (int v = 0; v < NV; ++v) {
                 const V x = acc[i][v];
                 acc[i][v] = Isa::mul(x, Isa::min(one, Isa::max(Isa::zero(), Isa::fmadd(x, sixth, half))));
@@ -226,12 +236,15 @@ inline void gemv_packed_b(const float* a, const float* packed_b, const float* bi
         const float* panel = packed_b + j0 * k;
         const int64_t cols = n - j0 < NR ? n - j0 : NR;
         V acc[4][NV];
+#pragma GCC unroll 16
         for (int u = 0; u < 4; ++u)
+#pragma GCC unroll 16
             for (int v = 0; v < NV; ++v) acc[u][v] = Isa::zero();
         const int64_t k4 = k / 4 * 4;
         for (int64_t kk = 0; kk < k4; kk += 4) {
             const float* b = panel + kk * NR;
             if (end - b > kGemvPrefetchFloats + 4 * NR)
+#pragma GCC unroll 16
                 for (int l = 0; l < 4 * NR; l += 16) __builtin_prefetch(b + kGemvPrefetchFloats + l, 0, 3);
 #pragma GCC unroll 4
             for (int u = 0; u < 4; ++u) {
@@ -244,9 +257,11 @@ inline void gemv_packed_b(const float* a, const float* packed_b, const float* bi
         // continued loop overflows: -Waggressive-loop-optimizations, an error in generated code).
         for (int64_t r = 0; r < k - k4; ++r) {
             const V av = Isa::set1(a[k4 + r]);
+#pragma GCC unroll 16
             for (int v = 0; v < NV; ++v)
                 acc[0][v] = Isa::fmadd(av, Isa::load(panel + (k4 + r) * NR + v * L), acc[0][v]);
         }
+#pragma GCC unroll 16
         for (int v = 0; v < NV; ++v) {
             V sum = Isa::add(Isa::add(acc[0][v], acc[1][v]), Isa::add(acc[2][v], acc[3][v]));
             if (bias) sum = Isa::add(sum, load_cols<Isa>(bias + j0, v, cols));
@@ -301,6 +316,7 @@ inline void conv1x1_packed(const float* x, const float* packed_w, const float* b
             if (strip) {
                 constexpr int L = Isa::kLanes;
                 for (int64_t c = 0; c < cin; ++c)
+#pragma GCC unroll 16
                     for (int v = 0; v < Isa::kNv; ++v)
                         Isa::store(strip + c * NR + v * L, load_cols<Isa>(xb + c * hw + j0, v, cols));
                 for (int64_t i0 = 0; i0 < cout; i0 += MR) {

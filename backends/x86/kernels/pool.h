@@ -190,6 +190,7 @@ inline void for_each_row(const PoolParams& p, const float* x, float* y, F row) {
                 int64_t count = 1;
                 const int64_t start[2] = {id0, ih0};
                 const Span spans[2] = {sd, sh};
+#pragma GCC unroll 16
                 for (int d = 0; d < 2; ++d) {
                     if (p.count_include_pad) {
                         const int64_t room = g.in[d] + p.pad_end[d] - start[d];
@@ -332,6 +333,7 @@ struct DirectEdge {
     DirectEdge() : m{}, any{}, c{} {}
     DirectEdge(int64_t c0, int64_t in_w) {
         using Ln = Lanes<Isa>;
+#pragma GCC unroll 16
         for (int j = 0; j < 6; ++j) {
             c[j] = c0 + (j < 3 ? j : Isa::kLanes + j - 3);
             m[j] = c[j] < 0 ? Ln::range(0, in_w) : Ln::range(0, in_w - c[j]);

@@ -34,7 +34,7 @@ struct WinogradParams {
 
 #if defined(__AVX512F__)
 // (a0 b0 a1 b1 ... a7 b7), (a8 b8 ... a15 b15)
-inline void winograd_interleave(__m512 a, __m512 b, __m512* lo, __m512* hi) {
+KILN_X86_INLINE void winograd_interleave(__m512 a, __m512 b, __m512* lo, __m512* hi) {
     const __m512i ilo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     const __m512i ihi = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
     *lo = _mm512_permutex2var_ps(a, ilo, b);
@@ -42,7 +42,7 @@ inline void winograd_interleave(__m512 a, __m512 b, __m512* lo, __m512* hi) {
 }
 #endif
 #if defined(__AVX2__)
-inline void winograd_interleave(__m256 a, __m256 b, __m256* lo, __m256* hi) {
+KILN_X86_INLINE void winograd_interleave(__m256 a, __m256 b, __m256* lo, __m256* hi) {
     const __m256 l = _mm256_unpacklo_ps(a, b);  // a0 b0 a1 b1 | a4 b4 a5 b5
     const __m256 h = _mm256_unpackhi_ps(a, b);  // a2 b2 a3 b3 | a6 b6 a7 b7
     *lo = _mm256_permute2f128_ps(l, h, 0x20);
@@ -54,19 +54,23 @@ inline void winograd_interleave(__m256 a, __m256 b, __m256* lo, __m256* hi) {
 // zero-padded (column j holds input column j - pad_left), or a row of zeros; lane l of the chunk starting at
 // tile tx0 reads columns 2 (tx0 + l) .. 2 (tx0 + l) + 3. Writes v[xi * v_stride + l].
 template <class Isa>
-inline void winograd_input_row(const float* const* rows, int64_t tx0, float* v, int64_t v_stride) {
+KILN_X86_INLINE void winograd_input_row(const float* const* rows, int64_t tx0, float* v, int64_t v_stride) {
     using V = typename Isa::V;
     V d[4][4];
+#pragma GCC unroll 16
     for (int r = 0; r < 4; ++r)
+#pragma GCC unroll 16
         for (int col = 0; col < 4; ++col) d[r][col] = Isa::load_even(rows[r] + 2 * tx0 + col);
     // W = d B (per row), then V = B^T W (per column); B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
     V w[4][4];
+#pragma GCC unroll 16
     for (int r = 0; r < 4; ++r) {
         w[r][0] = Isa::sub(d[r][0], d[r][2]);
         w[r][1] = Isa::add(d[r][1], d[r][2]);
         w[r][2] = Isa::sub(d[r][2], d[r][1]);
         w[r][3] = Isa::sub(d[r][1], d[r][3]);
     }
+#pragma GCC unroll 16
     for (int col = 0; col < 4; ++col) {
         Isa::store(v + (0 * 4 + col) * v_stride, Isa::sub(w[0][col], w[2][col]));
         Isa::store(v + (1 * 4 + col) * v_stride, Isa::add(w[1][col], w[2][col]));
@@ -120,6 +124,7 @@ inline void winograd3x3(const float* x, const float* packed_u, const float* bias
                 }
                 for (int64_t r = 0; r < rows; ++r) {
                     const float* row_ptrs[4];
+#pragma GCC unroll 16
                     for (int q = 0; q < 4; ++q) {
                         const int64_t iy = iy0 + 2 * r + q;
                         row_ptrs[q] = iy < 0 || iy >= p.in_h ? zero_row : padded + (2 * r + q) * wpad;
@@ -129,6 +134,7 @@ inline void winograd3x3(const float* x, const float* packed_u, const float* bias
                 }
             }
             // 2. the 16 GEMMs
+#pragma GCC unroll 16
             for (int xi = 0; xi < 16; ++xi) {
                 const float* u = packed_u + xi * u_stride;
                 const float* vx = vbuf + xi * cin * t_count;
@@ -157,6 +163,7 @@ inline void winograd3x3(const float* x, const float* packed_u, const float* bias
                         const float* m = mbuf + o * t_count + r * tw_pad + tx0;
                         const int64_t xs = cout * t_count;  // stride between positions
                         V a[4][2];
+#pragma GCC unroll 16
                         for (int row = 0; row < 4; ++row) {
                             const V m0 = Isa::load(m + (row * 4 + 0) * xs), m1 = Isa::load(m + (row * 4 + 1) * xs);
                             const V m2 = Isa::load(m + (row * 4 + 2) * xs), m3 = Isa::load(m + (row * 4 + 3) * xs);
@@ -165,6 +172,7 @@ inline void winograd3x3(const float* x, const float* packed_u, const float* bias
                         }
                         const int64_t ox = 2 * tx0;
                         const int64_t valid = p.out_w - ox < 2 * L ? p.out_w - ox : 2 * L;  // output columns
+#pragma GCC unroll 16
                         for (int i = 0; i < 2; ++i) {
                             if (oy + i >= p.out_h) break;
                             V e0, e1;  // the tile's column 0 and 1 outputs of row i
@@ -180,6 +188,7 @@ inline void winograd3x3(const float* x, const float* packed_u, const float* bias
                             float* yr = yo + (oy + i) * p.out_w + ox;
                             const float* zr = zo ? zo + (oy + i) * p.out_w + ox : nullptr;
                             V halves[2] = {Isa::add(lo, bo), Isa::add(hi, bo)};
+#pragma GCC unroll 16
                             for (int h = 0; h < 2; ++h) {
                                 const int64_t n = valid - h * L;
                                 if (n <= 0) break;

@@ -31,7 +31,7 @@ namespace x86 {
 
 #if defined(__AVX512F__)
 // d[k][l] = p[4 l + k] for k = 0..5, l = 0..15 (reads p[0..67]): two rounds of two-source permutes.
-inline void winograd4_load_cols(const float* p, __m512 (&d)[6]) {
+KILN_X86_INLINE void winograd4_load_cols(const float* p, __m512 (&d)[6]) {
     const __m512i k01 = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
     const __m512i k23 = _mm512_setr_epi32(2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31);
     const __m512i lo = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
@@ -53,7 +53,7 @@ inline void winograd4_load_cols(const float* p, __m512 (&d)[6]) {
 }
 
 // The inverse for 4 output columns: out[4 l + j] = o[j][l], as 4 vectors (tiles 0-3, 4-7, 8-11, 12-15).
-inline void winograd4_interleave(const __m512 (&o)[4], __m512 (&out)[4]) {
+KILN_X86_INLINE void winograd4_interleave(const __m512 (&o)[4], __m512 (&out)[4]) {
     __m512 lo01, hi01, lo23, hi23;
     winograd_interleave(o[0], o[1], &lo01, &hi01);  // (o0 o1) of tiles 0-7, 8-15
     winograd_interleave(o[2], o[3], &lo23, &hi23);
@@ -68,8 +68,9 @@ inline void winograd4_interleave(const __m512 (&o)[4], __m512 (&out)[4]) {
 #if defined(__AVX2__)
 // d[k][l] = p[4 l + k] for k = 0..5, l = 0..7 (reads p[0..35]). r_i = [tile i | tile i + 4] (4 floats each),
 // then a 4x4 transpose inside each 128-bit half puts the tiles in natural order.
-inline void winograd4_load_cols(const float* p, __m256 (&d)[6]) {
+KILN_X86_INLINE void winograd4_load_cols(const float* p, __m256 (&d)[6]) {
     __m256 r[5];
+#pragma GCC unroll 16
     for (int i = 0; i < 5; ++i)
         r[i] = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p + 4 * i)), _mm_loadu_ps(p + 4 * i + 16), 1);
     const __m256 a = _mm256_unpacklo_ps(r[0], r[1]), b = _mm256_unpackhi_ps(r[0], r[1]);
@@ -84,7 +85,7 @@ inline void winograd4_load_cols(const float* p, __m256 (&d)[6]) {
 }
 
 // out[4 l + j] = o[j][l], as 4 vectors (tiles 0-1, 2-3, 4-5, 6-7).
-inline void winograd4_interleave(const __m256 (&o)[4], __m256 (&out)[4]) {
+KILN_X86_INLINE void winograd4_interleave(const __m256 (&o)[4], __m256 (&out)[4]) {
     const __m256 a = _mm256_unpacklo_ps(o[0], o[1]), b = _mm256_unpackhi_ps(o[0], o[1]);
     const __m256 c = _mm256_unpacklo_ps(o[2], o[3]), e = _mm256_unpackhi_ps(o[2], o[3]);
     const __m256 t04 = _mm256_shuffle_ps(a, c, _MM_SHUFFLE(1, 0, 1, 0));  // [tile 0 | tile 4]
@@ -130,18 +131,21 @@ __attribute__((always_inline)) inline void winograd4_at(const typename Isa::V (&
 // 4 ty - pad_top + r zero-padded (column j holds input column j - pad_left), or a row of zeros. Writes the
 // first n lanes of v[xi * xs + l].
 template <class Isa>
-inline void winograd4_input_tiles(const float* const* rows, int64_t tx0, float* v, int64_t xs, int64_t n) {
+KILN_X86_INLINE void winograd4_input_tiles(const float* const* rows, int64_t tx0, float* v, int64_t xs, int64_t n) {
     using V = typename Isa::V;
     V w[6][6];  // w[r] = B^T applied along row r (d B)
+#pragma GCC unroll 16
     for (int r = 0; r < 6; ++r) {
         V d[6];
         winograd4_load_cols(rows[r] + 4 * tx0, d);
         winograd4_bt<Isa>(d, w[r]);
     }
+#pragma GCC unroll 16
     for (int col = 0; col < 6; ++col) {
         const V c[6] = {w[0][col], w[1][col], w[2][col], w[3][col], w[4][col], w[5][col]};
         V out[6];
         winograd4_bt<Isa>(c, out);
+#pragma GCC unroll 16
         for (int a = 0; a < 6; ++a) {
             float* dst = v + (a * 6 + col) * xs;
             if (n == Isa::kLanes)
@@ -239,6 +243,7 @@ inline void winograd4x4_3x3(const float* x, const float* packed_u, const float* 
                 float* vc = vbuf + c * ts;
                 for (int64_t r = 0; r < rows; ++r) {
                     const float* row_ptrs[6];
+#pragma GCC unroll 16
                     for (int q = 0; q < 6; ++q) {
                         const int64_t iy = iy0 + 4 * r + q;
                         row_ptrs[q] = iy < 0 || iy >= p.in_h ? zero_row : padded + (4 * r + q) * wpad;
@@ -254,6 +259,7 @@ inline void winograd4x4_3x3(const float* x, const float* packed_u, const float* 
             if (t_count != zeroed_from) {
                 for (int64_t c = 0; c < cin; ++c)
                     for (int64_t t = t_count; t < t_gemm; t += L)
+#pragma GCC unroll 16
                         for (int xi = 0; xi < 36; ++xi)
                             Isa::store_n(vbuf + xi * vs + c * ts + t, Isa::zero(), t_gemm - t);
                 zeroed_from = t_count;
@@ -266,6 +272,7 @@ inline void winograd4x4_3x3(const float* x, const float* packed_u, const float* 
             // GFLOP/s), up to 2 with AVX2 (4 there: 70 -> 41; the masked loads of 6-float panels and 4 chains).
             const int64_t by_columns = rest <= L / 4 ? rest : 0;
             int64_t vecs = whole + (by_columns ? 0 : rest > 0);
+#pragma GCC unroll 16
             for (int xi = 0; xi < 36; ++xi) {
                 const float* u = packed_u + xi * u_stride;
                 const float* vx = vbuf + xi * vs;
@@ -312,16 +319,20 @@ inline void winograd4x4_3x3(const float* x, const float* packed_u, const float* 
                         // Lanes past the tile row read the next row's tiles (or the slack): never stored.
                         const float* m = mbuf + o * ts + r * tw + tx0;
                         V s[6][4];  // A^T along each row of M
+#pragma GCC unroll 16
                         for (int a = 0; a < 6; ++a) {
                             V mr[6];
+#pragma GCC unroll 16
                             for (int bb = 0; bb < 6; ++bb) mr[bb] = Isa::load(m + (a * 6 + bb) * ms);
                             winograd4_at<Isa>(mr, s[a]);
                         }
                         V e[4][4];  // e[i][j]: output row i, column j of each tile
+#pragma GCC unroll 16
                         for (int j = 0; j < 4; ++j) {
                             const V col[6] = {s[0][j], s[1][j], s[2][j], s[3][j], s[4][j], s[5][j]};
                             V out[4];
                             winograd4_at<Isa>(col, out);
+#pragma GCC unroll 16
                             for (int i = 0; i < 4; ++i) e[i][j] = Isa::add(out[i], bo);
                         }
                         const int64_t ox = 4 * tx0;
@@ -331,6 +342,7 @@ inline void winograd4x4_3x3(const float* x, const float* packed_u, const float* 
                             winograd4_interleave(e[i], q);
                             float* yr = yo + (oy + i) * p.out_w + ox;
                             const float* zr = zo ? zo + (oy + i) * p.out_w + ox : nullptr;
+#pragma GCC unroll 16
                             for (int h = 0; h < 4; ++h) {
                                 const int64_t n = valid - h * L;
                                 if (n <= 0) break;
