@@ -48,14 +48,45 @@ inline void first_conv_fill_row(const float* xrow, int64_t w, int64_t sw, int64_
         if (lo > hi) lo = hi;
         if (sw <= 2) {
             for (int64_t q0 = 0; q0 < row; q0 += L) {
+                const int64_t start = q0 * sw + r - pw;  // the input column of lane 0
+                if (start >= 0 && start + sw * L <= w) {  // inside the row: plain loads
+                    Isa::store(d + q0, sw == 1 ? Isa::load(xrow + start) : Isa::load_even(xrow + start));
+                    continue;
+                }
                 const int64_t a = lo - q0 < 0 ? 0 : lo - q0 > L ? L : lo - q0;
                 const int64_t b = hi - q0 < 0 ? 0 : hi - q0 > L ? L : hi - q0;
                 // Lanes [a, b) read xrow[(q0 + l) * sw + r - pw] (masked: nothing outside the row is read).
-                Isa::store(d + q0, a < b ? Isa::load_lanes(xrow + (q0 * sw + r - pw), sw, a, b) : Isa::zero());
+                Isa::store(d + q0, a < b ? Isa::load_lanes(xrow + start, sw, a, b) : Isa::zero());
             }
         } else {
             for (int64_t q = 0; q < row; ++q) d[q] = q >= lo && q < hi ? xrow[q * sw + r - pw] : 0.0f;
         }
+    }
+}
+
+// act on every vector of a register block, one switch per block; false for sigmoid, SiLU and tanh (the
+// caller applies those with the portable functors after the store), as activate (depthwise.h).
+template <class Isa, int CO, int P>
+__attribute__((always_inline)) inline bool first_conv_activate(typename Isa::V (&acc)[CO][P],
+                                                               const kernels::Epilogue& e) {
+    using V = typename Isa::V;
+    switch (e.activation) {
+    case kernels::kActNone: return true;
+    case kernels::kActRelu:
+        for (int j = 0; j < CO; ++j)
+            for (int p = 0; p < P; ++p) acc[j][p] = Isa::max(acc[j][p], Isa::zero());
+        return true;
+    case kernels::kActClip: {
+        const V lo = Isa::set1(e.p0), hi = Isa::set1(e.p1);
+        for (int j = 0; j < CO; ++j)
+            for (int p = 0; p < P; ++p) acc[j][p] = Isa::min(hi, Isa::max(lo, acc[j][p]));
+        return true;
+    }
+    default:
+        for (int j = 0; j < CO; ++j)
+            for (int p = 0; p < P; ++p)
+                if (!activate<Isa>(acc[j][p], e)) return false;
+        return true;
     }
 }
 
@@ -90,20 +121,32 @@ inline void first_conv_block(const float* in, const int32_t* off, int64_t taps, 
             for (int p = 0; p < P; ++p) acc[j][p] = Isa::fmadd(wv, xv[p], acc[j][p]);
         }
     }
-    for (int j = 0; j < CO; ++j) {
-        if (j >= cols) break;
-        float* yj = y + j * plane;
-        const float* zj = z ? z + j * plane : nullptr;
-        for (int p = 0; p < P; ++p) {
-            const int64_t n = p == P - 1 ? last : L;
-            V v = acc[j][p];
-            if (zj) v = Isa::add(v, n == L ? Isa::load(zj + p * L) : Isa::load_n(zj + p * L, n));
-            const bool done = activate<Isa>(v, act);
-            if (n == L) Isa::store(yj + p * L, v);
-            else Isa::store_n(yj + p * L, v, n);
-            if (!done) kernels::apply_epilogue(yj + p * L, n, act);
+    // Residual, activation (one switch for the block), store; the last vector of a row's end is masked, the
+    // channels past Cout (cols < CO) are neither read nor stored.
+    if (z) {
+#pragma GCC unroll 8
+        for (int j = 0; j < CO; ++j) {
+            if (j >= cols) break;
+#pragma GCC unroll 4
+            for (int p = 0; p < P; ++p) {
+                const float* zp = z + j * plane + p * L;
+                acc[j][p] = Isa::add(acc[j][p], p < P - 1 || last == L ? Isa::load(zp) : Isa::load_n(zp, last));
+            }
         }
     }
+    const bool done = first_conv_activate<Isa, CO, P>(acc, act);
+#pragma GCC unroll 8
+    for (int j = 0; j < CO; ++j) {
+        if (j >= cols) break;
+#pragma GCC unroll 4
+        for (int p = 0; p < P; ++p) {
+            float* yp = y + j * plane + p * L;
+            if (p < P - 1 || last == L) Isa::store(yp, acc[j][p]);
+            else Isa::store_n(yp, acc[j][p], last);
+        }
+    }
+    if (!done)
+        for (int j = 0; j < CO && j < cols; ++j) kernels::apply_epilogue(y + j * plane, (P - 1) * L + last, act);
 }
 
 // y = act(conv(x, W) + bias + z) for layers where first_conv_fits (first_conv_pack.h). x: [N, Cin, H, W],
@@ -130,6 +173,9 @@ inline void first_conv(const float* x, const float* packed_w, const float* bias,
     const int64_t vecs = (ow + L - 1) / L, chunks = (vecs + MAXV - 1) / MAXV;
     const int64_t last = ow - (vecs - 1) * L;
     int32_t off[FirstConvLimits::kMaxTaps];
+    // Column kx of the kernel: phase (kx * dw) % sw, (kx * dw) / sw into it (no division per row).
+    int32_t kx_off[FirstConvLimits::kMaxTaps];
+    for (int64_t kx = 0; kx < kw; ++kx) kx_off[kx] = int32_t((kx * dw) % sw * row + (kx * dw) / sw);
     for (int64_t n = 0; n < p.batch; ++n) {
         const float* xn = x + n * cin * in_size;
         const int64_t y_off = n * cout * plane;
@@ -143,13 +189,15 @@ inline void first_conv(const float* x, const float* packed_w, const float* bias,
                                              rb + (c * ring + s) * slot);
             }
             built = iy1 + 1;
-            for (int64_t c = 0; c < cin; ++c)
-                for (int64_t ky = 0; ky < kh; ++ky) {
-                    const int64_t s = (iy0 + ky * dh + ph) % ring;
-                    for (int64_t kx = 0; kx < kw; ++kx)
-                        off[(c * kh + ky) * kw + kx] =
-                            int32_t((c * ring + s) * slot + (kx * dw) % sw * row + (kx * dw) / sw);
+            // Tap (c, ky, kx) reads ring row (iy0 + ky * dh + ph) % ring of channel c, at kx_off[kx].
+            for (int64_t ky = 0; ky < kh; ++ky) {
+                const int64_t s = (iy0 + ky * dh + ph) % ring;
+                for (int64_t c = 0; c < cin; ++c) {
+                    const int32_t base = int32_t((c * ring + s) * slot);
+                    int32_t* o = off + (c * kh + ky) * kw;
+                    for (int64_t kx = 0; kx < kw; ++kx) o[kx] = base + kx_off[kx];
                 }
+            }
             int64_t v0 = 0;
             for (int64_t ch = 0; ch < chunks; ++ch) {
                 const int64_t nv = vecs / chunks + (ch < vecs % chunks ? 1 : 0);
