@@ -73,40 +73,55 @@ __attribute__((always_inline)) inline bool first_conv_activate(typename Isa::V (
     switch (e.activation) {
     case kernels::kActNone: return true;
     case kernels::kActRelu:
+#pragma GCC unroll 8
         for (int j = 0; j < CO; ++j)
+#pragma GCC unroll 4
             for (int p = 0; p < P; ++p) acc[j][p] = Isa::max(acc[j][p], Isa::zero());
         return true;
     case kernels::kActClip: {
         const V lo = Isa::set1(e.p0), hi = Isa::set1(e.p1);
+#pragma GCC unroll 8
         for (int j = 0; j < CO; ++j)
+#pragma GCC unroll 4
             for (int p = 0; p < P; ++p) acc[j][p] = Isa::min(hi, Isa::max(lo, acc[j][p]));
         return true;
     }
+    case kernels::kActSigmoid:
+    case kernels::kActSilu:
+    case kernels::kActTanh: return false;
     default:
+#pragma GCC unroll 8
         for (int j = 0; j < CO; ++j)
-            for (int p = 0; p < P; ++p)
-                if (!activate<Isa>(acc[j][p], e)) return false;
+#pragma GCC unroll 4
+            for (int p = 0; p < P; ++p) activate<Isa>(acc[j][p], e);
         return true;
     }
 }
 
 // One register block: CO output channels x P vectors of output pixels of one row. in: the ring at the block's
 // first output column; tap t reads in + off[t] + p * L. w: the block's packed weights (taps x CO). bias: the
-// block's first channel (or nullptr); cols: channels of the block that exist (stored). y (and z, or nullptr):
-// the block's first channel at the block's first pixel, channels `plane` apart. last: lanes stored of the last
-// vector (L unless the row ends there).
-template <class Isa, int CO, int P>
+// block's first channel (or nullptr); cols: channels of the block that exist (stored; CO when kFull). y (and
+// z, or nullptr): the block's first channel at the block's first pixel, channels `plane` apart. last: lanes
+// stored of the last vector (L unless the row ends there).
+template <class Isa, int CO, int P, bool kFull>
 inline void first_conv_block(const float* in, const int32_t* off, int64_t taps, const float* w, const float* bias,
                              int64_t cols, const float* z, float* y, int64_t plane, int64_t last,
                              const kernels::Epilogue& act) {
     using V = typename Isa::V;
     constexpr int L = Isa::kLanes;
     V acc[CO][P];
+    if (bias) {
 #pragma GCC unroll 8
-    for (int j = 0; j < CO; ++j) {
-        const V b = bias && j < cols ? Isa::set1(bias[j]) : Isa::zero();
+        for (int j = 0; j < CO; ++j) {
+            const V b = kFull || j < cols ? Isa::set1(bias[j]) : Isa::zero();
 #pragma GCC unroll 4
-        for (int p = 0; p < P; ++p) acc[j][p] = b;
+            for (int p = 0; p < P; ++p) acc[j][p] = b;
+        }
+    } else {
+#pragma GCC unroll 8
+        for (int j = 0; j < CO; ++j)
+#pragma GCC unroll 4
+            for (int p = 0; p < P; ++p) acc[j][p] = Isa::zero();
     }
     for (int64_t t = 0; t < taps; ++t) {
         const float* s = in + off[t];
@@ -121,32 +136,50 @@ inline void first_conv_block(const float* in, const int32_t* off, int64_t taps, 
             for (int p = 0; p < P; ++p) acc[j][p] = Isa::fmadd(wv, xv[p], acc[j][p]);
         }
     }
-    // Residual, activation (one switch for the block), store; the last vector of a row's end is masked, the
+    // Residual, activation (one switch for the block), store; the last vector at a row's end is masked, the
     // channels past Cout (cols < CO) are neither read nor stored.
+    const bool tail = last != L;
     if (z) {
 #pragma GCC unroll 8
         for (int j = 0; j < CO; ++j) {
-            if (j >= cols) break;
+            if (!kFull && j >= cols) break;
 #pragma GCC unroll 4
             for (int p = 0; p < P; ++p) {
                 const float* zp = z + j * plane + p * L;
-                acc[j][p] = Isa::add(acc[j][p], p < P - 1 || last == L ? Isa::load(zp) : Isa::load_n(zp, last));
+                acc[j][p] = Isa::add(acc[j][p], p == P - 1 && tail ? Isa::load_n(zp, last) : Isa::load(zp));
             }
         }
     }
     const bool done = first_conv_activate<Isa, CO, P>(acc, act);
 #pragma GCC unroll 8
     for (int j = 0; j < CO; ++j) {
-        if (j >= cols) break;
+        if (!kFull && j >= cols) break;
 #pragma GCC unroll 4
         for (int p = 0; p < P; ++p) {
             float* yp = y + j * plane + p * L;
-            if (p < P - 1 || last == L) Isa::store(yp, acc[j][p]);
-            else Isa::store_n(yp, acc[j][p], last);
+            if (p == P - 1 && tail) Isa::store_n(yp, acc[j][p], last);
+            else Isa::store(yp, acc[j][p]);
         }
     }
     if (!done)
         for (int j = 0; j < CO && j < cols; ++j) kernels::apply_epilogue(y + j * plane, (P - 1) * L + last, act);
+}
+
+// A block of nv (1..MAXV) vectors, full (CO channels) or not.
+template <class Isa, int CO, int MAXV>
+inline void first_conv_block_n(int64_t nv, const float* in, const int32_t* off, int64_t taps, const float* w,
+                               const float* bias, int64_t cols, const float* z, float* y, int64_t plane,
+                               int64_t last, const kernels::Epilogue& act) {
+    static_assert(MAXV == 3, "first_conv_block_n dispatches 1..3 vectors");
+    if (cols == CO) {
+        if (nv == 1) first_conv_block<Isa, CO, 1, true>(in, off, taps, w, bias, cols, z, y, plane, last, act);
+        else if (nv == 2) first_conv_block<Isa, CO, 2, true>(in, off, taps, w, bias, cols, z, y, plane, last, act);
+        else first_conv_block<Isa, CO, 3, true>(in, off, taps, w, bias, cols, z, y, plane, last, act);
+    } else {
+        if (nv == 1) first_conv_block<Isa, CO, 1, false>(in, off, taps, w, bias, cols, z, y, plane, last, act);
+        else if (nv == 2) first_conv_block<Isa, CO, 2, false>(in, off, taps, w, bias, cols, z, y, plane, last, act);
+        else first_conv_block<Isa, CO, 3, false>(in, off, taps, w, bias, cols, z, y, plane, last, act);
+    }
 }
 
 // y = act(conv(x, W) + bias + z) for layers where first_conv_fits (first_conv_pack.h). x: [N, Cin, H, W],
@@ -208,11 +241,8 @@ inline void first_conv(const float* x, const float* packed_w, const float* bias,
                     const int64_t cols = cout - o0 < CO ? cout - o0 : CO;
                     const int64_t yo = y_off + o0 * plane + oy * ow + px;
                     const float* zb = z ? z + yo : nullptr;
-                    switch (nv) {
-                    case 1: first_conv_block<Isa, CO, 1>(rb + px, off, taps, wb, bb, cols, zb, y + yo, plane, n_last, act); break;
-                    case 2: first_conv_block<Isa, CO, 2>(rb + px, off, taps, wb, bb, cols, zb, y + yo, plane, n_last, act); break;
-                    default: first_conv_block<Isa, CO, MAXV>(rb + px, off, taps, wb, bb, cols, zb, y + yo, plane, n_last, act); break;
-                    }
+                    first_conv_block_n<Isa, CO, MAXV>(nv, rb + px, off, taps, wb, bb, cols, zb, y + yo, plane, n_last,
+                                                      act);
                 }
                 v0 += nv;
             }
