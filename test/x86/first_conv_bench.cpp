@@ -137,9 +137,19 @@ BENCHMARK(first_conv)->Apply(mobilenetv2)->Name("mobilenetv2_conv0/first_conv");
 BENCHMARK(conv_packed)->Apply(mobilenetv2)->Name("mobilenetv2_conv0/conv_packed");
 BENCHMARK(conv_direct_cl)->Apply(mobilenetv2)->Name("mobilenetv2_conv0/conv_direct_cl");
 
+// Other few-channel layers (for the choice rule): MNIST-like 1 -> 32 5x5 on 28x28, CIFAR-like 3 -> 16 3x3 on 32x32,
+// a narrow 14x14 plane, 4 input channels, a 1x1.
 namespace {
-void small(benchmark::internal::Benchmark* b) { b->Args({3, 64, 112, 3, 2, 0, 1}); b->Args({3, 64, 112, 7, 2, 3, 1}); b->Args({3, 64, 64, 3, 2, 0, 1});}
+void others(benchmark::internal::Benchmark* b) {
+    b->Args({1, 32, 28, 5, 1, 2, 1});
+    b->Args({3, 16, 32, 3, 1, 1, 1});
+    b->Args({3, 64, 14, 3, 1, 1, 1});
+    b->Args({3, 64, 7, 3, 1, 1, 1});
+    b->Args({4, 24, 224, 3, 2, 1, 1});
+    b->Args({3, 32, 56, 1, 1, 0, 1});
 }
-BENCHMARK(first_conv)->Apply(small)->Name("small/first_conv");
-BENCHMARK(conv_packed)->Apply(small)->Name("small/conv_packed");
+}  // namespace
+BENCHMARK(first_conv)->Apply(others)->Name("other/first_conv");
+BENCHMARK(conv_packed)->Apply(others)->Name("other/conv_packed");
+BENCHMARK(conv_direct_cl)->Apply(others)->Name("other/conv_direct_cl");
 BENCHMARK_MAIN();
