@@ -166,20 +166,24 @@ inline void first_conv_block(const float* in, const int32_t* off, int64_t taps, 
 }
 
 // A block of nv (1..MAXV) vectors, full (CO channels) or not.
+template <class Isa, int CO, bool kFull>
+inline void first_conv_block_v(int64_t nv, const float* in, const int32_t* off, int64_t taps, const float* w,
+                               const float* bias, int64_t cols, const float* z, float* y, int64_t plane,
+                               int64_t last, const kernels::Epilogue& act) {
+    switch (nv) {
+    case 1: first_conv_block<Isa, CO, 1, kFull>(in, off, taps, w, bias, cols, z, y, plane, last, act); break;
+    case 2: first_conv_block<Isa, CO, 2, kFull>(in, off, taps, w, bias, cols, z, y, plane, last, act); break;
+    case 3: first_conv_block<Isa, CO, 3, kFull>(in, off, taps, w, bias, cols, z, y, plane, last, act); break;
+    default: first_conv_block<Isa, CO, 4, kFull>(in, off, taps, w, bias, cols, z, y, plane, last, act); break;
+    }
+}
 template <class Isa, int CO, int MAXV>
 inline void first_conv_block_n(int64_t nv, const float* in, const int32_t* off, int64_t taps, const float* w,
                                const float* bias, int64_t cols, const float* z, float* y, int64_t plane,
                                int64_t last, const kernels::Epilogue& act) {
-    static_assert(MAXV == 3, "first_conv_block_n dispatches 1..3 vectors");
-    if (cols == CO) {
-        if (nv == 1) first_conv_block<Isa, CO, 1, true>(in, off, taps, w, bias, cols, z, y, plane, last, act);
-        else if (nv == 2) first_conv_block<Isa, CO, 2, true>(in, off, taps, w, bias, cols, z, y, plane, last, act);
-        else first_conv_block<Isa, CO, 3, true>(in, off, taps, w, bias, cols, z, y, plane, last, act);
-    } else {
-        if (nv == 1) first_conv_block<Isa, CO, 1, false>(in, off, taps, w, bias, cols, z, y, plane, last, act);
-        else if (nv == 2) first_conv_block<Isa, CO, 2, false>(in, off, taps, w, bias, cols, z, y, plane, last, act);
-        else first_conv_block<Isa, CO, 3, false>(in, off, taps, w, bias, cols, z, y, plane, last, act);
-    }
+    static_assert(MAXV >= 1 && MAXV <= 4, "first_conv_block_v dispatches 1..4 vectors");
+    if (cols == CO) first_conv_block_v<Isa, CO, true>(nv, in, off, taps, w, bias, cols, z, y, plane, last, act);
+    else first_conv_block_v<Isa, CO, false>(nv, in, off, taps, w, bias, cols, z, y, plane, last, act);
 }
 
 // y = act(conv(x, W) + bias + z) for layers where first_conv_fits (first_conv_pack.h). x: [N, Cin, H, W],
