@@ -147,6 +147,9 @@ void others(benchmark::internal::Benchmark* b) {
     b->Args({3, 64, 7, 3, 1, 1, 1});
     b->Args({4, 24, 224, 3, 2, 1, 1});
     b->Args({3, 32, 56, 1, 1, 0, 1});
+    b->Args({3, 64, 48, 3, 1, 1, 1});
+    b->Args({3, 64, 32, 3, 1, 1, 1});
+    b->Args({3, 64, 48, 7, 1, 3, 1});
 }
 }  // namespace
 BENCHMARK(first_conv)->Apply(others)->Name("other/first_conv");
