@@ -165,16 +165,18 @@ inline void first_conv_block(const float* in, const int32_t* off, int64_t taps, 
         for (int j = 0; j < CO && j < cols; ++j) kernels::apply_epilogue(y + j * plane, (P - 1) * L + last, act);
 }
 
-// A block of nv (1..MAXV) vectors, full (CO channels) or not.
-template <class Isa, int CO, bool kFull>
+// A block of nv (1..MAXV) vectors, full (CO channels) or not (only widths up to MAXV are instantiated).
+constexpr int first_conv_min(int a, int b) { return a < b ? a : b; }
+template <class Isa, int CO, int MAXV, bool kFull>
 inline void first_conv_block_v(int64_t nv, const float* in, const int32_t* off, int64_t taps, const float* w,
                                const float* bias, int64_t cols, const float* z, float* y, int64_t plane,
                                int64_t last, const kernels::Epilogue& act) {
+    constexpr int P2 = first_conv_min(2, MAXV), P3 = first_conv_min(3, MAXV), P4 = first_conv_min(4, MAXV);
     switch (nv) {
     case 1: first_conv_block<Isa, CO, 1, kFull>(in, off, taps, w, bias, cols, z, y, plane, last, act); break;
-    case 2: first_conv_block<Isa, CO, 2, kFull>(in, off, taps, w, bias, cols, z, y, plane, last, act); break;
-    case 3: first_conv_block<Isa, CO, 3, kFull>(in, off, taps, w, bias, cols, z, y, plane, last, act); break;
-    default: first_conv_block<Isa, CO, 4, kFull>(in, off, taps, w, bias, cols, z, y, plane, last, act); break;
+    case 2: first_conv_block<Isa, CO, P2, kFull>(in, off, taps, w, bias, cols, z, y, plane, last, act); break;
+    case 3: first_conv_block<Isa, CO, P3, kFull>(in, off, taps, w, bias, cols, z, y, plane, last, act); break;
+    default: first_conv_block<Isa, CO, P4, kFull>(in, off, taps, w, bias, cols, z, y, plane, last, act); break;
     }
 }
 template <class Isa, int CO, int MAXV>
@@ -182,8 +184,8 @@ inline void first_conv_block_n(int64_t nv, const float* in, const int32_t* off, 
                                const float* bias, int64_t cols, const float* z, float* y, int64_t plane,
                                int64_t last, const kernels::Epilogue& act) {
     static_assert(MAXV >= 1 && MAXV <= 4, "first_conv_block_v dispatches 1..4 vectors");
-    if (cols == CO) first_conv_block_v<Isa, CO, true>(nv, in, off, taps, w, bias, cols, z, y, plane, last, act);
-    else first_conv_block_v<Isa, CO, false>(nv, in, off, taps, w, bias, cols, z, y, plane, last, act);
+    if (cols == CO) first_conv_block_v<Isa, CO, MAXV, true>(nv, in, off, taps, w, bias, cols, z, y, plane, last, act);
+    else first_conv_block_v<Isa, CO, MAXV, false>(nv, in, off, taps, w, bias, cols, z, y, plane, last, act);
 }
 
 // y = act(conv(x, W) + bias + z) for layers where first_conv_fits (first_conv_pack.h). x: [N, Cin, H, W],

@@ -19,8 +19,8 @@ struct FirstConvAvx512 {
 };
 struct FirstConvAvx2 {
     static constexpr int kLanes = 8;
-    static constexpr int kCo = 8;
-    static constexpr int kMaxVecs = 1;
+    static constexpr int kCo = 4;
+    static constexpr int kMaxVecs = 3;
 };
 // The limits of first_conv: input channels and taps (Cin * KH * KW: one offset per tap on the stack).
 struct FirstConvLimits {
