@@ -17,6 +17,7 @@
 #include "../../portable/kernels/epilogue.h"
 #include "depthwise.h"
 #include "first_conv_pack.h"
+#include "lanes.h"
 #include "simd.h"
 
 namespace kiln {
@@ -32,36 +33,34 @@ struct FirstConvBlock {
 
 // One input row into its ring slot: dst[r * row + q] = xrow[q * sw + r - pw] (0 outside [0, w), and every
 // phase row of a row that lies in the padding, xrow == nullptr), row: first_conv_row_floats (a multiple of 16).
+// Stride 1 and 2 by vectors (Lanes::load_clip: lanes outside the row read nothing and are 0, no pointer outside
+// the row is formed); stride 2 splits each 2L-float window into both phases at once.
 template <class Isa>
 inline void first_conv_fill_row(const float* xrow, int64_t w, int64_t sw, int64_t pw, int64_t row, float* dst) {
+    using Ln = Lanes<Isa>;
     constexpr int L = Isa::kLanes;
-    for (int64_t r = 0; r < sw; ++r) {
-        float* d = dst + r * row;
-        if (!xrow) {
-            std::memset(d, 0, sizeof(float) * size_t(row));
-            continue;
-        }
-        // Columns q in [lo, hi) read the input.
-        int64_t lo = pw > r ? (pw - r + sw - 1) / sw : 0;
-        int64_t hi = w + pw - r > 0 ? (w + pw - r + sw - 1) / sw : 0;
-        if (hi > row) hi = row;
-        if (lo > hi) lo = hi;
-        if (sw <= 2) {
-            for (int64_t q0 = 0; q0 < row; q0 += L) {
-                const int64_t start = q0 * sw + r - pw;  // the input column of lane 0
-                if (start >= 0 && start + sw * L <= w) {  // inside the row: plain loads
-                    Isa::store(d + q0, sw == 1 ? Isa::load(xrow + start) : Isa::load_even(xrow + start));
-                    continue;
-                }
-                const int64_t a = lo - q0 < 0 ? 0 : lo - q0 > L ? L : lo - q0;
-                const int64_t b = hi - q0 < 0 ? 0 : hi - q0 > L ? L : hi - q0;
-                // Lanes [a, b) read xrow[(q0 + l) * sw + r - pw] (masked: nothing outside the row is read).
-                Isa::store(d + q0, a < b ? Isa::load_lanes(xrow + start, sw, a, b) : Isa::zero());
-            }
-        } else {
-            for (int64_t q = 0; q < row; ++q) d[q] = q >= lo && q < hi ? xrow[q * sw + r - pw] : 0.0f;
-        }
+    if (!xrow) {
+        std::memset(dst, 0, sizeof(float) * size_t(sw * row));
+        return;
     }
+    if (sw == 1) {
+        for (int64_t q0 = 0; q0 < row; q0 += L) Isa::store(dst + q0, Ln::load_clip(xrow, q0 - pw, w));
+        return;
+    }
+    if (sw == 2) {
+        for (int64_t q0 = 0; q0 < row; q0 += L) {
+            const int64_t start = 2 * q0 - pw;  // the input column of phase 0's lane 0
+            const typename Isa::V a = Ln::load_clip(xrow, start, w), b = Ln::load_clip(xrow, start + L, w);
+            Isa::store(dst + q0, Ln::even(a, b));
+            Isa::store(dst + row + q0, Ln::odd(a, b));
+        }
+        return;
+    }
+    for (int64_t r = 0; r < sw; ++r)
+        for (int64_t q = 0; q < row; ++q) {
+            const int64_t col = q * sw + r - pw;
+            dst[r * row + q] = col >= 0 && col < w ? xrow[col] : 0.0f;
+        }
 }
 
 // act on every vector of a register block, one switch per block; false for sigmoid, SiLU and tanh (the
