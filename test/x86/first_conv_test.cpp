@@ -1,7 +1,7 @@
 // backends/x86/kernels/first_conv.h (first layers: 1..4 input channels) against the portable conv_fused with
 // the same epilogue: Cin 1..4, Cout 1 3 7 17 64 129, kernels 1x1 3x3 5x5 7x7, strides 1 2 3, pads 0 1 3 and
 // asymmetric, dilation, planes 1x1 .. 40 wide and odd, batch 2, residual (in place too), every activation,
-// workspace filled with NaN. Also the packing layout and the size helpers of first_conv_pack.h. Built once
+// workspace filled with NaN; 150 random shapes (strides 1..4, dilations 1..3, pads 0..3 per side). Also the packing layout and the size helpers of first_conv_pack.h. Built once
 // per ISA like gemm_packed_test.cpp.
 #include <catch2/catch.hpp>
 
@@ -199,6 +199,27 @@ TEST_CASE("x86 first_conv: network shapes, strides, dilation, rows of every vect
         Case c = make(4, 129, 9, 10, 5, 5, 2, 2);
         c.batch = 2, c.z = c.in_place = true;
         c.act = kActs[7];
+        check_first_conv(c, rng);
+    }
+}
+
+TEST_CASE("x86 first_conv: random shapes", "[x86]") {
+    if (!cpu_has_isa()) return;
+    std::mt19937 rng(73);
+    std::uniform_int_distribution<int> u(0, 1 << 20);
+    for (int i = 0; i < 150; ++i) {
+        const auto pick = [&](int lo, int hi) { return int64_t(lo + u(rng) % (hi - lo + 1)); };
+        Case c = make(pick(1, 4), pick(1, 40), pick(1, 30), pick(1, 45), pick(1, 7), pick(1, 7), 1, 0);
+        c.sh = pick(1, 4), c.sw = pick(1, 4), c.dh = pick(1, 3), c.dw = pick(1, 3);
+        c.pt = pick(0, 3), c.pb = pick(0, 3), c.pl = pick(0, 3), c.pr = pick(0, 3);
+        // Grow the plane until the dilated kernel fits the padded input.
+        while (c.h + c.pt + c.pb < c.dh * (c.kh - 1) + 1) ++c.h;
+        while (c.w + c.pl + c.pr < c.dw * (c.kw - 1) + 1) ++c.w;
+        c.batch = pick(1, 2);
+        c.bias = pick(0, 3) != 0;
+        c.z = pick(0, 2) == 0;
+        c.in_place = c.z && pick(0, 1) == 1;
+        c.act = kActs[pick(0, kNumActs - 1)];
         check_first_conv(c, rng);
     }
 }
