@@ -1,8 +1,8 @@
 // backends/x86/kernels/first_conv.h (first layers: 1..4 input channels) against the portable conv_fused with
 // the same epilogue: Cin 1..4, Cout 1 3 7 17 64 129, kernels 1x1 3x3 5x5 7x7, strides 1 2 3, pads 0 1 3 and
 // asymmetric, dilation, planes 1x1 .. 40 wide and odd, batch 2, residual (in place too), every activation,
-// workspace filled with NaN; 150 random shapes (strides 1..4, dilations 1..3, pads 0..3 per side). Also the packing layout and the size helpers of first_conv_pack.h. Built once
-// per ISA like gemm_packed_test.cpp.
+// workspace filled with NaN; 150 random shapes (strides 1..4, dilations 1..3, pads 0..3 per side). Also the
+// packing layout and the size helpers of first_conv_pack.h. Built once per ISA like gemm_packed_test.cpp.
 #include <catch2/catch.hpp>
 
 #include <cmath>
