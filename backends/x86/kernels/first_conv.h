@@ -236,20 +236,20 @@ inline void first_conv(const float* x, const float* packed_w, const float* bias,
                     for (int64_t kx = 0; kx < kw; ++kx) o[kx] = base + kx_off[kx];
                 }
             }
-            int64_t v0 = 0;
-            for (int64_t ch = 0; ch < chunks; ++ch) {
-                const int64_t nv = vecs / chunks + (ch < vecs % chunks ? 1 : 0);
-                const int64_t px = v0 * L, n_last = v0 + nv == vecs ? last : L;
-                for (int64_t o0 = 0; o0 < cout; o0 += CO) {
-                    const float* wb = packed_w + o0 * taps;
-                    const float* bb = bias ? bias + o0 : nullptr;
-                    const int64_t cols = cout - o0 < CO ? cout - o0 : CO;
+            for (int64_t o0 = 0; o0 < cout; o0 += CO) {
+                const float* wb = packed_w + o0 * taps;
+                const float* bb = bias ? bias + o0 : nullptr;
+                const int64_t cols = cout - o0 < CO ? cout - o0 : CO;
+                int64_t v0 = 0;
+                for (int64_t ch = 0; ch < chunks; ++ch) {
+                    const int64_t nv = vecs / chunks + (ch < vecs % chunks ? 1 : 0);
+                    const int64_t px = v0 * L, n_last = v0 + nv == vecs ? last : L;
                     const int64_t yo = y_off + o0 * plane + oy * ow + px;
                     const float* zb = z ? z + yo : nullptr;
                     first_conv_block_n<Isa, CO, MAXV>(nv, rb + px, off, taps, wb, bb, cols, zb, y + yo, plane, n_last,
                                                       act);
+                    v0 += nv;
                 }
-                v0 += nv;
             }
         }
     }
