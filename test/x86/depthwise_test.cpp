@@ -133,6 +133,16 @@ TEST_CASE("x86 depthwise3x3 on the MobileNetV2 shapes, 129 channels and every ac
         const DwCase t{1, s[0], s[1], s[1], s[2], {1, 1, 1, 1}, true, false, false, {k::kActClip, 0.0f, 6.0f}};
         CHECK(run_dw_paths(t, rng) == 0);
     }
+    // Inputs larger than L2 at stride 2: the row kernel's software prefetch (into the next plane and image
+    // at the end of a plane: it must stay inside x).
+    const DwCase big[] = {{1, 42, 113, 113, 2, {1, 1, 1, 1}, true, false, false, {k::kActClip, 0.0f, 6.0f}},
+                          {2, 17, 120, 130, 2, {0, 1, 2, 0}, true, true, false, {k::kActHardSwish, 0, 0}}};
+    for (const DwCase& t : big) {
+        INFO("C " << t.ch << " H " << t.ih << " W " << t.iw << " batch " << t.batch);
+        const int64_t oh = (t.ih + t.pad[0] + t.pad[2] - 3) / 2 + 1, ow = (t.iw + t.pad[1] + t.pad[3] - 3) / 2 + 1;
+        CHECK(x::depthwise3x3_prefetches({t.batch, t.ch, t.ih, t.iw, oh, ow, 2, t.pad[0], t.pad[1]}));
+        CHECK(run_dw_paths(t, rng) == 0);
+    }
     for (int a = 0; a < 9; ++a)
         for (int64_t stride = 1; stride <= 2; ++stride) {
             INFO("act " << kActs[a].activation << " stride " << stride);

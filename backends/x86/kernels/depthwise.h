@@ -222,16 +222,27 @@ struct EdgeCols {
 };
 
 // R output rows from oh0 over the whole output width.
-template <class Isa, int S, int R>
-KILN_X86_INLINE void rows(const float* xp, const float* zp, float* yp, const Depthwise3x3Params& p, int64_t oh0,
-                          const EdgeCols<Isa>& edges, const typename Isa::V* taps, typename Isa::V b0,
+template <class Isa, int S, int R, bool kPrefetch>
+KILN_X86_INLINE void rows(const float* xp, int64_t rest, const float* zp, float* yp, const Depthwise3x3Params& p,
+                          int64_t oh0, const EdgeCols<Isa>& edges, const typename Isa::V* taps, typename Isa::V b0,
                           const kernels::Epilogue& act) {
     using V = typename Isa::V;
     constexpr int L = Isa::kLanes;
     const int64_t ih0 = oh0 * S - p.pad_top;
     const int64_t first_row = ih0 > 0 ? ih0 : 0;
     const bool inside = ih0 >= 0 && ih0 + (R - 1) * S + 3 <= p.in_h;  // every input row of the band
+    // kPrefetch: the input rows the next band reads first (R * S rows after this band's last one; past the
+    // plane's last row that is the next plane's first rows, as NCHW is contiguous), spread over this band's
+    // column vectors. Flat offsets from xp, clamped to the rest of the tensor: no pointer leaves it.
+    int64_t pf = (ih0 + (R - 1) * S + 3) * p.in_w;
+    if (pf < 0) pf = 0;
+    int64_t pf_end = pf + R * S * p.in_w;
+    if (pf_end > rest) pf_end = rest;
+    const int64_t vecs = (p.out_w + L - 1) / L;
+    const int64_t pf_step = ((pf_end - pf + 15) / 16 + vecs - 1) / vecs * 16;  // floats (whole 64-byte lines) per vector
     for (int64_t ow0 = 0; ow0 < p.out_w; ow0 += L) {
+        if (kPrefetch)
+            for (int64_t e = pf + pf_step; pf < pf_end && pf < e; pf += 16) __builtin_prefetch(xp + pf, 0, 3);
         const int64_t n = p.out_w - ow0 < L ? p.out_w - ow0 : L;
         const int64_t c0 = ow0 * S - p.pad_left;
         V acc[R];
@@ -252,16 +263,16 @@ KILN_X86_INLINE void rows(const float* xp, const float* zp, float* yp, const Dep
     }
 }
 
-template <class Isa, int S>
-KILN_X86_INLINE void plane_rows(const float* xp, const float* zp, float* yp, const Depthwise3x3Params& p,
+template <class Isa, int S, bool kPrefetch>
+KILN_X86_INLINE void plane_rows(const float* xp, int64_t rest, const float* zp, float* yp, const Depthwise3x3Params& p,
                        const EdgeCols<Isa>& edges, const typename Isa::V* taps, typename Isa::V b0,
                        const kernels::Epilogue& act) {
     constexpr int R = Blocking<Isa>::kRows;
     int64_t oh = 0;
-    for (; oh + R <= p.out_h; oh += R) rows<Isa, S, R>(xp, zp, yp, p, oh, edges, taps, b0, act);
-    for (; oh + 4 <= p.out_h; oh += 4) rows<Isa, S, 4>(xp, zp, yp, p, oh, edges, taps, b0, act);
-    for (; oh + 2 <= p.out_h; oh += 2) rows<Isa, S, 2>(xp, zp, yp, p, oh, edges, taps, b0, act);
-    if (oh < p.out_h) rows<Isa, S, 1>(xp, zp, yp, p, oh, edges, taps, b0, act);
+    for (; oh + R <= p.out_h; oh += R) rows<Isa, S, R, kPrefetch>(xp, rest, zp, yp, p, oh, edges, taps, b0, act);
+    for (; oh + 4 <= p.out_h; oh += 4) rows<Isa, S, 4, kPrefetch>(xp, rest, zp, yp, p, oh, edges, taps, b0, act);
+    for (; oh + 2 <= p.out_h; oh += 2) rows<Isa, S, 2, kPrefetch>(xp, rest, zp, yp, p, oh, edges, taps, b0, act);
+    if (oh < p.out_h) rows<Isa, S, 1, kPrefetch>(xp, rest, zp, yp, p, oh, edges, taps, b0, act);
 }
 
 // ---- Channels in lanes (HWc) for narrow planes ----
@@ -455,17 +466,20 @@ inline void depthwise3x3(const float* x, const float* w, const float* bias, cons
 #endif
     const int64_t in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w;
     const dw::EdgeCols<Isa> edges(int(p.stride), p);
+    const bool prefetch = depthwise3x3_prefetches(p);
     int64_t c = 0;  // channel of the plane
     for (int64_t plane = 0; plane < p.batch * p.channels; ++plane, c = c + 1 == p.channels ? 0 : c + 1) {
         const float* xp = x + plane * in_plane;
+        const int64_t rest = (p.batch * p.channels - plane) * in_plane;  // floats of x from xp on
         float* yp = y + plane * out_plane;
         const float* zp = z ? z + plane * out_plane : nullptr;
         V taps[9];
         #pragma GCC unroll 16
         for (int t = 0; t < 9; ++t) taps[t] = Isa::set1(w[c * 9 + t]);
         const V b0 = bias ? Isa::set1(bias[c]) : Isa::zero();
-        if (p.stride == 1) dw::plane_rows<Isa, 1>(xp, zp, yp, p, edges, taps, b0, act);
-        else dw::plane_rows<Isa, 2>(xp, zp, yp, p, edges, taps, b0, act);
+        if (p.stride == 1) dw::plane_rows<Isa, 1, false>(xp, rest, zp, yp, p, edges, taps, b0, act);
+        else if (prefetch) dw::plane_rows<Isa, 2, true>(xp, rest, zp, yp, p, edges, taps, b0, act);
+        else dw::plane_rows<Isa, 2, false>(xp, rest, zp, yp, p, edges, taps, b0, act);
     }
 }
 
