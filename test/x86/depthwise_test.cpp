@@ -57,7 +57,9 @@ int64_t run_dw_case(const DwCase& t, std::mt19937& rng, int path) {
     const int64_t ws_floats = path == 0 ? 0
                               : path == 1 ? x::depthwise3x3_workspace_floats(dp, Isa::kLanes)
                                           : x::depthwise3x3_hwc_rows(dp) * x::depthwise3x3_hwc_cols(dp) * Isa::kLanes + 16;
+    // The workspace starts as NaN (a path reading scratch it did not write shows), then the guard zone.
     std::vector<float> ws(static_cast<size_t>(ws_floats) + guard, -7.0f);
+    std::fill(ws.begin(), ws.begin() + ws_floats, std::nanf(""));
     if (path == 0) x::depthwise3x3<Isa>(xs.data(), w.data(), t.bias ? bias.data() : nullptr, zp, y, dp, t.act);
     else if (path == 1)
         x::depthwise3x3<Isa>(xs.data(), w.data(), t.bias ? bias.data() : nullptr, zp, y, dp, t.act,
