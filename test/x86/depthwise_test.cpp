@@ -57,7 +57,9 @@ int64_t run_dw_case(const DwCase& t, std::mt19937& rng, int path) {
     const int64_t ws_floats = path == 0 ? 0
                               : path == 1 ? x::depthwise3x3_workspace_floats(dp, Isa::kLanes)
                                           : x::depthwise3x3_hwc_rows(dp) * x::depthwise3x3_hwc_cols(dp) * Isa::kLanes + 16;
+    // The workspace starts as NaN (a path reading scratch it did not write shows), then the guard zone.
     std::vector<float> ws(static_cast<size_t>(ws_floats) + guard, -7.0f);
+    std::fill(ws.begin(), ws.begin() + ws_floats, std::nanf(""));
     if (path == 0) x::depthwise3x3<Isa>(xs.data(), w.data(), t.bias ? bias.data() : nullptr, zp, y, dp, t.act);
     else if (path == 1)
         x::depthwise3x3<Isa>(xs.data(), w.data(), t.bias ? bias.data() : nullptr, zp, y, dp, t.act,
@@ -131,6 +133,16 @@ TEST_CASE("x86 depthwise3x3 on the MobileNetV2 shapes, 129 channels and every ac
     for (const auto& s : shapes) {
         INFO("C " << s[0] << " H " << s[1] << " stride " << s[2]);
         const DwCase t{1, s[0], s[1], s[1], s[2], {1, 1, 1, 1}, true, false, false, {k::kActClip, 0.0f, 6.0f}};
+        CHECK(run_dw_paths(t, rng) == 0);
+    }
+    // Inputs larger than L2 at stride 2: the row kernel's software prefetch (into the next plane and image
+    // at the end of a plane: it must stay inside x).
+    const DwCase big[] = {{1, 42, 113, 113, 2, {1, 1, 1, 1}, true, false, false, {k::kActClip, 0.0f, 6.0f}},
+                          {2, 17, 120, 130, 2, {0, 1, 2, 0}, true, true, false, {k::kActHardSwish, 0, 0}}};
+    for (const DwCase& t : big) {
+        INFO("C " << t.ch << " H " << t.ih << " W " << t.iw << " batch " << t.batch);
+        const int64_t oh = (t.ih + t.pad[0] + t.pad[2] - 3) / 2 + 1, ow = (t.iw + t.pad[1] + t.pad[3] - 3) / 2 + 1;
+        CHECK(x::depthwise3x3_prefetches({t.batch, t.ch, t.ih, t.iw, oh, ow, 2, t.pad[0], t.pad[1]}));
         CHECK(run_dw_paths(t, rng) == 0);
     }
     for (int a = 0; a < 9; ++a)

@@ -1,6 +1,6 @@
 // Microbenchmarks of backends/x86/kernels/depthwise.h and pool.h against the portable kernels on the
 // MobileNetV2 depthwise layers and the ResNet-18 / SqueezeNet 1.1 / classifier-head pooling layers. Built
-// once per ISA (KILN_X86_ISA) at -O3, so the portable kernels get the same compiler flags as the x86 ones.
+// once per ISA (KILN_X86_ISA) at -O2 (as the x86 targets build generated code), the portable kernels with the same flags.
 // Counters: FLOP/s (depthwise: 2 * 9 per output), GB/s (input + output bytes per call).
 //   ./build/test/x86/kiln_x86_avx512_dwpool_bench --benchmark_min_time=0.2
 #include <benchmark/benchmark.h>

@@ -60,23 +60,28 @@ KILN_X86_INLINE void finish_rows(typename Isa::V* acc, const float* zp, float* y
     const bool whole = n == Isa::kLanes;
     const typename Lanes<Isa>::M keep = Lanes<Isa>::range(0, n);
     if (zp)
+        #pragma GCC unroll 16
         for (int j = 0; j < R; ++j)
             acc[j] = Isa::add(acc[j], whole ? Isa::load(zp + o + j * step) : Lanes<Isa>::maskz_load(keep, zp + o + j * step));
     bool done = true;
     switch (act.activation) {
     case kernels::kActNone: break;
     case kernels::kActRelu:
+        #pragma GCC unroll 16
         for (int j = 0; j < R; ++j) acc[j] = Isa::max(acc[j], Isa::zero());
         break;
     case kernels::kActClip: {
         const V lo = Isa::set1(act.p0), hi = Isa::set1(act.p1);
+        #pragma GCC unroll 16
         for (int j = 0; j < R; ++j) acc[j] = Isa::min(hi, Isa::max(lo, acc[j]));
         break;
     }
     default:
+        #pragma GCC unroll 16
         for (int j = 0; j < R; ++j) done = activate<Isa>(acc[j], act);
         break;
     }
+    #pragma GCC unroll 16
     for (int j = 0; j < R; ++j) {
         if (whole) Isa::store(yp + o + j * step, acc[j]);
         else Lanes<Isa>::mask_store(keep, yp + o + j * step, acc[j]);
@@ -97,6 +102,7 @@ struct Cols {
     Cols() : m{}, off{}, any{}, at{} {}
     Cols(int S, int64_t c0, int64_t in_w) {
         using Ln = Lanes<Isa>;
+        #pragma GCC unroll 16
         for (int t = 0; t < 3; ++t) {
             off[t] = S == 1 ? t : t * Isa::kLanes;
             const int64_t c = c0 + off[t];
@@ -139,8 +145,10 @@ KILN_X86_INLINE void band(const float* xp, int64_t in_h, int64_t in_w, int64_t i
     // have enough independent rows.
     constexpr int kPart = R > 4 ? 1 : Isa::kLanes == 16 ? 3 : 2;
     V part[R][kPart];
+    #pragma GCC unroll 16
     for (int j = 0; j < R; ++j) {
         part[j][0] = b0;
+        #pragma GCC unroll 16
         for (int q = 1; q < kPart; ++q) part[j][q] = Isa::zero();
     }
 #pragma GCC unroll 16
@@ -164,6 +172,7 @@ KILN_X86_INLINE void band(const float* xp, int64_t in_h, int64_t in_w, int64_t i
             }
         } else {
             V r[3];
+            #pragma GCC unroll 16
             for (int t = 0; t < 3; ++t) {
                 if (kMode == kMasked) r[t] = Ln::maskz_load(cols.m[t], row + cols.at[t]);  // no branch
                 else r[t] = col_load<Isa>(xp, ih, in_w, c0 + cols.off[t], cols.m[t], cols.any[t]);
@@ -185,8 +194,10 @@ KILN_X86_INLINE void band(const float* xp, int64_t in_h, int64_t in_w, int64_t i
             part[j][2 % kPart] = Isa::fmadd(taps[kh * 3 + 2], v2, part[j][2 % kPart]);
         }
     }
+    #pragma GCC unroll 16
     for (int j = 0; j < R; ++j) {
         acc[j] = part[j][0];
+        #pragma GCC unroll 16
         for (int q = 1; q < kPart; ++q) acc[j] = Isa::add(acc[j], part[j][q]);
     }
 }
@@ -201,6 +212,7 @@ struct EdgeCols {
     EdgeCols(int S, const Depthwise3x3Params& p) {
         constexpr int L = Isa::kLanes;
         last = (p.out_w - 1) / L * L;
+        #pragma GCC unroll 16
         for (int e = 0; e < 2; ++e) {
             const int64_t c0 = (e == 0 ? 0 : last) * S - p.pad_left;
             full[e] = c0 >= 0 && c0 + (S == 1 ? L + 2 : 2 * L + 1) <= p.in_w;
@@ -210,16 +222,27 @@ struct EdgeCols {
 };
 
 // R output rows from oh0 over the whole output width.
-template <class Isa, int S, int R>
-KILN_X86_INLINE void rows(const float* xp, const float* zp, float* yp, const Depthwise3x3Params& p, int64_t oh0,
-                          const EdgeCols<Isa>& edges, const typename Isa::V* taps, typename Isa::V b0,
+template <class Isa, int S, int R, bool kPrefetch>
+KILN_X86_INLINE void rows(const float* xp, int64_t rest, const float* zp, float* yp, const Depthwise3x3Params& p,
+                          int64_t oh0, const EdgeCols<Isa>& edges, const typename Isa::V* taps, typename Isa::V b0,
                           const kernels::Epilogue& act) {
     using V = typename Isa::V;
     constexpr int L = Isa::kLanes;
     const int64_t ih0 = oh0 * S - p.pad_top;
     const int64_t first_row = ih0 > 0 ? ih0 : 0;
     const bool inside = ih0 >= 0 && ih0 + (R - 1) * S + 3 <= p.in_h;  // every input row of the band
+    // kPrefetch: the input rows the next band reads first (R * S rows after this band's last one; past the
+    // plane's last row that is the next plane's first rows, as NCHW is contiguous), spread over this band's
+    // column vectors. Flat offsets from xp, clamped to the rest of the tensor: no pointer leaves it.
+    int64_t pf = (ih0 + (R - 1) * S + 3) * p.in_w;
+    if (pf < 0) pf = 0;
+    int64_t pf_end = pf + R * S * p.in_w;
+    if (pf_end > rest) pf_end = rest;
+    const int64_t vecs = (p.out_w + L - 1) / L;
+    const int64_t pf_step = ((pf_end - pf + 15) / 16 + vecs - 1) / vecs * 16;  // floats (whole 64-byte lines) per vector
     for (int64_t ow0 = 0; ow0 < p.out_w; ow0 += L) {
+        if (kPrefetch)
+            for (int64_t e = pf + pf_step; pf < pf_end && pf < e; pf += 16) __builtin_prefetch(xp + pf, 0, 3);
         const int64_t n = p.out_w - ow0 < L ? p.out_w - ow0 : L;
         const int64_t c0 = ow0 * S - p.pad_left;
         V acc[R];
@@ -240,16 +263,16 @@ KILN_X86_INLINE void rows(const float* xp, const float* zp, float* yp, const Dep
     }
 }
 
-template <class Isa, int S>
-KILN_X86_INLINE void plane_rows(const float* xp, const float* zp, float* yp, const Depthwise3x3Params& p,
+template <class Isa, int S, bool kPrefetch>
+KILN_X86_INLINE void plane_rows(const float* xp, int64_t rest, const float* zp, float* yp, const Depthwise3x3Params& p,
                        const EdgeCols<Isa>& edges, const typename Isa::V* taps, typename Isa::V b0,
                        const kernels::Epilogue& act) {
     constexpr int R = Blocking<Isa>::kRows;
     int64_t oh = 0;
-    for (; oh + R <= p.out_h; oh += R) rows<Isa, S, R>(xp, zp, yp, p, oh, edges, taps, b0, act);
-    for (; oh + 4 <= p.out_h; oh += 4) rows<Isa, S, 4>(xp, zp, yp, p, oh, edges, taps, b0, act);
-    for (; oh + 2 <= p.out_h; oh += 2) rows<Isa, S, 2>(xp, zp, yp, p, oh, edges, taps, b0, act);
-    if (oh < p.out_h) rows<Isa, S, 1>(xp, zp, yp, p, oh, edges, taps, b0, act);
+    for (; oh + R <= p.out_h; oh += R) rows<Isa, S, R, kPrefetch>(xp, rest, zp, yp, p, oh, edges, taps, b0, act);
+    for (; oh + 4 <= p.out_h; oh += 4) rows<Isa, S, 4, kPrefetch>(xp, rest, zp, yp, p, oh, edges, taps, b0, act);
+    for (; oh + 2 <= p.out_h; oh += 2) rows<Isa, S, 2, kPrefetch>(xp, rest, zp, yp, p, oh, edges, taps, b0, act);
+    if (oh < p.out_h) rows<Isa, S, 1, kPrefetch>(xp, rest, zp, yp, p, oh, edges, taps, b0, act);
 }
 
 // ---- Channels in lanes (HWc) for narrow planes ----
@@ -264,17 +287,20 @@ struct Transpose<Avx512> {
     static KILN_X86_INLINE void run(__m512* r) {
         const __mmask16 a = 0xFFFF;
         __m512 t[16], u[16];
+        #pragma GCC unroll 16
         for (int i = 0; i < 8; ++i) {
             t[2 * i] = _mm512_maskz_unpacklo_ps(a, r[2 * i], r[2 * i + 1]);
             t[2 * i + 1] = _mm512_maskz_unpackhi_ps(a, r[2 * i], r[2 * i + 1]);
         }
         // u[4g + k], 128-bit lane j: column 4j + k of rows 4g..4g+3
+        #pragma GCC unroll 16
         for (int g = 0; g < 4; ++g) {
             u[4 * g] = _mm512_maskz_shuffle_ps(a, t[4 * g], t[4 * g + 2], 0x44);
             u[4 * g + 1] = _mm512_maskz_shuffle_ps(a, t[4 * g], t[4 * g + 2], 0xEE);
             u[4 * g + 2] = _mm512_maskz_shuffle_ps(a, t[4 * g + 1], t[4 * g + 3], 0x44);
             u[4 * g + 3] = _mm512_maskz_shuffle_ps(a, t[4 * g + 1], t[4 * g + 3], 0xEE);
         }
+        #pragma GCC unroll 16
         for (int k = 0; k < 4; ++k) {
             const __m512 v0 = _mm512_maskz_shuffle_f32x4(a, u[k], u[4 + k], 0x88);
             const __m512 w0 = _mm512_maskz_shuffle_f32x4(a, u[k], u[4 + k], 0xDD);
@@ -294,16 +320,19 @@ template <>
 struct Transpose<Avx2> {
     static KILN_X86_INLINE void run(__m256* r) {
         __m256 t[8], u[8];
+        #pragma GCC unroll 16
         for (int i = 0; i < 4; ++i) {
             t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
             t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
         }
+        #pragma GCC unroll 16
         for (int g = 0; g < 2; ++g) {
             u[4 * g] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
             u[4 * g + 1] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
             u[4 * g + 2] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
             u[4 * g + 3] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
         }
+        #pragma GCC unroll 16
         for (int k = 0; k < 4; ++k) {
             r[k] = _mm256_permute2f128_ps(u[k], u[4 + k], 0x20);
             r[4 + k] = _mm256_permute2f128_ps(u[k], u[4 + k], 0x31);
@@ -362,6 +391,7 @@ inline void hwc_image(const float* x, const float* w, const float* bias, const f
             tmp[9][c] = c < cn && bias ? bias[cb + c] : 0.0f;
         }
         V wt[9];
+        #pragma GCC unroll 16
         for (int t = 0; t < 9; ++t) wt[t] = Isa::load(tmp[t]);
         const V b0 = Isa::load(tmp[9]);
         const float* zc = z ? z + cb * out_plane : nullptr;
@@ -436,16 +466,20 @@ inline void depthwise3x3(const float* x, const float* w, const float* bias, cons
 #endif
     const int64_t in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w;
     const dw::EdgeCols<Isa> edges(int(p.stride), p);
+    const bool prefetch = depthwise3x3_prefetches(p);
     int64_t c = 0;  // channel of the plane
     for (int64_t plane = 0; plane < p.batch * p.channels; ++plane, c = c + 1 == p.channels ? 0 : c + 1) {
         const float* xp = x + plane * in_plane;
+        const int64_t rest = (p.batch * p.channels - plane) * in_plane;  // floats of x from xp on
         float* yp = y + plane * out_plane;
         const float* zp = z ? z + plane * out_plane : nullptr;
         V taps[9];
+        #pragma GCC unroll 16
         for (int t = 0; t < 9; ++t) taps[t] = Isa::set1(w[c * 9 + t]);
         const V b0 = bias ? Isa::set1(bias[c]) : Isa::zero();
-        if (p.stride == 1) dw::plane_rows<Isa, 1>(xp, zp, yp, p, edges, taps, b0, act);
-        else dw::plane_rows<Isa, 2>(xp, zp, yp, p, edges, taps, b0, act);
+        if (p.stride == 1) dw::plane_rows<Isa, 1, false>(xp, rest, zp, yp, p, edges, taps, b0, act);
+        else if (prefetch) dw::plane_rows<Isa, 2, true>(xp, rest, zp, yp, p, edges, taps, b0, act);
+        else dw::plane_rows<Isa, 2, false>(xp, rest, zp, yp, p, edges, taps, b0, act);
     }
 }
 
