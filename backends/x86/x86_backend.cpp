@@ -2,11 +2,11 @@
 //   Conv / kiln.FusedConv, float, 1-D/2-D:
 //     depthwise 3x3 (groups = channels, stride 1 or 2, no dilation)  -> x86/depthwise.h depthwise3x3
 //     other depthwise (5x5, 7x7, dilated, other strides)            -> x86/depthwise_generic.h
+//     1-4 input channels, one group, kernels of > 1 tap (first layers) -> x86/first_conv.h first_conv
 //     3x3, stride 1, one group, planes >= 13x13, >= 16 channels        -> x86/winograd4.h winograd4x4_3x3
 //     3x3, stride 1, one group, wide enough planes and enough channels -> x86/winograd.h winograd3x3
 //     planes of <= 64 pixels whose output channels fill whole panels  -> x86/conv_cl.h conv_cl (output
 //                                                                      channels in lanes)
-//     AVX2, <= 4 input channels, kernels of >= 25 taps (first layers)  -> x86/conv_cl.h conv_direct_cl
 //     any other                                                     -> x86/conv_packed.h conv_packed (packed
 //                                                                      GEMM over an implicit im2col)
 //   Gemm / kiln.FusedGemm with a constant B, MatMul with a constant 2-D B -> x86/gemm_packed.h gemm_packed_b
@@ -18,6 +18,7 @@
 #include "backends/common/c_literals.h"
 #include "backends/common/emit_context.h"
 #include "backends/x86/kernels/depthwise_pack.h"
+#include "backends/x86/kernels/first_conv_pack.h"
 #include "backends/x86/kernels/pack.h"
 #include "backends/x86/kernels/winograd4_pack.h"
 #include "ops/conv_plan.h"
@@ -60,7 +61,7 @@ enum class ConvKernel {
     kWinograd3x3,
     kPacked,
     kChannelsInLanes,
-    kDirectChannelsInLanes
+    kFirstLayer
 };
 
 // Output planes up to this many pixels run conv_cl when their channels fill its panels.
@@ -91,6 +92,14 @@ ConvChoice choose_conv(NodeCtx& c, const TargetInfo& t) {
         ch.kernel = ConvKernel::kDepthwiseGeneric;
         return ch;
     }
+    // First layers (1-4 input channels): output pixels in lanes over a zero-padded, stride-split copy of the
+    // input rows (first_conv.h; test/x86 first_conv_bench, AVX-512 / AVX2 us: ResNet-18 conv1 1961 -> 1430 /
+    // 3408 -> 2925, SqueezeNet conv1 535 -> 344 / 923 -> 568, MobileNetV2 conv0 300 -> 167 / 628 -> 300 against
+    // the best of conv_packed and the former conv_direct_cl). 1x1 stays on conv_packed, which reads X in place.
+    if (xk::first_conv_fits(p.in_channels, p.groups, w.kernel[1], w.kernel[2]) && w.kernel[1] * w.kernel[2] > 1) {
+        ch.kernel = ConvKernel::kFirstLayer;
+        return ch;
+    }
     // Winograd F(4x4, 3x3) on planes of at least 13x13 (16 tiles) with 16 channels or more (test/x86
     // winograd4_bench against winograd_bench and conv_bench, README: 1.5-2.9x conv_packed from 13x13 up on both
     // ISAs; at 7x7 four tiles and filters 4x the weights leave it behind the direct kernels; 8-12 is mixed).
@@ -118,14 +127,6 @@ ConvChoice choose_conv(NodeCtx& c, const TargetInfo& t) {
     const int64_t cog_padded = (cog + nr - 1) / nr * nr;
     if (npix <= kClMaxPixels && 10 * cog >= 9 * cog_padded) {
         ch.kernel = ConvKernel::kChannelsInLanes;
-        return ch;
-    }
-    // First layers with large kernels (few input channels, 5x5 and up) on AVX2: the direct kernel with output
-    // channels in lanes (ResNet-18's 7x7 stride-2 conv1 in the model: 4.12 -> 3.57 ms; on AVX-512 the two are
-    // equal, and for 3x3 first layers (K = 27) the per-row transposes make it slower on both ISAs).
-    if (t.isa == "avx2" && p.in_channels / p.groups <= 4 && w.kernel[1] * w.kernel[2] >= 25 &&
-        xk::conv_direct_cl_fits(p.in_channels / p.groups, w.kernel[1] * w.kernel[2]) && 10 * cog >= 9 * cog_padded) {
-        ch.kernel = ConvKernel::kDirectChannelsInLanes;
         return ch;
     }
     ch.kernel = ConvKernel::kPacked;  // any other 1-D/2-D convolution: packed GEMM over an implicit im2col
@@ -167,10 +168,9 @@ bool choose_conv_override(NodeCtx& c, const TargetInfo& t, std::size_t* workspac
                                         w.out[2], w.stride[1], w.pad[1], w.pad[2]};
         *workspace = std::size_t(xk::depthwise3x3_workspace_floats(dp, isa.lanes)) * 4;
     }
-    if (ch.kernel == ConvKernel::kDirectChannelsInLanes)
-        *workspace = std::size_t(xk::conv_direct_cl_workspace_floats(&w.out[1], &w.kernel[1], &w.stride[1],
-                                                                     &w.dilation[1], p.in_channels / p.groups,
-                                                                     p.out_channels / p.groups, isa.mr, isa.nr)) * 4;
+    if (ch.kernel == ConvKernel::kFirstLayer)
+        *workspace = std::size_t(xk::first_conv_workspace_floats(&w.out[1], &w.kernel[1], &w.stride[1],
+                                                                 &w.dilation[1], p.in_channels, isa.lanes)) * 4;
     if (ch.kernel == ConvKernel::kWinograd4x4)
         *workspace = std::size_t(xk::winograd4_workspace_floats(p.in_channels, p.out_channels, w.out[2],
                                                                  winograd_rows(ch, isa), isa.lanes)) * 4;
@@ -181,7 +181,7 @@ bool choose_conv_override(NodeCtx& c, const TargetInfo& t, std::size_t* workspac
 }
 
 // The layer's weights as pack_conv_weights lays them out for `panel` rows per panel (conv_packed: MR output
-// channels broadcast; conv_cl / conv_direct_cl: NR output channels in lanes), defined as a derived weight array.
+// channels broadcast; conv_cl: NR output channels in lanes), defined as a derived weight array.
 std::string define_conv_weights(EmitCtx& c, const kernels::ConvParams& p, int64_t panel, const std::string& panels) {
     const kernels::Window& w = p.win;
     const Tensor& wt = *c.const_input(1);
@@ -238,15 +238,28 @@ Status emit_conv_override(EmitCtx& c, const TargetInfo& t) {
                c.out(0), cp, ep, ws > 0 ? c.workspace("float") : std::string("static_cast<float*>(nullptr)"));
         return Status::ok();
     }
-    case ConvKernel::kChannelsInLanes:
-    case ConvKernel::kDirectChannelsInLanes: {
+    case ConvKernel::kChannelsInLanes: {
         c.use_kernel("x86/conv_cl.h");
         const std::string pw =
             define_conv_weights(c, p, isa.nr, fmt::format("panels of {} output channels", isa.nr));
         const std::string cp = c.define_params("k::ConvParams", conv_params_init(p));
-        c.call("k::x86::{}<{}>({}, {}, {}, {}, {}, {}, {}, {});",
-               ch.kernel == ConvKernel::kDirectChannelsInLanes ? "conv_direct_cl" : "conv_cl", isa.type, c.in(0), pw,
-               optional_float(c, 2), z, c.out(0), cp, ep, c.workspace("float"));
+        c.call("k::x86::conv_cl<{}>({}, {}, {}, {}, {}, {}, {}, {});", isa.type, c.in(0), pw, optional_float(c, 2), z,
+               c.out(0), cp, ep, c.workspace("float"));
+        return Status::ok();
+    }
+    case ConvKernel::kFirstLayer: {
+        c.use_kernel("x86/first_conv.h");
+        const Tensor& wt = *c.const_input(1);
+        const int64_t area = w.kernel[1] * w.kernel[2], co = xk::first_conv_co(int(isa.lanes));
+        Tensor packed(DType::Float32, Shape{xk::first_conv_weight_floats(p.out_channels, p.in_channels, area, co)});
+        xk::pack_first_conv_weights(wt.data<float>(), p.out_channels, p.in_channels, area, co, packed.data<float>());
+        const std::string pw = c.define_weight(
+            std::move(packed), "w",
+            fmt::format("{}: {}x{} weights ({}x{} kernel) packed in blocks of {} output channels", c.layer_name(),
+                        p.out_channels, p.in_channels * area, w.kernel[1], w.kernel[2], co));
+        const std::string cp = c.define_params("k::ConvParams", conv_params_init(p));
+        c.call("k::x86::first_conv<{}>({}, {}, {}, {}, {}, {}, {}, {});", isa.type, c.in(0), pw, optional_float(c, 2),
+               z, c.out(0), cp, ep, c.workspace("float"));
         return Status::ok();
     }
     case ConvKernel::kWinograd4x4:

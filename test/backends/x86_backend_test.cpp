@@ -107,7 +107,7 @@ onnx::ModelProto x86_cnn_model() {
     onnx::NodeProto* wino2 = add_node(m, "Conv", {"q", "wwino2"}, {"o9"});
     set_ints(wino2, "pads", {1, 1, 1, 1});
     add_output(m, "o9", kFloat, {1, 24, 10, 24});
-    // A first layer: 3 input channels, 7x7 stride 2 (AVX2: the direct kernel with output channels in lanes).
+    // A first layer: 3 input channels, 7x7 stride 2 (first_conv).
     add_input(m, "img", kFloat, {1, 3, 20, 22});
     add_initializer(m, to_proto(random_float_tensor({16, 3, 7, 7}, 13, -0.2f, 0.2f), "wfirst"));
     onnx::NodeProto* first = add_node(m, "Conv", {"img", "wfirst"}, {"c10"});
@@ -138,15 +138,14 @@ TEST_CASE("x86 targets run convolutions, depthwise and Gemm/MatMul layers on x86
         INFO(c.err);
         REQUIRE(c.exit_code == kExitOk);
         const std::string src = read_text(out + "/net.cpp");
-        // The 1x1 and the 3x3 on the small plane (and the first layer on AVX-512). On AVX-512 the 3x3 (7 output
-        // channels) and the first layer (16) take the 8-row x 3-vector tile (pack.h conv_tile_for); the 1x1 (K = 17)
-        // keeps the default.
+        // The 1x1 and the 3x3 on the small plane. On AVX-512 the 3x3 (7 output channels) takes the 8-row x
+        // 3-vector tile (pack.h conv_tile_for); the 1x1 (K = 17) keeps the default.
         if (isa == std::string("avx2")) {
             CHECK(count(src, "k::x86::conv_packed" + traits + "(") == 2);
             CHECK(count(src, "k::x86::conv_packed<k::x86::Avx2, ") == 0);
         } else {
             CHECK(count(src, "k::x86::conv_packed" + traits + "(") == 1);
-            CHECK(count(src, "k::x86::conv_packed<k::x86::Avx512, 8, 3>(") == 2);
+            CHECK(count(src, "k::x86::conv_packed<k::x86::Avx512, 8, 3>(") == 1);
             CHECK(count(src, ": 7x153 weights (3x3 kernel) packed in K blocks of 8-row panels") == 1);
         }
         CHECK(count(src, "k::x86::depthwise3x3" + traits + "(") == 1);
@@ -155,8 +154,12 @@ TEST_CASE("x86 targets run convolutions, depthwise and Gemm/MatMul layers on x86
         CHECK(count(src, "k::x86::winograd4x4_3x3" + traits + "(") == 1);
         CHECK(count(src, "k::x86::winograd3x3" + traits + "(") == 1);
         CHECK(count(src, "k::x86::conv_cl" + traits + "(") == 1);
-        // The first layer: the direct kernel on AVX2; on AVX-512 its 16 channels fill half a panel: conv_packed.
-        CHECK(count(src, "k::x86::conv_direct_cl" + traits + "(") == (isa == std::string("avx2") ? 1u : 0u));
+        // The first layer (3 input channels, 7x7 stride 2): first_conv, its weights in blocks of 8 (AVX-512) or 4
+        // (AVX2) output channels.
+        CHECK(count(src, "k::x86::first_conv" + traits + "(") == 1);
+        CHECK(count(src, ": 16x147 weights (7x7 kernel) packed in blocks of " +
+                             std::string(isa == std::string("avx2") ? "4" : "8") + " output channels") == 1);
+        CHECK(count(src, "_wfirst[") == 0);
         CHECK(count(src, ": 64x288 weights (3x3 kernel) packed in K blocks of panels of " +
                              std::string(isa == std::string("avx2") ? "16" : "32") + " output channels") == 1);
         CHECK(count(src, "_wcl[") == 0);

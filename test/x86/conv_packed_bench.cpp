@@ -102,30 +102,6 @@ void conv_cl_x86(benchmark::State& s) {
     set_flops(s, p);
 }
 
-// First layers (few input channels): the direct kernel with output channels in lanes (conv_cl.h).
-void conv_direct_x86(benchmark::State& s) {
-    const k::ConvParams p = params_of(s);
-    const k::Window& w = p.win;
-    constexpr int64_t nr = Isa::kNv * Isa::kLanes;
-    const int64_t area = w.kernel[1] * w.kernel[2], kk = p.in_channels * area;
-    if (!x::conv_direct_cl_fits(p.in_channels, area)) {
-        s.SkipWithError("K does not fit one block");
-        return;
-    }
-    auto xs = random_floats(p.in_channels * w.in[1] * w.in[2]), wt = random_floats(p.out_channels * kk);
-    auto bias = random_floats(p.out_channels);
-    Buffer packed(x::conv_packed_weight_floats(p.out_channels, kk, 1, nr));
-    x::pack_conv_weights(wt.data(), p.out_channels, p.in_channels, area, 1, nr, packed.data());
-    Buffer ws(x::conv_direct_cl_workspace_floats(&w.out[1], &w.kernel[1], &w.stride[1], &w.dilation[1], p.in_channels,
-                                                 p.out_channels, Isa::kMr, nr));
-    Buffer y(p.out_channels * w.out[1] * w.out[2]);
-    for (auto _ : s) {
-        x::conv_direct_cl<Isa>(xs.data(), packed.data(), bias.data(), nullptr, y.data(), p, kRelu, ws.data());
-        benchmark::DoNotOptimize(y.data());
-        benchmark::ClobberMemory();
-    }
-    set_flops(s, p);
-}
 // The first layers of the three models.
 void first_layers(benchmark::internal::Benchmark* b) {
     b->Args({3, 64, 224, 7, 2, 3});  // ResNet-18
@@ -196,5 +172,4 @@ BENCHMARK(conv_cl_x86)->Apply(squeezenet)->Name("squeezenet/x86_cl");
 BENCHMARK(conv_portable)->Apply(squeezenet)->Name("squeezenet/portable");
 BENCHMARK(conv_x86<>)->Apply(first_layers)->Name("first/x86");
 BENCHMARK(conv_cl_x86)->Apply(first_layers)->Name("first/x86_cl");
-BENCHMARK(conv_direct_x86)->Apply(first_layers)->Name("first/x86_direct");
 BENCHMARK_MAIN();

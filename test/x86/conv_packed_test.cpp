@@ -120,21 +120,6 @@ void check_conv(const Case& c, std::mt19937& rng) {
         INFO("conv_cl");
         CHECK(count_bad(got_cl, want, kk) == 0);
     }
-
-    // conv_direct_cl where the whole K is one block (few input channels), same packed weights.
-    if (x::conv_direct_cl_fits(cig, c.kh * c.kw)) {
-        std::vector<float> ws_direct(
-            static_cast<size_t>(x::conv_direct_cl_workspace_floats(&p.win.out[1], &p.win.kernel[1], &p.win.stride[1],
-                                                                   &p.win.dilation[1], cig, c.cout / c.groups,
-                                                                   Isa::kMr, nr)),
-            std::nanf(""));
-        std::vector<float> got_direct = c.in_place ? z : std::vector<float>(want.size(), -3.0f);
-        const float* zp_direct = c.z ? (c.in_place ? got_direct.data() : z.data()) : nullptr;
-        x::conv_direct_cl<Isa>(xs.data(), packed_cl.data(), c.bias ? bias.data() : nullptr, zp_direct,
-                               got_direct.data(), p, c.act, ws_direct.data());
-        INFO("conv_direct_cl");
-        CHECK(count_bad(got_direct, want, kk) == 0);
-    }
 }
 
 Case make(int64_t cin, int64_t cout, int64_t h, int64_t w, int64_t kh, int64_t kw, int64_t s, int64_t pad) {

@@ -1,7 +1,8 @@
 // Microbenchmark of backends/x86/kernels/first_conv.h on the first layers of ResNet-18 (3 -> 64, 7x7 s2 p3,
 // ReLU), SqueezeNet 1.1 (3 -> 64, 3x3 s2 p0, ReLU) and MobileNetV2 (3 -> 32, 3x3 s2 p1, Clip 0..6), 224x224
-// input, batch 1, against conv_packed.h and conv_cl.h's conv_direct_cl in the same run (the kernels the backend
-// picked before). Counter FLOP/s = 2 * MACs per call; bias + activation fused; buffers 64-byte aligned (as the
+// input, batch 1, against conv_packed.h with both its tiles in the same run (the kernel the backend picked before;
+// conv_cl.h's conv_direct_cl, the AVX2 choice for 7x7 first layers until first_conv, measured slower than it on
+// all three and was removed). Counter FLOP/s = 2 * MACs per call; bias + activation fused; buffers 64-byte aligned (as the
 // generated code's arena). Built once per ISA (KILN_X86_ISA).
 //   ./build/test/x86/kiln_x86_avx512_first_conv_bench --benchmark_min_time=0.2 --benchmark_repetitions=3
 #include <benchmark/benchmark.h>
@@ -19,6 +20,10 @@ namespace {
 using Isa = kiln::kernels::x86::KILN_X86_ISA;
 namespace k = kiln::kernels;
 namespace x = kiln::kernels::x86;
+
+// conv_packed's second tile (pack.h) for this ISA.
+constexpr int kRowMr = Isa::kLanes == 16 ? x::Avx512Tile::kRowMr : x::Avx2Tile::kRowMr;
+constexpr int kRowNv = (Isa::kLanes == 16 ? x::Avx512Tile::kRowNr : x::Avx2Tile::kRowNr) / Isa::kLanes;
 
 // A float buffer starting on a 64-byte boundary, as the generated code's arena and constants are.
 struct Buffer {
@@ -79,6 +84,8 @@ void first_conv(benchmark::State& s) {
     set_flops(s, p);
 }
 
+// conv_packed with its default tile (MR x NV) or the 8 x 3 one the backend picks for these layers on AVX-512.
+template <int MR = Isa::kMr, int NV = Isa::kNv>
 void conv_packed(benchmark::State& s) {
     const k::ConvParams p = params_of(s);
     const k::Epilogue act = act_of(s);
@@ -86,34 +93,13 @@ void conv_packed(benchmark::State& s) {
     const int64_t kk = p.in_channels * w.kernel[1] * w.kernel[2];
     auto xs = random_floats(p.in_channels * w.in[1] * w.in[2]), wt = random_floats(p.out_channels * kk);
     auto bias = random_floats(p.out_channels);
-    Buffer packed(x::conv_packed_weight_floats(p.out_channels, kk, 1, Isa::kMr));
-    x::pack_conv_weights(wt.data(), p.out_channels, p.in_channels, kk / p.in_channels, 1, Isa::kMr, packed.data());
+    Buffer packed(x::conv_packed_weight_floats(p.out_channels, kk, 1, MR));
+    x::pack_conv_weights(wt.data(), p.out_channels, p.in_channels, kk / p.in_channels, 1, MR, packed.data());
     Buffer ws(x::conv_packed_workspace_floats(&w.in[1], &w.out[1], &w.kernel[1], &w.stride[1], &w.dilation[1],
-                                              &w.pad[1], p.in_channels, Isa::kNv * Isa::kLanes) + 1);
+                                              &w.pad[1], p.in_channels, NV * Isa::kLanes) + 1);
     Buffer y(p.out_channels * w.out[1] * w.out[2]);
     for (auto _ : s) {
-        x::conv_packed<Isa>(xs.data(), packed.data(), bias.data(), nullptr, y.data(), p, act, ws.data());
-        benchmark::DoNotOptimize(y.data());
-        benchmark::ClobberMemory();
-    }
-    set_flops(s, p);
-}
-
-void conv_direct_cl(benchmark::State& s) {
-    const k::ConvParams p = params_of(s);
-    const k::Epilogue act = act_of(s);
-    const k::Window& w = p.win;
-    constexpr int64_t nr = Isa::kNv * Isa::kLanes;
-    const int64_t area = w.kernel[1] * w.kernel[2], kk = p.in_channels * area;
-    auto xs = random_floats(p.in_channels * w.in[1] * w.in[2]), wt = random_floats(p.out_channels * kk);
-    auto bias = random_floats(p.out_channels);
-    Buffer packed(x::conv_packed_weight_floats(p.out_channels, kk, 1, nr));
-    x::pack_conv_weights(wt.data(), p.out_channels, p.in_channels, area, 1, nr, packed.data());
-    Buffer ws(x::conv_direct_cl_workspace_floats(&w.out[1], &w.kernel[1], &w.stride[1], &w.dilation[1], p.in_channels,
-                                                 p.out_channels, Isa::kMr, nr));
-    Buffer y(p.out_channels * w.out[1] * w.out[2]);
-    for (auto _ : s) {
-        x::conv_direct_cl<Isa>(xs.data(), packed.data(), bias.data(), nullptr, y.data(), p, act, ws.data());
+        x::conv_packed<Isa, MR, NV>(xs.data(), packed.data(), bias.data(), nullptr, y.data(), p, act, ws.data());
         benchmark::DoNotOptimize(y.data());
         benchmark::ClobberMemory();
     }
@@ -128,14 +114,14 @@ void mobilenetv2(benchmark::internal::Benchmark* b) { b->Args({3, 32, 224, 3, 2,
 }  // namespace
 
 BENCHMARK(first_conv)->Apply(resnet18)->Name("resnet18_conv1/first_conv");
-BENCHMARK(conv_packed)->Apply(resnet18)->Name("resnet18_conv1/conv_packed");
-BENCHMARK(conv_direct_cl)->Apply(resnet18)->Name("resnet18_conv1/conv_direct_cl");
+BENCHMARK(conv_packed<>)->Apply(resnet18)->Name("resnet18_conv1/conv_packed");
+BENCHMARK(conv_packed<kRowMr, kRowNv>)->Apply(resnet18)->Name("resnet18_conv1/conv_packed_rows");
 BENCHMARK(first_conv)->Apply(squeezenet)->Name("squeezenet_conv1/first_conv");
-BENCHMARK(conv_packed)->Apply(squeezenet)->Name("squeezenet_conv1/conv_packed");
-BENCHMARK(conv_direct_cl)->Apply(squeezenet)->Name("squeezenet_conv1/conv_direct_cl");
+BENCHMARK(conv_packed<>)->Apply(squeezenet)->Name("squeezenet_conv1/conv_packed");
+BENCHMARK(conv_packed<kRowMr, kRowNv>)->Apply(squeezenet)->Name("squeezenet_conv1/conv_packed_rows");
 BENCHMARK(first_conv)->Apply(mobilenetv2)->Name("mobilenetv2_conv0/first_conv");
-BENCHMARK(conv_packed)->Apply(mobilenetv2)->Name("mobilenetv2_conv0/conv_packed");
-BENCHMARK(conv_direct_cl)->Apply(mobilenetv2)->Name("mobilenetv2_conv0/conv_direct_cl");
+BENCHMARK(conv_packed<>)->Apply(mobilenetv2)->Name("mobilenetv2_conv0/conv_packed");
+BENCHMARK(conv_packed<kRowMr, kRowNv>)->Apply(mobilenetv2)->Name("mobilenetv2_conv0/conv_packed_rows");
 
 // Other few-channel layers (for the choice rule): MNIST-like 1 -> 32 5x5 on 28x28, CIFAR-like 3 -> 16 3x3 on 32x32,
 // a narrow 14x14 plane, 4 input channels, a 1x1.
@@ -153,6 +139,6 @@ void others(benchmark::internal::Benchmark* b) {
 }
 }  // namespace
 BENCHMARK(first_conv)->Apply(others)->Name("other/first_conv");
-BENCHMARK(conv_packed)->Apply(others)->Name("other/conv_packed");
-BENCHMARK(conv_direct_cl)->Apply(others)->Name("other/conv_direct_cl");
+BENCHMARK(conv_packed<>)->Apply(others)->Name("other/conv_packed");
+BENCHMARK(conv_packed<kRowMr, kRowNv>)->Apply(others)->Name("other/conv_packed_rows");
 BENCHMARK_MAIN();

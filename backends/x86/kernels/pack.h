@@ -260,23 +260,6 @@ inline int64_t conv_cl_workspace_floats(int64_t out_pixels, int64_t cin_per_grou
     return rows * kc + 16 + (rows + 8) * conv_cl_ldc(cout_per_group, nr) + 16;
 }
 
-// conv_direct_cl (conv_cl.h): layers whose whole K fits one K block (few input channels: first layers).
-inline bool conv_direct_cl_fits(int64_t cin_per_group, int64_t kernel_area) {
-    return conv_k_block_channels(cin_per_group, kernel_area) >= cin_per_group;
-}
-
-// Its workspace: the zero-padded input planes of one group (the rows and columns the tiles read: output rows
-// and whole mr-pixel tiles per row, with the kernel's reach) and one output row of sums (tiles * mr + 8 rows of
-// conv_cl_ldc), 16 floats each for 64-byte alignment. Arguments as conv_packed_workspace_floats.
-inline int64_t conv_direct_cl_workspace_floats(const int64_t* out_hw, const int64_t* kernel_hw,
-                                               const int64_t* stride_hw, const int64_t* dilation_hw,
-                                               int64_t cin_per_group, int64_t cout_per_group, int64_t mr, int64_t nr) {
-    const int64_t tiles = (out_hw[1] + mr - 1) / mr;
-    const int64_t rows = (out_hw[0] - 1) * stride_hw[0] + (kernel_hw[0] - 1) * dilation_hw[0] + 1;
-    const int64_t cols = (tiles * mr - 1) * stride_hw[1] + (kernel_hw[1] - 1) * dilation_hw[1] + 1;
-    return cin_per_group * rows * cols + 16 + (tiles * mr + 8) * conv_cl_ldc(cout_per_group, nr) + 16;
-}
-
 }  // namespace x86
 }  // namespace kernels
 }  // namespace kiln
