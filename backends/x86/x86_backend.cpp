@@ -168,6 +168,9 @@ bool choose_conv_override(NodeCtx& c, const TargetInfo& t, std::size_t* workspac
                                         w.out[2], w.stride[1], w.pad[1], w.pad[2]};
         *workspace = std::size_t(xk::depthwise3x3_workspace_floats(dp, isa.lanes)) * 4;
     }
+    if (ch.kernel == ConvKernel::kDepthwiseGeneric)  // 0 where the row kernel runs (large planes)
+        *workspace = std::size_t(xk::depthwise_generic_workspace_floats(&w.in[1], &w.out[1], &w.kernel[1], &w.stride[1],
+                                                                        &w.dilation[1], &w.pad[1], isa.lanes)) * 4;
     if (ch.kernel == ConvKernel::kFirstLayer)
         *workspace = std::size_t(xk::first_conv_workspace_floats(&w.out[1], &w.kernel[1], &w.stride[1],
                                                                  &w.dilation[1], p.in_channels, isa.lanes)) * 4;
@@ -220,8 +223,11 @@ Status emit_conv_override(EmitCtx& c, const TargetInfo& t) {
     case ConvKernel::kDepthwiseGeneric: {
         c.use_kernel("x86/depthwise_generic.h");
         const std::string cp = c.define_params("k::ConvParams", conv_params_init(p));
-        c.call("k::x86::depthwise_generic<{}>({}, {}, {}, {}, {}, {}, {});", isa.type, c.in(0), c.in(1),
-               optional_float(c, 2), z, c.out(0), cp, ep);
+        std::size_t ws = 0;
+        choose_conv_override(c, t, &ws);
+        c.call("k::x86::depthwise_generic<{}>({}, {}, {}, {}, {}, {}, {}, {});", isa.type, c.in(0), c.in(1),
+               optional_float(c, 2), z, c.out(0), cp, ep,
+               ws > 0 ? c.workspace("float") : std::string("static_cast<float*>(nullptr)"));
         return Status::ok();
     }
     case ConvKernel::kPacked: {

@@ -13,6 +13,7 @@
 #include "backends/portable/kernels/conv.h"
 #include "backends/x86/kernels/conv_cl.h"
 #include "backends/x86/kernels/conv_packed.h"
+#include "x86_test_support.h"
 
 namespace {
 
@@ -20,24 +21,8 @@ using Isa = kiln::kernels::x86::KILN_X86_ISA;
 namespace k = kiln::kernels;
 namespace x = kiln::kernels::x86;
 
-// A float buffer starting on a 64-byte boundary, as the generated code's arena and constants are.
-struct Buffer {
-    std::vector<float> storage;
-    float* p;
-    explicit Buffer(int64_t n) : storage(static_cast<size_t>(n) + 16) {
-        const uintptr_t a = reinterpret_cast<uintptr_t>(storage.data());
-        p = storage.data() + ((64 - a % 64) % 64) / sizeof(float);
-    }
-    float* data() { return p; }
-};
-
-Buffer random_floats(int64_t n) {
-    std::mt19937 rng(static_cast<uint32_t>(n));
-    std::uniform_real_distribution<float> d(-1.0f, 1.0f);
-    Buffer b(n);
-    for (int64_t i = 0; i < n; ++i) b.p[i] = d(rng);
-    return b;
-}
+using kiln::test_x86::Buffer;
+using kiln::test_x86::random_buffer;
 
 const k::Epilogue kRelu{k::kActRelu, 0, 0};
 
@@ -67,8 +52,8 @@ void conv_x86(benchmark::State& s) {
     const k::ConvParams p = params_of(s);
     const k::Window& w = p.win;
     const int64_t kk = p.in_channels * w.kernel[1] * w.kernel[2];
-    auto xs = random_floats(p.in_channels * w.in[1] * w.in[2]), wt = random_floats(p.out_channels * kk);
-    auto bias = random_floats(p.out_channels);
+    auto xs = random_buffer(p.in_channels * w.in[1] * w.in[2]), wt = random_buffer(p.out_channels * kk);
+    auto bias = random_buffer(p.out_channels);
     Buffer packed(x::conv_packed_weight_floats(p.out_channels, kk, 1, MR));
     x::pack_conv_weights(wt.data(), p.out_channels, p.in_channels, kk / p.in_channels, 1, MR, packed.data());
     Buffer ws(x::conv_packed_workspace_floats(&w.in[1], &w.out[1], &w.kernel[1], &w.stride[1], &w.dilation[1],
@@ -88,8 +73,8 @@ void conv_cl_x86(benchmark::State& s) {
     const k::Window& w = p.win;
     constexpr int64_t nr = Isa::kNv * Isa::kLanes;
     const int64_t area = w.kernel[1] * w.kernel[2], kk = p.in_channels * area;
-    auto xs = random_floats(p.in_channels * w.in[1] * w.in[2]), wt = random_floats(p.out_channels * kk);
-    auto bias = random_floats(p.out_channels);
+    auto xs = random_buffer(p.in_channels * w.in[1] * w.in[2]), wt = random_buffer(p.out_channels * kk);
+    auto bias = random_buffer(p.out_channels);
     Buffer packed(x::conv_packed_weight_floats(p.out_channels, kk, 1, nr));
     x::pack_conv_weights(wt.data(), p.out_channels, p.in_channels, area, 1, nr, packed.data());
     Buffer ws(x::conv_cl_workspace_floats(w.out[1] * w.out[2], p.in_channels, area, p.out_channels, Isa::kMr, nr));
@@ -113,8 +98,8 @@ void conv_portable(benchmark::State& s) {
     const k::ConvParams p = params_of(s);
     const k::Window& w = p.win;
     const int64_t kk = p.in_channels * w.kernel[1] * w.kernel[2];
-    auto xs = random_floats(p.in_channels * w.in[1] * w.in[2]), wt = random_floats(p.out_channels * kk);
-    auto bias = random_floats(p.out_channels);
+    auto xs = random_buffer(p.in_channels * w.in[1] * w.in[2]), wt = random_buffer(p.out_channels * kk);
+    auto bias = random_buffer(p.out_channels);
     Buffer y(p.out_channels * w.out[1] * w.out[2]);
     for (auto _ : s) {
         k::conv_fused(xs.data(), wt.data(), bias.data(), static_cast<const float*>(nullptr), y.data(), p, kRelu);

@@ -14,39 +14,23 @@
 #include "backends/portable/kernels/conv.h"
 #include "backends/x86/kernels/conv_cl.h"
 #include "backends/x86/kernels/conv_packed.h"
+#include "conv_test_support.h"
 #include "x86_test_support.h"
 
 namespace {
 
 using kiln::test_x86::Isa;
+using kiln::test_x86::kActs;
+using kiln::test_x86::kNumActs;
+using kiln::test_x86::count_bad;
 using kiln::test_x86::cpu_has_isa;
 using kiln::test_x86::random_floats;
 namespace k = kiln::kernels;
 namespace x = kiln::kernels::x86;
 
-// As gemm_packed_test.cpp: 1e-5 relative with an absolute floor growing with sqrt(K).
-int64_t count_bad(const std::vector<float>& got, const std::vector<float>& want, int64_t kk) {
-    const double floor = 1e-6 * std::sqrt(static_cast<double>(kk) + 1.0);
-    int64_t bad = 0;
-    for (size_t i = 0; i < got.size(); ++i) {
-        const double diff = std::fabs(static_cast<double>(got[i]) - want[i]);
-        if (!(diff <= 1e-5 * std::fabs(want[i]) + floor)) {
-            if (bad++ < 3) UNSCOPED_INFO("element " << i << ": got " << got[i] << ", want " << want[i]);
-        }
-    }
-    return bad;
-}
-
 // conv_packed's second tile (pack.h) for this ISA.
 constexpr int kRowMr = Isa::kLanes == 16 ? x::Avx512Tile::kRowMr : x::Avx2Tile::kRowMr;
 constexpr int kRowNv = (Isa::kLanes == 16 ? x::Avx512Tile::kRowNr : x::Avx2Tile::kRowNr) / Isa::kLanes;
-
-const k::Epilogue kActs[] = {
-    {k::kActNone, 0, 0},         {k::kActRelu, 0, 0},      {k::kActClip, 0.0f, 6.0f},
-    {k::kActLeakyRelu, 0.1f, 0}, {k::kActSigmoid, 0, 0},   {k::kActHardSigmoid, 0.2f, 0.5f},
-    {k::kActHardSwish, 0, 0},    {k::kActSilu, 0, 0},      {k::kActTanh, 0, 0},
-};
-constexpr int kNumActs = 9;
 
 struct Case {
     int64_t batch, cin, cout, groups;

@@ -195,15 +195,24 @@ TEST_CASE("x86 depthwise_generic matches the portable grouped convolution", "[x8
                     std::vector<float> want(static_cast<size_t>(batch * ch * oh * ow));
                     k::conv_fused(xs.data(), w.data(), with_bias ? bias.data() : nullptr, with_z ? z.data() : nullptr,
                                   want.data(), p, act);
-                    std::vector<float> got(want.size(), -3.0f);
-                    if (in_place && with_z) got = z;
-                    const float* zp = with_z ? (in_place ? got.data() : z.data()) : nullptr;
-                    x::depthwise_generic<Isa>(xs.data(), w.data(), with_bias ? bias.data() : nullptr, zp, got.data(), p,
-                                              act);
-                    int64_t bad = 0;
-                    for (size_t i = 0; i < got.size(); ++i)
-                        if (!(std::fabs(got[i] - want[i]) <= 1e-5f * std::fabs(want[i]) + 1e-5f)) ++bad;
-                    CHECK(bad == 0);
+                    // The row kernel (no workspace) and the channels-in-lanes path (NaN-filled workspace).
+                    const int64_t ws_floats = x::depthwise_generic_workspace_floats(
+                        &p.win.in[1], &p.win.out[1], &p.win.kernel[1], &p.win.stride[1], &p.win.dilation[1],
+                        &p.win.pad[1], Isa::kLanes);
+                    REQUIRE(ws_floats > 0);
+                    for (int path = 0; path < 2; ++path) {
+                        INFO((path ? "channels in lanes" : "row kernel"));
+                        std::vector<float> ws(static_cast<size_t>(ws_floats), std::nanf(""));
+                        std::vector<float> got(want.size(), -3.0f);
+                        if (in_place && with_z) got = z;
+                        const float* zp = with_z ? (in_place ? got.data() : z.data()) : nullptr;
+                        x::depthwise_generic<Isa>(xs.data(), w.data(), with_bias ? bias.data() : nullptr, zp,
+                                                  got.data(), p, act, path ? ws.data() + 1 : nullptr);
+                        int64_t bad = 0;
+                        for (size_t i = 0; i < got.size(); ++i)
+                            if (!(std::fabs(got[i] - want[i]) <= 1e-5f * std::fabs(want[i]) + 1e-5f)) ++bad;
+                        CHECK(bad == 0);
+                    }
                     ++checked;
                 }
     CHECK(checked > 100);

@@ -2,8 +2,8 @@
 // ReLU), SqueezeNet 1.1 (3 -> 64, 3x3 s2 p0, ReLU) and MobileNetV2 (3 -> 32, 3x3 s2 p1, Clip 0..6), 224x224
 // input, batch 1, against conv_packed.h with both its tiles in the same run (the kernel the backend picked before;
 // conv_cl.h's conv_direct_cl, the AVX2 choice for 7x7 first layers until first_conv, measured slower than it on
-// all three and was removed). Counter FLOP/s = 2 * MACs per call; bias + activation fused; buffers 64-byte aligned (as the
-// generated code's arena). Built once per ISA (KILN_X86_ISA).
+// all three and was removed). Counter FLOP/s = 2 * MACs per call; bias + activation fused; buffers 64-byte
+// aligned (as the generated code's arena). Built once per ISA (KILN_X86_ISA).
 //   ./build/test/x86/kiln_x86_avx512_first_conv_bench --benchmark_min_time=0.2 --benchmark_repetitions=3
 #include <benchmark/benchmark.h>
 
@@ -14,6 +14,7 @@
 #include "backends/x86/kernels/conv_cl.h"
 #include "backends/x86/kernels/conv_packed.h"
 #include "backends/x86/kernels/first_conv.h"
+#include "x86_test_support.h"
 
 namespace {
 
@@ -25,24 +26,8 @@ namespace x = kiln::kernels::x86;
 constexpr int kRowMr = Isa::kLanes == 16 ? x::Avx512Tile::kRowMr : x::Avx2Tile::kRowMr;
 constexpr int kRowNv = (Isa::kLanes == 16 ? x::Avx512Tile::kRowNr : x::Avx2Tile::kRowNr) / Isa::kLanes;
 
-// A float buffer starting on a 64-byte boundary, as the generated code's arena and constants are.
-struct Buffer {
-    std::vector<float> storage;
-    float* p;
-    explicit Buffer(int64_t n) : storage(static_cast<size_t>(n) + 16) {
-        const uintptr_t a = reinterpret_cast<uintptr_t>(storage.data());
-        p = storage.data() + ((64 - a % 64) % 64) / sizeof(float);
-    }
-    float* data() { return p; }
-};
-
-Buffer random_floats(int64_t n) {
-    std::mt19937 rng(static_cast<uint32_t>(n));
-    std::uniform_real_distribution<float> d(-1.0f, 1.0f);
-    Buffer b(n);
-    for (int64_t i = 0; i < n; ++i) b.p[i] = d(rng);
-    return b;
-}
+using kiln::test_x86::Buffer;
+using kiln::test_x86::random_buffer;
 
 // Args: Cin, Cout, input H (= W), kernel (square), stride, pad (all sides), activation (1 ReLU, 2 Clip 0..6).
 k::ConvParams params_of(const benchmark::State& s) {
@@ -69,8 +54,8 @@ void first_conv(benchmark::State& s) {
     const k::Window& w = p.win;
     const int64_t area = w.kernel[1] * w.kernel[2], kk = p.in_channels * area;
     const int co = x::first_conv_co(Isa::kLanes);
-    auto xs = random_floats(p.in_channels * w.in[1] * w.in[2]), wt = random_floats(p.out_channels * kk);
-    auto bias = random_floats(p.out_channels);
+    auto xs = random_buffer(p.in_channels * w.in[1] * w.in[2]), wt = random_buffer(p.out_channels * kk);
+    auto bias = random_buffer(p.out_channels);
     Buffer packed(x::first_conv_weight_floats(p.out_channels, p.in_channels, area, co));
     x::pack_first_conv_weights(wt.data(), p.out_channels, p.in_channels, area, co, packed.data());
     Buffer ws(x::first_conv_workspace_floats(&w.out[1], &w.kernel[1], &w.stride[1], &w.dilation[1], p.in_channels,
@@ -91,8 +76,8 @@ void conv_packed(benchmark::State& s) {
     const k::Epilogue act = act_of(s);
     const k::Window& w = p.win;
     const int64_t kk = p.in_channels * w.kernel[1] * w.kernel[2];
-    auto xs = random_floats(p.in_channels * w.in[1] * w.in[2]), wt = random_floats(p.out_channels * kk);
-    auto bias = random_floats(p.out_channels);
+    auto xs = random_buffer(p.in_channels * w.in[1] * w.in[2]), wt = random_buffer(p.out_channels * kk);
+    auto bias = random_buffer(p.out_channels);
     Buffer packed(x::conv_packed_weight_floats(p.out_channels, kk, 1, MR));
     x::pack_conv_weights(wt.data(), p.out_channels, p.in_channels, kk / p.in_channels, 1, MR, packed.data());
     Buffer ws(x::conv_packed_workspace_floats(&w.in[1], &w.out[1], &w.kernel[1], &w.stride[1], &w.dilation[1],

@@ -11,37 +11,24 @@
 #include "backends/portable/kernels/conv.h"
 #include "backends/portable/kernels/gemm.h"
 #include "backends/x86/kernels/gemm_packed.h"
+#include "conv_test_support.h"
 #include "x86_test_support.h"
 
 namespace {
 
 using kiln::test_x86::Isa;
+using kiln::test_x86::kActs;
+using kiln::test_x86::kNumActs;
 using kiln::test_x86::cpu_has_isa;
 using kiln::test_x86::random_floats;
 namespace k = kiln::kernels;
 namespace x = kiln::kernels::x86;
 
-// Within 1e-5 relative, with an absolute floor for outputs near zero: the summation order differs from
-// the portable loop (k-outer there, FMA chains here), so cancellation leaves ~sqrt(K) ulps of the terms.
+// Within count_bad's tolerance (conv_test_support.h).
 void check_close(const std::vector<float>& got, const std::vector<float>& want, int64_t k) {
     REQUIRE(got.size() == want.size());
-    const double floor = 1e-6 * std::sqrt(static_cast<double>(k) + 1.0);
-    int64_t bad = 0;
-    for (size_t i = 0; i < got.size(); ++i) {
-        const double diff = std::fabs(static_cast<double>(got[i]) - want[i]);
-        if (!(diff <= 1e-5 * std::fabs(want[i]) + floor)) {
-            if (bad++ < 3) INFO("element " << i << ": got " << got[i] << ", want " << want[i]);
-        }
-    }
-    CHECK(bad == 0);
+    CHECK(kiln::test_x86::count_bad(got, want, k) == 0);
 }
-
-const k::Epilogue kActs[] = {
-    {k::kActNone, 0, 0},         {k::kActRelu, 0, 0},      {k::kActClip, 0.0f, 6.0f},
-    {k::kActLeakyRelu, 0.1f, 0}, {k::kActSigmoid, 0, 0},   {k::kActHardSigmoid, 0.2f, 0.5f},
-    {k::kActHardSwish, 0, 0},    {k::kActSilu, 0, 0},      {k::kActTanh, 0, 0},
-};
-constexpr int kNumActs = 9;
 
 // One gemm_packed_b call against gemm_fused with the same operands.
 void check_gemm(int64_t m, int64_t n, int64_t kk, bool trans_b, float alpha, bool with_bias, bool with_z,

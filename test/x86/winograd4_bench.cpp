@@ -17,6 +17,7 @@
 #include "backends/x86/kernels/conv_packed.h"
 #include "backends/x86/kernels/winograd.h"
 #include "backends/x86/kernels/winograd4.h"
+#include "x86_test_support.h"
 
 namespace {
 
@@ -24,24 +25,8 @@ using Isa = kiln::kernels::x86::KILN_X86_ISA;
 namespace k = kiln::kernels;
 namespace x = kiln::kernels::x86;
 
-// A float buffer starting on a 64-byte boundary.
-struct Buffer {
-    std::vector<float> storage;
-    float* p;
-    explicit Buffer(int64_t n) : storage(static_cast<size_t>(n) + 16) {
-        const uintptr_t a = reinterpret_cast<uintptr_t>(storage.data());
-        p = storage.data() + ((64 - a % 64) % 64) / sizeof(float);
-    }
-    float* data() { return p; }
-};
-
-Buffer random_floats(int64_t n) {
-    std::mt19937 rng(static_cast<uint32_t>(n));
-    std::uniform_real_distribution<float> d(-1.0f, 1.0f);
-    Buffer b(n);
-    for (int64_t i = 0; i < n; ++i) b.p[i] = d(rng);
-    return b;
-}
+using kiln::test_x86::Buffer;
+using kiln::test_x86::random_buffer;
 
 const k::Epilogue kRelu{k::kActRelu, 0, 0};
 
@@ -53,7 +38,7 @@ void set_flops(benchmark::State& s, int64_t cin, int64_t cout, int64_t hw) {
 // args: Cin, Cout, H = W (pad 1: the output is H x W too) [, V + M budget in KiB]
 void wino4(benchmark::State& s) {
     const int64_t cin = s.range(0), cout = s.range(1), hw = s.range(2);
-    auto xs = random_floats(cin * hw * hw), w = random_floats(cout * cin * 9), bias = random_floats(cout);
+    auto xs = random_buffer(cin * hw * hw), w = random_buffer(cout * cin * 9), bias = random_buffer(cout);
     Buffer packed(x::winograd4_packed_floats(cout, cin, Isa::kMr));
     x::winograd4_pack_weights(w.data(), cout, cin, Isa::kMr, packed.data());
     const int64_t rows = s.range(3) > 0
@@ -73,7 +58,7 @@ void wino4(benchmark::State& s) {
 
 void wino2(benchmark::State& s) {
     const int64_t cin = s.range(0), cout = s.range(1), hw = s.range(2);
-    auto xs = random_floats(cin * hw * hw), w = random_floats(cout * cin * 9), bias = random_floats(cout);
+    auto xs = random_buffer(cin * hw * hw), w = random_buffer(cout * cin * 9), bias = random_buffer(cout);
     Buffer packed(x::winograd_packed_floats(cout, cin, Isa::kMr));
     x::winograd_pack_weights(w.data(), cout, cin, Isa::kMr, packed.data());
     const int64_t rows = x::winograd_block_rows(cin, cout, hw, hw, Isa::kLanes);
@@ -92,7 +77,7 @@ void conv_packed(benchmark::State& s) {
     const int64_t cin = s.range(0), cout = s.range(1), hw = s.range(2);
     const k::ConvParams p{1, cin, cout, 1, k::Window{{1, hw, hw}, {1, hw, hw}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}}};
     const k::Window& win = p.win;
-    auto xs = random_floats(cin * hw * hw), w = random_floats(cout * cin * 9), bias = random_floats(cout);
+    auto xs = random_buffer(cin * hw * hw), w = random_buffer(cout * cin * 9), bias = random_buffer(cout);
     Buffer packed(x::conv_packed_weight_floats(cout, cin * 9, 1, Isa::kMr));
     x::pack_conv_weights(w.data(), cout, cin, 9, 1, Isa::kMr, packed.data());
     Buffer ws(x::conv_packed_workspace_floats(&win.in[1], &win.out[1], &win.kernel[1], &win.stride[1],

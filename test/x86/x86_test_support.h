@@ -36,5 +36,25 @@ inline std::vector<float> random_floats(int64_t n) {
     return random_floats(n, rng);
 }
 
+// A float buffer starting on a 64-byte boundary, as the generated code's arena and constants are (benchmarks).
+struct Buffer {
+    std::vector<float> storage;
+    float* p;
+    explicit Buffer(int64_t n) : storage(static_cast<size_t>(n) + 16) {
+        const uintptr_t a = reinterpret_cast<uintptr_t>(storage.data());
+        p = storage.data() + ((64 - a % 64) % 64) / sizeof(float);
+    }
+    float* data() { return p; }
+};
+
+// n floats uniform in [-1, 1) in an aligned Buffer, from a generator seeded with n.
+inline Buffer random_buffer(int64_t n) {
+    std::mt19937 rng(static_cast<uint32_t>(n));
+    std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+    Buffer b(n);
+    for (int64_t i = 0; i < n; ++i) b.p[i] = d(rng);
+    return b;
+}
+
 }  // namespace test_x86
 }  // namespace kiln

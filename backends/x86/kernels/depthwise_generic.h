@@ -13,6 +13,7 @@
 #include "../../portable/kernels/window.h"
 #include "conv_packed.h"
 #include "depthwise.h"
+#include "depthwise_pack.h"
 #include "simd.h"
 
 namespace kiln {
@@ -77,6 +78,107 @@ inline void depthwise_generic(const float* x, const float* w, const float* bias,
             }
         }
     }
+}
+
+// The channels-in-lanes path (depthwise_pack.h): per block of L channels, their planes transposed into the
+// zero-padded HWc scratch, the block's taps and bias as vectors after it; then L output pixels at a time, taps
+// outer and pixels inner (L independent FMA chains), transposed back to L channel rows and finished by
+// dw::finish_rows (residual, activation, store). workspace: depthwise_generic_workspace_floats(...) floats (not 0).
+template <class Isa>
+inline void depthwise_generic_hwc(const float* x, const float* w, const float* bias, const float* z, float* y,
+                                  const kernels::ConvParams& p, const kernels::Epilogue& act, float* workspace) {
+    using V = typename Isa::V;
+    constexpr int L = Isa::kLanes;
+    const kernels::Window& g = p.win;
+    const int64_t ih_n = g.in[1], iw_n = g.in[2], oh_n = g.out[1], ow_n = g.out[2];
+    const int64_t kh_n = g.kernel[1], kw_n = g.kernel[2], sh = g.stride[1], sw = g.stride[2];
+    const int64_t dh = g.dilation[1], dw = g.dilation[2], ph = g.pad[1], pw = g.pad[2];
+    const int64_t hp = depthwise_generic_hwc_extent(ih_n, oh_n, kh_n, sh, dh, ph);
+    const int64_t wp = depthwise_generic_hwc_extent(iw_n, ow_n, kw_n, sw, dw, pw);
+    const int64_t in_plane = ih_n * iw_n, out_plane = oh_n * ow_n, taps = kh_n * kw_n;
+    float* pad = workspace + (64 - reinterpret_cast<uintptr_t>(workspace) % 64) % 64 / sizeof(float);
+    float* wt = pad + hp * wp * L;  // taps + 1 (bias) vectors
+    // The border (padding rows and columns) is zero for every block; the interior is rewritten per block.
+    for (int64_t r = 0; r < hp; ++r) {
+        const bool inside = r >= ph && r < ph + ih_n;
+        for (int64_t c = 0; c < wp; ++c)
+            if (!inside || c < pw || c >= pw + iw_n) Isa::store(pad + (r * wp + c) * L, Isa::zero());
+    }
+    // Scratch offset of tap t from its output pixel's first tap.
+    for (int64_t n = 0; n < p.batch; ++n) {
+        const float* xb = x + n * p.in_channels * in_plane;
+        float* yb = y + n * p.out_channels * out_plane;
+        const float* zb = z ? z + n * p.out_channels * out_plane : nullptr;
+        for (int64_t cb = 0; cb < p.out_channels; cb += L) {
+            const int64_t cn = p.out_channels - cb < L ? p.out_channels - cb : L;
+            const float* xc = xb + cb * in_plane;
+            int64_t iw = 0;
+            float* dst = pad + (ph * wp + pw) * L;
+            for (int64_t i0 = 0; i0 < in_plane; i0 += L) {
+                const int64_t m = in_plane - i0 < L ? in_plane - i0 : L;
+                V r[L];
+#pragma GCC unroll 16
+                for (int c = 0; c < L; ++c) {
+                    if (c >= cn) r[c] = Isa::zero();
+                    else if (m == L) r[c] = Isa::load(xc + c * in_plane + i0);
+                    else r[c] = Isa::load_n(xc + c * in_plane + i0, m);
+                }
+                dw::Transpose<Isa>::run(r);
+#pragma GCC unroll 16
+                for (int l = 0; l < L; ++l) {
+                    if (l >= m) break;
+                    Isa::store(dst, r[l]);
+                    dst += L;
+                    if (++iw == iw_n) iw = 0, dst += (wp - iw_n) * L;
+                }
+            }
+            for (int64_t t = 0; t <= taps; ++t)
+                for (int c = 0; c < L; ++c)
+                    wt[t * L + c] = c >= cn ? 0.0f : t < taps ? w[(cb + c) * taps + t] : bias ? bias[cb + c] : 0.0f;
+            const V b0 = Isa::load(wt + taps * L);
+            const float* zc = zb ? zb + cb * out_plane : nullptr;
+            float* yc = yb + cb * out_plane;
+            int64_t ow = 0, oh = 0;
+            for (int64_t o0 = 0; o0 < out_plane; o0 += L) {
+                const int64_t m = out_plane - o0 < L ? out_plane - o0 : L;
+                // Scratch address of each pixel's first tap (pixels past the plane repeat the last one).
+                const float* q[L];
+#pragma GCC unroll 16
+                for (int l = 0; l < L; ++l) {
+                    q[l] = pad + ((oh * sh) * wp + ow * sw) * L;
+                    if (l + 1 < m && ++ow == ow_n) ow = 0, ++oh;
+                }
+                if (++ow == ow_n) ow = 0, ++oh;
+                V acc[L];
+#pragma GCC unroll 16
+                for (int l = 0; l < L; ++l) acc[l] = b0;
+                for (int64_t ky = 0; ky < kh_n; ++ky)
+                    for (int64_t kx = 0; kx < kw_n; ++kx) {
+                        const V wv = Isa::load(wt + (ky * kw_n + kx) * L);
+                        const int64_t off = (ky * dh * wp + kx * dw) * L;
+#pragma GCC unroll 16
+                        for (int l = 0; l < L; ++l) acc[l] = Isa::fmadd(wv, Isa::load(q[l] + off), acc[l]);
+                    }
+                dw::Transpose<Isa>::run(acc);
+                if (cn == L) {
+                    dw::finish_rows<Isa, L>(acc, zc, yc, o0, out_plane, m, act);
+                } else {
+                    for (int64_t c = 0; c < cn; ++c)
+                        dw::finish_rows<Isa, 1>(acc + c, zc ? zc + c * out_plane : nullptr, yc + c * out_plane, o0, 0,
+                                                m, act);
+                }
+            }
+        }
+    }
+}
+
+// As above; with a workspace (depthwise_generic_workspace_floats > 0 for the layer) the channels-in-lanes path,
+// else the row kernel.
+template <class Isa>
+inline void depthwise_generic(const float* x, const float* w, const float* bias, const float* z, float* y,
+                              const kernels::ConvParams& p, const kernels::Epilogue& act, float* workspace) {
+    if (workspace) depthwise_generic_hwc<Isa>(x, w, bias, z, y, p, act, workspace);
+    else depthwise_generic<Isa>(x, w, bias, z, y, p, act);
 }
 
 }  // namespace x86

@@ -56,6 +56,33 @@ inline int64_t depthwise3x3_workspace_floats(const Depthwise3x3Params& p, int64_
     return depthwise3x3_hwc_rows(p) * depthwise3x3_hwc_cols(p) * lanes + 16;
 }
 
+// --- depthwise_generic (depthwise_generic.h): the channels-in-lanes path for any kernel ---
+// Each block of `lanes` channels is transposed into a zero-padded HWc scratch of
+// depthwise_generic_hwc_rows x _cols pixels of `lanes` floats; every tap of every output pixel is then one
+// full-vector FMA (no masks, no stride-2 deinterleave), `lanes` output pixels at a time as independent chains.
+// Arguments are {H, W} pairs of the 2-D window (&win.in[1], ...; pad_hw: padding before).
+inline int64_t depthwise_generic_hwc_extent(int64_t in, int64_t out, int64_t kernel, int64_t stride,
+                                            int64_t dilation, int64_t pad) {
+    const int64_t need = (out - 1) * stride + (kernel - 1) * dilation + 1, have = pad + in;
+    return need > have ? need : have;
+}
+// Scratch floats the HWc path needs (the padded plane, the block's tap weights and bias, 16 for 64-byte
+// alignment), or 0 when it does not run: a negative padding, or a padded plane over 256 Ki floats (1 MiB; a
+// larger plane would not stay in L2 while its taps run). Measured (MNASNet's 5x5 layers, AVX-512, in the model,
+// row kernel -> HWc): see backends/x86/README.md, "depthwise_generic".
+inline int64_t depthwise_generic_workspace_floats(const int64_t* in_hw, const int64_t* out_hw, const int64_t* kernel_hw,
+                                                  const int64_t* stride_hw, const int64_t* dilation_hw,
+                                                  const int64_t* pad_hw, int64_t lanes) {
+    if (pad_hw[0] < 0 || pad_hw[1] < 0 || out_hw[0] < 1 || out_hw[1] < 1) return 0;
+    const int64_t rows = depthwise_generic_hwc_extent(in_hw[0], out_hw[0], kernel_hw[0], stride_hw[0], dilation_hw[0],
+                                                      pad_hw[0]);
+    const int64_t cols = depthwise_generic_hwc_extent(in_hw[1], out_hw[1], kernel_hw[1], stride_hw[1], dilation_hw[1],
+                                                      pad_hw[1]);
+    const int64_t plane = rows * cols * lanes;
+    if (plane > 262144) return 0;
+    return plane + (kernel_hw[0] * kernel_hw[1] + 1) * lanes + 16;
+}
+
 }  // namespace x86
 }  // namespace kernels
 }  // namespace kiln
