@@ -125,7 +125,8 @@ int kiln_main(int argc, char** argv) {
     BenchOptions bopt;
     std::vector<std::string> bshapes;
     auto* bench = app.add_subcommand(
-        "bench", "Compile, build the generated code at -O3 with a timing harness, report latency and GFLOP/s");
+        "bench", "Compile, build the generated code with the target's flags (-O3 where the target has no kernels of its "
+        "own) and a timing harness, report latency and GFLOP/s");
     add_model_options(bench, bopt.compile, bshapes, true);
     bench->add_option("--runs", bopt.runs, "Timed runs")->capture_default_str()->check(CLI::PositiveNumber);
     bench->add_option("--warmup", bopt.warmup, "Untimed runs first")->capture_default_str()->check(CLI::NonNegativeNumber);
