@@ -104,7 +104,6 @@ inline void depthwise_generic_hwc(const float* x, const float* w, const float* b
         for (int64_t c = 0; c < wp; ++c)
             if (!inside || c < pw || c >= pw + iw_n) Isa::store(pad + (r * wp + c) * L, Isa::zero());
     }
-    // Scratch offset of tap t from its output pixel's first tap.
     for (int64_t n = 0; n < p.batch; ++n) {
         const float* xb = x + n * p.in_channels * in_plane;
         float* yb = y + n * p.out_channels * out_plane;

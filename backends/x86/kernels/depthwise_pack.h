@@ -57,8 +57,8 @@ inline int64_t depthwise3x3_workspace_floats(const Depthwise3x3Params& p, int64_
 }
 
 // --- depthwise_generic (depthwise_generic.h): the channels-in-lanes path for any kernel ---
-// Each block of `lanes` channels is transposed into a zero-padded HWc scratch of
-// depthwise_generic_hwc_rows x _cols pixels of `lanes` floats; every tap of every output pixel is then one
+// Each block of `lanes` channels is transposed into a zero-padded HWc scratch of depthwise_generic_hwc_extent
+// rows x columns (per dim below) of `lanes` floats per pixel; every tap of every output pixel is then one
 // full-vector FMA (no masks, no stride-2 deinterleave), `lanes` output pixels at a time as independent chains.
 // Arguments are {H, W} pairs of the 2-D window (&win.in[1], ...; pad_hw: padding before).
 inline int64_t depthwise_generic_hwc_extent(int64_t in, int64_t out, int64_t kernel, int64_t stride,
