@@ -341,14 +341,63 @@ struct Transpose<Avx2> {
 };
 #endif
 
-// Zeroes the padding of the HWc scratch (hp x wp pixels of L floats): the pixels the input never fills.
+// Zeroes the padding of the HWc scratch (hp x wp pixels of L floats): the pixels the input never fills (the
+// in_h x in_w plane sits at row pad_top, column pad_left).
 template <class Isa>
-inline void hwc_zero_border(float* pad, const Depthwise3x3Params& p, int64_t hp, int64_t wp) {
+inline void hwc_zero_border(float* pad, int64_t pad_top, int64_t pad_left, int64_t in_h, int64_t in_w, int64_t hp,
+                            int64_t wp) {
     constexpr int L = Isa::kLanes;
     for (int64_t r = 0; r < hp; ++r) {
-        const bool inside = r >= p.pad_top && r < p.pad_top + p.in_h;
+        const bool inside = r >= pad_top && r < pad_top + in_h;
         for (int64_t c = 0; c < wp; ++c)
-            if (!inside || c < p.pad_left || c >= p.pad_left + p.in_w) Isa::store(pad + (r * wp + c) * L, Isa::zero());
+            if (!inside || c < pad_left || c >= pad_left + in_w) Isa::store(pad + (r * wp + c) * L, Isa::zero());
+    }
+}
+
+// Channels [0, cn) of the planes at xc (in_h x in_w, in_plane apart) into the HWc scratch's interior (rows wp
+// pixels wide, starting at row pad_top, column pad_left), L flattened pixels at a time through one transpose;
+// lanes >= cn are 0.
+template <class Isa>
+inline void hwc_load_block(const float* xc, int64_t cn, int64_t in_h, int64_t in_w, float* pad, int64_t pad_top,
+                           int64_t pad_left, int64_t wp) {
+    using V = typename Isa::V;
+    constexpr int L = Isa::kLanes;
+    const int64_t in_plane = in_h * in_w;
+    // Input pixel i goes to scratch pixel (i / in_w + pad_top) * wp + i % in_w + pad_left.
+    int64_t iw = 0;
+    float* dst = pad + (pad_top * wp + pad_left) * L;
+    for (int64_t i0 = 0; i0 < in_plane; i0 += L) {
+        const int64_t n = in_plane - i0 < L ? in_plane - i0 : L;
+        V r[L];
+#pragma GCC unroll 16
+        for (int c = 0; c < L; ++c) {
+            if (c >= cn) r[c] = Isa::zero();
+            else if (n == L) r[c] = Isa::load(xc + c * in_plane + i0);
+            else r[c] = Isa::load_n(xc + c * in_plane + i0, n);
+        }
+        Transpose<Isa>::run(r);
+#pragma GCC unroll 16
+        for (int l = 0; l < L; ++l) {
+            if (l >= n) break;
+            Isa::store(dst, r[l]);
+            dst += L;
+            if (++iw == in_w) iw = 0, dst += (wp - in_w) * L;
+        }
+    }
+}
+
+// acc[l]: L channels of output pixel o0 + l (n of them real). Transposed back to channel vectors of consecutive
+// outputs and finished (residual, activation, store) for channels [0, cn) of the planes at yc / zc.
+template <class Isa>
+KILN_X86_INLINE void hwc_finish_block(typename Isa::V* acc, int64_t cn, const float* zc, float* yc, int64_t o0,
+                                      int64_t out_plane, int64_t n, const kernels::Epilogue& act) {
+    constexpr int L = Isa::kLanes;
+    Transpose<Isa>::run(acc);
+    if (cn == L) {
+        finish_rows<Isa, L>(acc, zc, yc, o0, out_plane, n, act);
+    } else {
+        for (int64_t c = 0; c < cn; ++c)
+            finish_rows<Isa, 1>(acc + c, zc ? zc + c * out_plane : nullptr, yc + c * out_plane, o0, 0, n, act);
     }
 }
 
@@ -363,28 +412,7 @@ inline void hwc_image(const float* x, const float* w, const float* bias, const f
     const int64_t in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w;
     for (int64_t cb = 0; cb < p.channels; cb += L) {
         const int64_t cn = p.channels - cb < L ? p.channels - cb : L;
-        const float* xc = x + cb * in_plane;
-        // Input pixel i goes to scratch pixel (i / in_w + pad_top) * wp + i % in_w + pad_left.
-        int64_t iw = 0;
-        float* dst = pad + (p.pad_top * wp + p.pad_left) * L;
-        for (int64_t i0 = 0; i0 < in_plane; i0 += L) {
-            const int64_t n = in_plane - i0 < L ? in_plane - i0 : L;
-            V r[L];
-#pragma GCC unroll 16
-            for (int c = 0; c < L; ++c) {
-                if (c >= cn) r[c] = Isa::zero();
-                else if (n == L) r[c] = Isa::load(xc + c * in_plane + i0);
-                else r[c] = Isa::load_n(xc + c * in_plane + i0, n);
-            }
-            Transpose<Isa>::run(r);
-#pragma GCC unroll 16
-            for (int l = 0; l < L; ++l) {
-                if (l >= n) break;
-                Isa::store(dst, r[l]);
-                dst += L;
-                if (++iw == p.in_w) iw = 0, dst += (wp - p.in_w) * L;
-            }
-        }
+        hwc_load_block<Isa>(x + cb * in_plane, cn, p.in_h, p.in_w, pad, p.pad_top, p.pad_left, wp);
         alignas(64) float tmp[10][L];
         for (int c = 0; c < L; ++c) {
             for (int t = 0; t < 9; ++t) tmp[t][c] = c < cn ? w[(cb + c) * 9 + t] : 0.0f;
@@ -420,13 +448,7 @@ inline void hwc_image(const float* x, const float* w, const float* bias, const f
                 q += S * L;
                 if (++ow == p.out_w) ow = 0, q += (S * wp - S * p.out_w) * L;
             }
-            Transpose<Isa>::run(acc);
-            if (cn == L) {
-                finish_rows<Isa, L>(acc, zc, yc, o0, out_plane, n, act);
-            } else {
-                for (int64_t c = 0; c < cn; ++c)
-                    finish_rows<Isa, 1>(acc + c, zc ? zc + c * out_plane : nullptr, yc + c * out_plane, o0, 0, n, act);
-            }
+            hwc_finish_block<Isa>(acc, cn, zc, yc, o0, out_plane, n, act);
         }
     }
 }
@@ -437,7 +459,7 @@ inline void depthwise3x3_hwc(const float* x, const float* w, const float* bias, 
     const int64_t hp = depthwise3x3_hwc_rows(p), wp = depthwise3x3_hwc_cols(p);
     const uintptr_t mis = reinterpret_cast<uintptr_t>(workspace) / sizeof(float) % 16;
     float* pad = workspace + (16 - mis) % 16;  // 64-byte aligned
-    hwc_zero_border<Isa>(pad, p, hp, wp);
+    hwc_zero_border<Isa>(pad, p.pad_top, p.pad_left, p.in_h, p.in_w, hp, wp);
     const int64_t in_image = p.channels * p.in_h * p.in_w, out_image = p.channels * p.out_h * p.out_w;
     for (int64_t b = 0; b < p.batch; ++b) {
         const float* zb = z ? z + b * out_image : nullptr;

@@ -99,38 +99,14 @@ inline void depthwise_generic_hwc(const float* x, const float* w, const float* b
     float* pad = workspace + (64 - reinterpret_cast<uintptr_t>(workspace) % 64) % 64 / sizeof(float);
     float* wt = pad + hp * wp * L;  // taps + 1 (bias) vectors
     // The border (padding rows and columns) is zero for every block; the interior is rewritten per block.
-    for (int64_t r = 0; r < hp; ++r) {
-        const bool inside = r >= ph && r < ph + ih_n;
-        for (int64_t c = 0; c < wp; ++c)
-            if (!inside || c < pw || c >= pw + iw_n) Isa::store(pad + (r * wp + c) * L, Isa::zero());
-    }
+    dw::hwc_zero_border<Isa>(pad, ph, pw, ih_n, iw_n, hp, wp);
     for (int64_t n = 0; n < p.batch; ++n) {
         const float* xb = x + n * p.in_channels * in_plane;
         float* yb = y + n * p.out_channels * out_plane;
         const float* zb = z ? z + n * p.out_channels * out_plane : nullptr;
         for (int64_t cb = 0; cb < p.out_channels; cb += L) {
             const int64_t cn = p.out_channels - cb < L ? p.out_channels - cb : L;
-            const float* xc = xb + cb * in_plane;
-            int64_t iw = 0;
-            float* dst = pad + (ph * wp + pw) * L;
-            for (int64_t i0 = 0; i0 < in_plane; i0 += L) {
-                const int64_t m = in_plane - i0 < L ? in_plane - i0 : L;
-                V r[L];
-#pragma GCC unroll 16
-                for (int c = 0; c < L; ++c) {
-                    if (c >= cn) r[c] = Isa::zero();
-                    else if (m == L) r[c] = Isa::load(xc + c * in_plane + i0);
-                    else r[c] = Isa::load_n(xc + c * in_plane + i0, m);
-                }
-                dw::Transpose<Isa>::run(r);
-#pragma GCC unroll 16
-                for (int l = 0; l < L; ++l) {
-                    if (l >= m) break;
-                    Isa::store(dst, r[l]);
-                    dst += L;
-                    if (++iw == iw_n) iw = 0, dst += (wp - iw_n) * L;
-                }
-            }
+            dw::hwc_load_block<Isa>(xb + cb * in_plane, cn, ih_n, iw_n, pad, ph, pw, wp);
             for (int64_t t = 0; t <= taps; ++t)
                 for (int c = 0; c < L; ++c)
                     wt[t * L + c] = c >= cn ? 0.0f : t < taps ? w[(cb + c) * taps + t] : bias ? bias[cb + c] : 0.0f;
@@ -158,14 +134,7 @@ inline void depthwise_generic_hwc(const float* x, const float* w, const float* b
 #pragma GCC unroll 16
                         for (int l = 0; l < L; ++l) acc[l] = Isa::fmadd(wv, Isa::load(q[l] + off), acc[l]);
                     }
-                dw::Transpose<Isa>::run(acc);
-                if (cn == L) {
-                    dw::finish_rows<Isa, L>(acc, zc, yc, o0, out_plane, m, act);
-                } else {
-                    for (int64_t c = 0; c < cn; ++c)
-                        dw::finish_rows<Isa, 1>(acc + c, zc ? zc + c * out_plane : nullptr, yc + c * out_plane, o0, 0,
-                                                m, act);
-                }
+                dw::hwc_finish_block<Isa>(acc, cn, zc, yc, o0, out_plane, m, act);
             }
         }
     }
