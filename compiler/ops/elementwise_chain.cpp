@@ -7,6 +7,7 @@
 #include "backends/common/c_literals.h"
 #include "backends/common/emit_context.h"
 #include "backends/portable/kernels/elementwise_chain.h"
+#include "ops/chain_plan.h"
 #include "ops/dispatch.h"
 #include "ops/registry.h"
 
@@ -46,6 +47,12 @@ const ChainOpName* find_chain_op(const std::string& name) {
     return nullptr;
 }
 
+const char* chain_op_name(int32_t op) {
+    for (const ChainOpName& o : kChainOps)
+        if (o.op == op) return o.name;
+    return nullptr;
+}
+
 // How input `in` broadcasts against `out` as (inner, count); false when its non-1 dims (right-aligned) are
 // not one contiguous run of dims equal to the output's.
 bool operand_layout(const Shape& in, const Shape& out, int64_t* inner, int64_t* count) {
@@ -68,8 +75,10 @@ bool operand_layout(const Shape& in, const Shape& out, int64_t* inner, int64_t* 
     return true;
 }
 
+}  // namespace
+
 // Reads and validates every attribute and input; the kernel parameters for eval and emit alike.
-Status make_params(NodeCtx& c, k::ChainParams* p, std::vector<k::ChainOp>* ops = nullptr) {
+Status make_chain_params(NodeCtx& c, k::ChainParams* p) {
     if (c.num_inputs() < 1 || c.num_inputs() > std::size_t(k::kChainMaxInputs))
         return c.fail("has {} inputs, expected 1 to {}", c.num_inputs(), k::kChainMaxInputs);
     const DType t = c.in_dtype(0);
@@ -101,7 +110,6 @@ Status make_params(NodeCtx& c, k::ChainParams* p, std::vector<k::ChainOp>* ops =
             return c.fail("step {} ({}): swap is only valid for Add, Sub, Mul, Div, Pow, Max, Min", s, names[s]);
         if (o->binary) used[std::size_t(operand[s])] = true;
         p->steps[s] = {o->op, int32_t(operand[s]), int32_t(swap[s]), params[2 * s], params[2 * s + 1]};
-        if (ops) ops->push_back(o->op);
     }
     const Shape& out = c.in_shape(0);
     for (std::size_t i = 0; i < c.num_inputs(); ++i) {
@@ -116,16 +124,33 @@ Status make_params(NodeCtx& c, k::ChainParams* p, std::vector<k::ChainOp>* ops =
     return c.status();
 }
 
+std::string c_chain_params(const k::ChainParams& p) {
+    std::vector<std::string> steps, inner, count;
+    for (int32_t s = 0; s < p.num_steps; ++s) {
+        const k::ChainStep& st = p.steps[s];
+        steps.push_back(fmt::format("{{k::kChain{}, {}, {}, {}, {}}}", chain_op_name(st.op), st.operand, st.swap,
+                                    c_float(st.a), c_float(st.b)));
+    }
+    for (int i = 0; i < k::kChainMaxInputs; ++i) {
+        inner.push_back(c_int(p.inner[i]));
+        count.push_back(c_int(p.count[i]));
+    }
+    return fmt::format("{{{}, {}, {{{}}}, {{{}}}, {{{}}}}}", c_int(p.n), p.num_steps, fmt::join(inner, ", "),
+                       fmt::join(count, ", "), fmt::join(steps, ", "));
+}
+
+namespace {
+
 Status infer_chain(InferCtx& c) {
     k::ChainParams p;
-    KILN_TRY(make_params(c, &p));
+    KILN_TRY(make_chain_params(c, &p));
     c.set_output(0, c.in_dtype(0), c.in_shape(0));
     return c.status();
 }
 
 Status eval_chain(EvalCtx& c) {
     k::ChainParams p;
-    KILN_TRY(make_params(c, &p));
+    KILN_TRY(make_chain_params(c, &p));
     bool ok = dispatch_float(c.in(0).dtype(), [&](auto tag) {
         using T = typename decltype(tag)::type;
         k::ChainInputs<T> ins{};
@@ -137,24 +162,11 @@ Status eval_chain(EvalCtx& c) {
 
 Status emit_chain(EmitCtx& c) {
     k::ChainParams p;
-    std::vector<k::ChainOp> ops;
-    KILN_TRY(make_params(c, &p, &ops));
+    KILN_TRY(make_chain_params(c, &p));
     c.use_kernel("portable/elementwise_chain.h");
-    const std::vector<std::string> names = c.attr_strings("ops");
-    std::vector<std::string> steps, inner, count, ins;
-    for (int32_t s = 0; s < p.num_steps; ++s) {
-        const k::ChainStep& st = p.steps[s];
-        steps.push_back(fmt::format("{{k::kChain{}, {}, {}, {}, {}}}", names[std::size_t(s)], st.operand, st.swap,
-                                    c_float(st.a), c_float(st.b)));
-    }
-    for (std::size_t i = 0; i < c.num_inputs(); ++i) {
-        inner.push_back(c_int(p.inner[i]));
-        count.push_back(c_int(p.count[i]));
-        ins.push_back(c.in(i));
-    }
-    std::string params = c.define_params(
-        "k::ChainParams", fmt::format("{{{}, {}, {{{}}}, {{{}}}, {{{}}}}}", c_int(p.n), p.num_steps,
-                                      fmt::join(inner, ", "), fmt::join(count, ", "), fmt::join(steps, ", ")));
+    std::vector<std::string> ins;
+    for (std::size_t i = 0; i < c.num_inputs(); ++i) ins.push_back(c.in(i));
+    const std::string params = c.define_params("k::ChainParams", c_chain_params(p));
     c.call("k::elementwise_chain(k::ChainInputs<{}>{{{{{}}}}}, {}, {});", c.in_ctype(0), fmt::join(ins, ", "),
            c.out(0), params);
     return Status::ok();

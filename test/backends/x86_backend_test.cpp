@@ -43,7 +43,8 @@ bool host_runs(const std::string& target) {
 // MatMul with a 3-D activation and constant weights; a 3x3 convolution on a 24 x 26 plane (Winograd); MaxPool
 // with ceil_mode and AveragePool counting the padding; a 5x5 stride-2 depthwise; a 3x3 stride-4 convolution
 // with a 6x7 output plane and 64 output channels (output channels in lanes); a 3x3 convolution on a 10x24 plane
-// (Winograd F(2x2, 3x3); the 24x26 one is F(4x4, 3x3)); a 7x7 stride-2 first layer over 3 channels.
+// (Winograd F(2x2, 3x3); the 24x26 one is F(4x4, 3x3)); a 7x7 stride-2 first layer over 3 channels; two
+// elementwise chains.
 onnx::ModelProto x86_cnn_model() {
     onnx::ModelProto m = make_model(13);
     add_input(m, "x", kFloat, {2, 17, 9, 7});
@@ -115,6 +116,17 @@ onnx::ModelProto x86_cnn_model() {
     set_ints(first, "pads", {3, 3, 3, 3});
     add_node(m, "Relu", {"c10"}, {"o10"});
     add_output(m, "o10", kFloat, {1, 16, 10, 11});
+    // A per-channel scale and shift + ReLU (a BatchNorm before a convolution, as in DenseNet): an ElementwiseChain
+    // on the x86 kernel; a scale + Sigmoid chain stays on the portable one.
+    add_initializer(m, to_proto(random_float_tensor({32, 1, 1}, 14), "scale"));
+    add_initializer(m, to_proto(random_float_tensor({32, 1, 1}, 15), "shift"));
+    add_node(m, "Mul", {"v", "scale"}, {"bn0"});
+    add_node(m, "Add", {"bn0", "shift"}, {"bn1"});
+    add_node(m, "Relu", {"bn1"}, {"o11"});
+    add_output(m, "o11", kFloat, {1, 32, 24, 27});
+    add_node(m, "Mul", {"q", "scale"}, {"sg0"});
+    add_node(m, "Sigmoid", {"sg0"}, {"o12"});
+    add_output(m, "o12", kFloat, {1, 32, 10, 24});
     add_output(m, "o4", kFloat, {1, 19, 24, 26});
     add_output(m, "o5", kFloat, {1, 32, 12, 13});
     add_output(m, "o6", kFloat, {1, 32, 24, 27});
@@ -166,6 +178,8 @@ TEST_CASE("x86 targets run convolutions, depthwise and Gemm/MatMul layers on x86
         CHECK(count(src, "k::x86::max_pool" + traits + "(") == 1);
         CHECK(count(src, "k::x86::avg_pool" + traits + "(") == 1);
         CHECK(count(src, "k::x86::global_avg_pool" + traits + "(") == 1);
+        CHECK(count(src, "k::x86::elementwise_chain" + traits + "(") == 1);  // scale, shift, ReLU
+        CHECK(count(src, "k::elementwise_chain(") == 1);                     // scale, Sigmoid
         CHECK(count(src, "k::conv(") + count(src, "k::conv_fused(") == 0);
         // Packed copies replace the 1x1, Gemm and MatMul weights; the depthwise filter is used as it is.
         CHECK(count(src, "_w1x1[") == 0);

@@ -54,6 +54,20 @@ struct Avx512 {
     KILN_X86_INLINE static V leaky(V x, V a) {
         return _mm512_mask_mul_ps(x, _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ), x, a);
     }
+    // Lane predicates and selection, for the elementwise ops that must match the portable functors bit for bit
+    // (elementwise_chain.h): M is a lane mask, select(m, t, f) = m ? t : f per lane.
+    using M = __mmask16;
+    KILN_X86_INLINE static V div(V a, V b) { return _mm512_div_ps(a, b); }
+    KILN_X86_INLINE static V neg(V x) {
+        return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), _mm512_set1_epi32(INT32_MIN)));
+    }
+    KILN_X86_INLINE static V abs(V x) {
+        return _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(INT32_MAX)));
+    }
+    KILN_X86_INLINE static M lt(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }  // a < b, false on NaN
+    KILN_X86_INLINE static M is_nan(V a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
+    KILN_X86_INLINE static M or_mask(M a, M b) { return M(a | b); }
+    KILN_X86_INLINE static V select(M m, V t, V f) { return _mm512_mask_blend_ps(m, f, t); }
     // Lanes l in [lo, hi) get p[l * stride] (stride 1 or 2), the others 0; only those elements are read.
     KILN_X86_INLINE static V load_lanes(const float* p, int64_t stride, int64_t lo, int64_t hi) {
         if (stride == 1) return _mm512_maskz_loadu_ps(__mmask16(mask(hi) & ~mask(lo)), p);
@@ -101,6 +115,15 @@ struct Avx2 {
     KILN_X86_INLINE static V leaky(V x, V a) {
         return _mm256_blendv_ps(x, _mm256_mul_ps(x, a), _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ));
     }
+    // As Avx512's: lane masks are all-ones / all-zeros float lanes.
+    using M = __m256;
+    KILN_X86_INLINE static V div(V a, V b) { return _mm256_div_ps(a, b); }
+    KILN_X86_INLINE static V neg(V x) { return _mm256_xor_ps(x, _mm256_set1_ps(-0.0f)); }
+    KILN_X86_INLINE static V abs(V x) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x); }
+    KILN_X86_INLINE static M lt(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+    KILN_X86_INLINE static M is_nan(V a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
+    KILN_X86_INLINE static M or_mask(M a, M b) { return _mm256_or_ps(a, b); }
+    KILN_X86_INLINE static V select(M m, V t, V f) { return _mm256_blendv_ps(f, t, m); }
     KILN_X86_INLINE static __m256i mask_range(int64_t lo, int64_t hi) { return _mm256_andnot_si256(mask(lo), mask(hi)); }
     // Lanes l in [lo, hi) get p[l * stride] (stride 1 or 2), the others 0; only those elements are read.
     KILN_X86_INLINE static V load_lanes(const float* p, int64_t stride, int64_t lo, int64_t hi) {
