@@ -19,6 +19,7 @@ namespace {
 
 using kiln::test_x86::cpu_has_isa;
 using kiln::test_x86::Isa;
+using kiln::test_x86::same_bits;
 namespace k = kiln::kernels;
 namespace x = kiln::kernels::x86;
 
@@ -43,14 +44,6 @@ std::vector<float> values(int64_t n, std::mt19937& rng, bool specials) {
         if (specials && r < 6) f = special[r];
     }
     return v;
-}
-
-bool same_bits(float a, float b) {
-    if (std::isnan(a) && std::isnan(b)) return true;
-    uint32_t ua, ub;
-    std::memcpy(&ua, &a, 4);
-    std::memcpy(&ub, &b, 4);
-    return ua == ub;
 }
 
 struct Chain {

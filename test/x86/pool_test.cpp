@@ -18,6 +18,7 @@ namespace {
 using kiln::test_x86::Isa;
 using kiln::test_x86::cpu_has_isa;
 using kiln::test_x86::random_floats;
+using kiln::test_x86::same_bits;
 namespace k = kiln::kernels;
 namespace x = kiln::kernels::x86;
 
@@ -37,14 +38,6 @@ std::vector<float> random_floats(int64_t n, std::mt19937& rng, int specials) {
             else if (r < 6) f = -f * 0.0f;  // more zeros of both signs
         }
     return v;
-}
-
-bool same_bits(float a, float b) {
-    if (std::isnan(a) && std::isnan(b)) return true;
-    uint32_t ua, ub;
-    std::memcpy(&ua, &a, 4);
-    std::memcpy(&ub, &b, 4);
-    return ua == ub;
 }
 
 // Output size as the compiler computes it (compiler/ops/sliding_window.cpp), -1 if the window does not fit.

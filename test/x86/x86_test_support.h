@@ -2,7 +2,9 @@
 // (KILN_X86_ISA = Avx2 or Avx512, with that ISA's flags).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -20,6 +22,15 @@ inline bool cpu_has_isa() {
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+// Bit-identical floats, any NaN equal to any NaN (kernels that must match the portable ones exactly).
+inline bool same_bits(float a, float b) {
+    if (std::isnan(a) && std::isnan(b)) return true;
+    uint32_t ua, ub;
+    std::memcpy(&ua, &a, 4);
+    std::memcpy(&ub, &b, 4);
+    return ua == ub;
 }
 
 // n floats uniform in [-1, 1) from rng.
