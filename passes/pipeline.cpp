@@ -3,8 +3,8 @@
 
 namespace kiln {
 
-std::vector<Pass> pipeline_for_target(const std::string& /*target*/) {
-    return {
+std::vector<Pass> pipeline_for_target(const std::string& target) {
+    std::vector<Pass> passes = {
         {"infer-shapes", infer_shapes},
         {"fold-constants", fold_constants},
         {"eliminate-identities", eliminate_identities},
@@ -14,10 +14,20 @@ std::vector<Pass> pipeline_for_target(const std::string& /*target*/) {
         {"fuse-matmul-add", fuse_matmul_add},
         {"fold-affine", fold_affine},
         {"fuse-epilogue", fuse_epilogue},
+        {"fuse-pointwise-depthwise", fuse_pointwise_depthwise},  // x86 targets only (below)
         {"fuse-elementwise", fuse_elementwise},
         {"eliminate-dead-code", eliminate_dead_code},
         {"schedule", schedule},  // last: the node order is the one plan-memory and the emitter use
     };
+    // The fused 1x1 + depthwise op exists for the x86 kernel that runs it (its rule is that kernel's); on other
+    // targets the two layers stay apart.
+    if (target.compare(0, 4, "x86-") != 0)
+        for (auto it = passes.begin(); it != passes.end(); ++it)
+            if (std::string(it->name) == "fuse-pointwise-depthwise") {
+                passes.erase(it);
+                break;
+            }
+    return passes;
 }
 
 Expected<Graph> run_pipeline(Graph g, const std::vector<Pass>& passes,

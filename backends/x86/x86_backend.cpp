@@ -11,6 +11,8 @@
 //                                                                      GEMM over an implicit im2col)
 //   Gemm / kiln.FusedGemm with a constant B, MatMul with a constant 2-D B -> x86/gemm_packed.h gemm_packed_b
 //   MaxPool (no Indices output), AveragePool, GlobalAveragePool, float     -> x86/pool.h
+//   kiln.PointwiseDepthwise (fuse-pointwise-depthwise: a short-K 1x1 and the depthwise 3x3 reading it, planes
+//   of 56x56 and up)                                                  -> x86/pointwise_depthwise.h
 //   kiln.ElementwiseChain, float, of vectorizable steps (elementwise_chain_fits: per-channel Mul/Add,
 //   Relu, Clip, Max...; scalar, same-shape or per-channel operands)        -> x86/elementwise_chain.h
 // Weights a kernel wants in another layout are packed here (pack.h) into new weight arrays; the layer then
@@ -23,6 +25,7 @@
 #include "backends/x86/kernels/elementwise_chain_rule.h"
 #include "backends/x86/kernels/first_conv_pack.h"
 #include "backends/x86/kernels/pack.h"
+#include "backends/x86/kernels/pointwise_depthwise_pack.h"
 #include "backends/x86/kernels/winograd4_pack.h"
 #include "ops/chain_plan.h"
 #include "ops/conv_plan.h"
@@ -403,6 +406,57 @@ Status emit_pool(EmitCtx& c, const TargetInfo& t) {
     return Status::ok();
 }
 
+// ---- 1x1 + depthwise (kiln.PointwiseDepthwise) ------------------------------------------------------
+
+struct PointwiseDepthwiseChoice {
+    ConvPlan pw, dw;
+    kernels::Epilogue e1{}, e2{};
+    xk::Depthwise3x3Params dp{};
+};
+
+// The node's plans when the fused kernel runs it (the pass fuses only what pointwise_depthwise_fits admits; a
+// pair it cannot run, e.g. from a hand-written model, stays on the portable kernel).
+bool pointwise_depthwise_plan(NodeCtx& c, PointwiseDepthwiseChoice* ch) {
+    if (c.in_dtype(0) != DType::Float32 || !c.const_input(1)) return false;
+    if (!make_pointwise_depthwise(c, &ch->pw, &ch->dw, &ch->e1, &ch->e2)) return false;
+    const kernels::Window& w = ch->dw.params.win;
+    if (!xk::pointwise_depthwise_fits(ch->pw.params.in_channels, w.in[1], w.in[2], w.kernel[1], w.kernel[2],
+                                      w.stride[1], w.stride[2], w.dilation[1], w.dilation[2]))
+        return false;
+    ch->dp = xk::Depthwise3x3Params{ch->dw.params.batch, ch->dw.params.in_channels, w.in[1], w.in[2], w.out[1],
+                                    w.out[2], w.stride[1], w.pad[1], w.pad[2]};
+    return true;
+}
+
+bool choose_pointwise_depthwise(NodeCtx& c, const TargetInfo& t, std::size_t* workspace) {
+    *workspace = 0;
+    PointwiseDepthwiseChoice ch;
+    if (!pointwise_depthwise_plan(c, &ch)) return false;
+    const IsaInfo isa = isa_info(t);
+    *workspace = std::size_t(xk::pointwise_depthwise_workspace_floats(ch.dp, isa.mr, isa.lanes)) * 4;
+    return true;
+}
+
+Status emit_pointwise_depthwise(EmitCtx& c, const TargetInfo& t) {
+    PointwiseDepthwiseChoice ch;
+    if (!pointwise_depthwise_plan(c, &ch)) return c.fail("is not a 1x1 + depthwise pair the x86 kernel runs");
+    const IsaInfo isa = isa_info(t);
+    c.use_kernel("x86/pointwise_depthwise.h");
+    const std::string pw = define_conv_weights(c, ch.pw.params, isa.mr, fmt::format("{}-row panels", isa.mr));
+    const std::string p1 = c.define_params("k::ConvParams", conv_params_init(ch.pw.params), "pw");
+    const std::string ep1 = c.define_params("k::Epilogue", epilogue_init(ch.e1), "pw_epilogue");
+    const std::string ep2 = c.define_params("k::Epilogue", epilogue_init(ch.e2), "epilogue");
+    const xk::Depthwise3x3Params& d = ch.dp;
+    const std::string dp = c.define_params(
+        "k::x86::Depthwise3x3Params", fmt::format("{{{}, {}, {}, {}, {}, {}, {}, {}, {}}}", d.batch, d.channels, d.in_h,
+                                                  d.in_w, d.out_h, d.out_w, d.stride, d.pad_top, d.pad_left),
+        "dw");
+    c.call("k::x86::pointwise_depthwise<{}>({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {});", isa.type, c.in(0), pw,
+           optional_float(c, 2), c.in(3), optional_float(c, 4), optional_float(c, 5), c.out(0), p1, ep1, dp, ep2,
+           c.workspace("float"));
+    return Status::ok();
+}
+
 // ---- elementwise chains ---------------------------------------------------------------------------
 
 // A float chain whose steps the x86 kernel computes exactly as the portable one (elementwise_chain_rule.h):
@@ -440,6 +494,7 @@ const std::vector<OpOverride>& x86_overrides() {
         {"", "AveragePool", choose_pool<PoolKind::Average, false>, emit_pool<PoolKind::Average, false>},
         {"", "GlobalAveragePool", choose_pool<PoolKind::Average, true>, emit_pool<PoolKind::Average, true>},
         {kInternalDomain, "ElementwiseChain", choose_chain, emit_chain},
+        {kInternalDomain, "PointwiseDepthwise", choose_pointwise_depthwise, emit_pointwise_depthwise},
     };
     return ops;
 }

@@ -222,6 +222,48 @@ int64_t conv_transpose_macs(NodeCtx& c) {
 }  // namespace
 
 Status make_conv_plan(NodeCtx& c, ConvPlan* plan) { return make_conv(c, plan); }
+
+Status make_pointwise_depthwise_plan(NodeCtx& c, ConvPlan* pw, ConvPlan* dw) {
+    if (c.num_inputs() < 4 || c.num_inputs() > 6) return c.fail("has {} inputs, expected 4 to 6", c.num_inputs());
+    for (std::size_t i : {std::size_t(0), std::size_t(1), std::size_t(3)})
+        if (!c.has_input(i)) return c.fail("input {} is missing", i);
+    KILN_TRY(check_types(c));
+    const Shape& x = c.in_shape(0);
+    const Shape& w1 = c.in_shape(1);
+    const Shape& wd = c.in_shape(3);
+    if (x.size() != 4) return c.fail("input X has shape {}, expected N x C x H x W", shape_str(x));
+    if (w1.size() != 4 || w1[1] != x[1] || w1[2] != 1 || w1[3] != 1)
+        return c.fail("pointwise weights of shape {} are not C x {} x 1 x 1", shape_str(w1), x[1]);
+    const int64_t ch = w1[0];
+    if (wd.size() != 4 || wd[0] != ch || wd[1] != 1)
+        return c.fail("depthwise weights of shape {} are not {} x 1 x kH x kW", shape_str(wd), ch);
+    const int64_t groups = c.attr_int("group", 1);
+    KILN_TRY(c.status());
+    if (groups != ch) return c.fail("group {} is not the {} channels of a depthwise convolution", groups, ch);
+    if (c.has_input(2) && c.in_shape(2) != Shape{ch})
+        return c.fail("pointwise bias has shape {}, expected {}", shape_str(c.in_shape(2)), ch);
+    if (c.has_input(4) && c.in_shape(4) != Shape{ch})
+        return c.fail("depthwise bias has shape {}, expected {}", shape_str(c.in_shape(4)), ch);
+    // The pointwise stage: 1x1, stride 1, unpadded, over X's plane.
+    const Shape e{x[0], ch, x[2], x[3]};
+    kernels::Window one{};
+    for (int d = 0; d < 3; ++d) {
+        one.in[d] = one.out[d] = d == 0 ? 1 : x[std::size_t(d + 1)];
+        one.kernel[d] = one.stride[d] = one.dilation[d] = 1;
+        one.pad[d] = 0;
+    }
+    pw->params = kernels::ConvParams{x[0], x[1], ch, 1, one};
+    pw->out = e;
+    // The depthwise stage: the node's Conv attributes over the pointwise output.
+    std::vector<int64_t> kernel;
+    KILN_TRY(kernel_dims(c, wd, &kernel));
+    WindowGeometry g;
+    KILN_TRY(forward_window(c, e, kernel, false, &g));
+    dw->params = kernels::ConvParams{x[0], ch, ch, ch, to_kernel_window(g)};
+    dw->out = {x[0], ch};
+    dw->out.insert(dw->out.end(), g.out.begin(), g.out.end());
+    return Status::ok();
+}
 Status make_conv_transpose_plan(NodeCtx& c, ConvPlan* plan) { return make_conv_transpose(c, plan); }
 std::string conv_params_init(const kernels::ConvParams& p) { return c_conv_params(p); }
 

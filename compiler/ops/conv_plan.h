@@ -19,6 +19,9 @@ struct ConvPlan {
 // Reads the node's Conv (ConvTranspose) attributes and checks X, W and the bias (inputs 0-2).
 Status make_conv_plan(NodeCtx& c, ConvPlan* plan);
 Status make_conv_transpose_plan(NodeCtx& c, ConvPlan* plan);
+// kiln.PointwiseDepthwise (fused.cpp): the 1x1 stage (inputs X, W1, B1?) and the depthwise stage (the node's Conv
+// attributes, inputs Wd, Bd?) over the 1x1 stage's output.
+Status make_pointwise_depthwise_plan(NodeCtx& c, ConvPlan* pw, ConvPlan* dw);
 // The aggregate initializer of k::ConvParams.
 std::string conv_params_init(const kernels::ConvParams& p);
 

@@ -11,6 +11,7 @@
 #include "backends/common/emit_context.h"
 #include "backends/portable/kernels/epilogue.h"
 #include "backends/portable/kernels/gemm.h"
+#include "backends/portable/kernels/pointwise_depthwise.h"
 #include "ops/conv_plan.h"
 #include "ops/fused_plan.h"
 #include "ops/dispatch.h"
@@ -115,6 +116,62 @@ int64_t fused_conv_transpose_macs(NodeCtx& c) {
     return shape_numel(c.in_shape(0)) * shape_numel(Shape(w.begin() + 1, w.end()));
 }
 
+// ---- PointwiseDepthwise: inputs X, W1, B1?, Wd, Bd?, Z? -------------------------------------------
+
+Status infer_pointwise_depthwise(InferCtx& c) {
+    ConvPlan pw, dw;
+    kernels::Epilogue e1{}, e2{};
+    KILN_TRY(make_pointwise_depthwise(c, &pw, &dw, &e1, &e2));
+    c.set_output(0, c.in_dtype(0), dw.out);
+    return c.status();
+}
+
+Status eval_pointwise_depthwise(EvalCtx& c) {
+    ConvPlan pw, dw;
+    kernels::Epilogue e1{}, e2{};
+    KILN_TRY(make_pointwise_depthwise(c, &pw, &dw, &e1, &e2));
+    bool ok = dispatch_float(c.in(0).dtype(), [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        std::vector<T> plane(std::size_t(kernels::window_in_size(pw.params.win)));
+        kernels::pointwise_depthwise(c.in(0).data<T>(), c.in(1).data<T>(), optional_data<T>(c, 2), c.in(3).data<T>(),
+                                     optional_data<T>(c, 4), optional_data<T>(c, 5), c.out(0).data<T>(), pw.params, e1,
+                                     dw.params, e2, plane.data());
+    });
+    return ok ? Status::ok() : c.fail("type {} is not supported", dtype_name(c.in(0).dtype()));
+}
+
+Status emit_pointwise_depthwise(EmitCtx& c) {
+    ConvPlan pw, dw;
+    kernels::Epilogue e1{}, e2{};
+    KILN_TRY(make_pointwise_depthwise(c, &pw, &dw, &e1, &e2));
+    c.use_kernel("portable/pointwise_depthwise.h");
+    const std::string p1 = c.define_params("k::ConvParams", conv_params_init(pw.params), "pw");
+    const std::string p2 = c.define_params("k::ConvParams", conv_params_init(dw.params), "dw");
+    const std::string ep1 = c.define_params("k::Epilogue", epilogue_init(e1), "pw_epilogue");
+    const std::string ep2 = c.define_params("k::Epilogue", epilogue_init(e2), "epilogue");
+    c.call("k::pointwise_depthwise({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {});", c.in(0), c.in(1),
+           optional_input(c, 2), c.in(3), optional_input(c, 4), optional_input(c, 5), c.out(0), p1, ep1, p2, ep2,
+           c.workspace(c.in_ctype(0)));
+    return Status::ok();
+}
+
+// The 1x1 stage's multiply-adds plus the depthwise stage's.
+int64_t pointwise_depthwise_macs(NodeCtx& c) {
+    ConvPlan pw, dw;
+    kernels::Epilogue e1{}, e2{};
+    if (!make_pointwise_depthwise(c, &pw, &dw, &e1, &e2)) return 0;
+    const Shape& wd = c.in_shape(3);
+    return shape_numel(pw.out) * pw.params.in_channels + shape_numel(dw.out) * wd[2] * wd[3];
+}
+
+// One plane of the 1x1 stage's output.
+std::size_t pointwise_depthwise_workspace(NodeCtx& c) {
+    ConvPlan pw, dw;
+    kernels::Epilogue e1{}, e2{};
+    if (!make_pointwise_depthwise(c, &pw, &dw, &e1, &e2)) return 0;
+    return std::size_t(kernels::window_in_size(pw.params.win)) * dtype_size(c.in_dtype(0));
+}
+
 // ---- FusedGemm: inputs A, B, C?, Z? ---------------------------------------------------------------
 
 Status infer_fused_gemm(InferCtx& c) {
@@ -172,18 +229,34 @@ int inplace_residual(NodeCtx& c) {
 
 }  // namespace
 
-Status make_epilogue(NodeCtx& c, kernels::Epilogue* e) {
-    const std::string act = c.attr_string("activation", "");
-    const std::vector<float> params = c.attr_floats("activation_params");
+namespace {
+
+// The epilogue named by the attributes `act_attr` (string) and `params_attr` (floats).
+Status epilogue_from(NodeCtx& c, const char* act_attr, const char* params_attr, kernels::Epilogue* e) {
+    const std::string act = c.attr_string(act_attr, "");
+    const std::vector<float> params = c.attr_floats(params_attr);
     KILN_TRY(c.status());
     for (const ActivationInfo& a : kActivations) {
         if (act != a.name) continue;
         if (params.size() != a.num_params)
-            return c.fail("activation '{}' takes {} activation_params, got {}", act, a.num_params, params.size());
+            return c.fail("{} '{}' takes {} {}, got {}", act_attr, act, a.num_params, params_attr, params.size());
         *e = kernels::Epilogue{a.code, params.size() > 0 ? params[0] : 0.0f, params.size() > 1 ? params[1] : 0.0f};
         return Status::ok();
     }
-    return c.fail("activation '{}' is not supported", act);
+    return c.fail("{} '{}' is not supported", act_attr, act);
+}
+
+}  // namespace
+
+Status make_epilogue(NodeCtx& c, kernels::Epilogue* e) {
+    return epilogue_from(c, "activation", "activation_params", e);
+}
+
+Status make_pointwise_depthwise(NodeCtx& c, ConvPlan* pw, ConvPlan* dw, kernels::Epilogue* e1, kernels::Epilogue* e2) {
+    KILN_TRY(make_pointwise_depthwise_plan(c, pw, dw));
+    KILN_TRY(check_residual(c, 5, dw->out));
+    KILN_TRY(epilogue_from(c, "pointwise_activation", "pointwise_activation_params", e1));
+    return make_epilogue(c, e2);
 }
 
 Status make_fused_gemm(NodeCtx& c, GemmPlan* plan, kernels::Epilogue* e) {
@@ -238,5 +311,7 @@ KILN_DEFINE_OP_FULL(FusedConvTranspose, infer_fused_conv<make_conv_transpose_pla
                     (eval_fused_conv<make_conv_transpose_plan, true>),
                     (emit_fused_conv<make_conv_transpose_plan, true>), fused_conv_transpose_macs, nullptr,
                     inplace_residual)
+KILN_DEFINE_OP_WORKSPACE(PointwiseDepthwise, infer_pointwise_depthwise, eval_pointwise_depthwise,
+                         emit_pointwise_depthwise, pointwise_depthwise_macs, pointwise_depthwise_workspace)
 KILN_DEFINE_OP_FULL(FusedGemm, infer_fused_gemm, eval_fused_gemm, emit_fused_gemm, fused_gemm_macs, nullptr,
                     inplace_residual)

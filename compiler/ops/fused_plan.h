@@ -4,12 +4,18 @@
 
 #include "backends/portable/kernels/epilogue.h"
 #include "backends/portable/kernels/gemm.h"
+#include "ops/conv_plan.h"
 #include "ops/op_context.h"
 
 namespace kiln {
 
 // The `activation` / `activation_params` attributes of a fused layer (none when absent, as on Conv/Gemm).
 Status make_epilogue(NodeCtx& c, kernels::Epilogue* e);
+
+// kiln.PointwiseDepthwise: both stages' plans (make_pointwise_depthwise_plan), the residual (input 5), the 1x1
+// stage's epilogue (`pointwise_activation` / `pointwise_activation_params`) and the depthwise stage's
+// (`activation` / `activation_params`).
+Status make_pointwise_depthwise(NodeCtx& c, ConvPlan* pw, ConvPlan* dw, kernels::Epilogue* e1, kernels::Epilogue* e2);
 
 struct GemmPlan {
     kernels::GemmParams params{};

@@ -44,7 +44,7 @@ bool host_runs(const std::string& target) {
 // with ceil_mode and AveragePool counting the padding; a 5x5 stride-2 depthwise; a 3x3 stride-4 convolution
 // with a 6x7 output plane and 64 output channels (output channels in lanes); a 3x3 convolution on a 10x24 plane
 // (Winograd F(2x2, 3x3); the 24x26 one is F(4x4, 3x3)); a 7x7 stride-2 first layer over 3 channels; two
-// elementwise chains.
+// elementwise chains; a 1x1 + depthwise pair fused on a 56x56 plane and one left apart on 16x16.
 onnx::ModelProto x86_cnn_model() {
     onnx::ModelProto m = make_model(13);
     add_input(m, "x", kFloat, {2, 17, 9, 7});
@@ -127,6 +127,26 @@ onnx::ModelProto x86_cnn_model() {
     add_node(m, "Mul", {"q", "scale"}, {"sg0"});
     add_node(m, "Sigmoid", {"sg0"}, {"o12"});
     add_output(m, "o12", kFloat, {1, 32, 10, 24});
+    // A 1x1 expansion with ReLU6 read only by a depthwise 3x3 stride 2 with ReLU6 on a 56x56 plane: one
+    // kiln.PointwiseDepthwise on the fused x86 kernel; the same pair on a 16x16 plane stays two layers.
+    add_input(m, "m", kFloat, {1, 16, 56, 56});
+    add_input(m, "s", kFloat, {1, 16, 16, 16});
+    add_initializer(m, to_proto(random_float_tensor({24, 16, 1, 1}, 16, -0.5f, 0.5f), "wpw"));
+    add_initializer(m, to_proto(random_float_tensor({24}, 17), "bpw"));
+    add_initializer(m, to_proto(random_float_tensor({24, 1, 3, 3}, 18), "wdw2"));
+    add_initializer(m, to_proto(random_float_tensor({24}, 19), "bdw2"));
+    for (const char* in : {"m", "s"}) {
+        const std::string t = in;
+        add_node(m, "Conv", {t, "wpw", "bpw"}, {t + "_pw"});
+        add_node(m, "Clip", {t + "_pw", "zero", "six"}, {t + "_pw6"});
+        onnx::NodeProto* d = add_node(m, "Conv", {t + "_pw6", "wdw2", "bdw2"}, {t + "_dw"});
+        set_int(d, "group", 24);
+        set_ints(d, "strides", {2, 2});
+        set_ints(d, "pads", {1, 1, 1, 1});
+        add_node(m, "Clip", {t + "_dw", "zero", "six"}, {t + "_out"});
+    }
+    add_output(m, "m_out", kFloat, {1, 24, 28, 28});
+    add_output(m, "s_out", kFloat, {1, 24, 8, 8});
     add_output(m, "o4", kFloat, {1, 19, 24, 26});
     add_output(m, "o5", kFloat, {1, 32, 12, 13});
     add_output(m, "o6", kFloat, {1, 32, 24, 27});
@@ -152,15 +172,19 @@ TEST_CASE("x86 targets run convolutions, depthwise and Gemm/MatMul layers on x86
         const std::string src = read_text(out + "/net.cpp");
         // The 1x1 and the 3x3 on the small plane. On AVX-512 the 3x3 (7 output channels) takes the 8-row x
         // 3-vector tile (pack.h conv_tile_for); the 1x1 (K = 17) keeps the default.
+        // (And the 1x1 of the pair on the 16x16 plane.)
         if (isa == std::string("avx2")) {
-            CHECK(count(src, "k::x86::conv_packed" + traits + "(") == 2);
+            CHECK(count(src, "k::x86::conv_packed" + traits + "(") == 3);
             CHECK(count(src, "k::x86::conv_packed<k::x86::Avx2, ") == 0);
         } else {
-            CHECK(count(src, "k::x86::conv_packed" + traits + "(") == 1);
+            CHECK(count(src, "k::x86::conv_packed" + traits + "(") == 2);
             CHECK(count(src, "k::x86::conv_packed<k::x86::Avx512, 8, 3>(") == 1);
             CHECK(count(src, ": 7x153 weights (3x3 kernel) packed in K blocks of 8-row panels") == 1);
         }
-        CHECK(count(src, "k::x86::depthwise3x3" + traits + "(") == 1);
+        CHECK(count(src, "k::x86::depthwise3x3" + traits + "(") == 2);  // (+ the small plane's pair)
+        CHECK(count(src, "k::x86::pointwise_depthwise" + traits + "(") == 1);
+        CHECK(count(src, ": 24x16 weights (1x1 kernel) packed in K blocks of " +
+                             std::string(isa == std::string("avx2") ? "6" : "14") + "-row panels") == 2);
         CHECK(count(src, "k::x86::depthwise_generic" + traits + "(") == 1);  // the 5x5 stride 2
         CHECK(count(src, "k::x86::gemm_packed_b" + traits + "(") == 2);  // the Gemm and the MatMul
         CHECK(count(src, "k::x86::winograd4x4_3x3" + traits + "(") == 1);
@@ -202,6 +226,7 @@ TEST_CASE("x86 targets run convolutions, depthwise and Gemm/MatMul layers on x86
     CommandResult p = run_kiln({"compile", dir.file("model.onnx"), "-o", dir.file("portable"), "--name", "net"});
     REQUIRE(p.exit_code == kExitOk);
     CHECK(count(read_text(dir.file("portable/net.cpp")), "k::x86::") == 0);
+    CHECK(count(read_text(dir.file("portable/net.cpp")), "pointwise_depthwise") == 0);  // fused on x86 only
 }
 
 TEST_CASE("a double-precision convolution stays on the portable kernels on x86", "[x86][backend]") {

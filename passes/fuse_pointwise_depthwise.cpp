@@ -1,0 +1,139 @@
+// fuse-pointwise-depthwise (x86 targets only): a 1x1 convolution (Conv or kiln.FusedConv: stride 1, unpadded,
+// one group, no residual, constant weights and bias) whose output is read only by a depthwise 3x3 convolution
+// (Conv / kiln.FusedConv with group = channels, constant weights and bias) becomes one kiln.PointwiseDepthwise
+// (ops/fused.cpp) when the x86 fused kernel takes the pair (backends/x86/kernels/pointwise_depthwise_pack.h:
+// short K, planes of 56x56 and up). The 1x1's epilogue moves to `pointwise_activation(_params)`, the depthwise
+// layer's attributes, epilogue and residual stay. Float32 only; assumes infer-shapes ran and fuse-epilogue made
+// the fused layers.
+#include <string>
+
+#include "backends/x86/kernels/pointwise_depthwise_pack.h"
+#include "ops/registry.h"
+#include "passes/pass.h"
+
+namespace kiln {
+namespace {
+
+const Attribute* find_attr(const Node& n, const char* name) {
+    auto it = n.attrs.find(name);
+    return it == n.attrs.end() ? nullptr : &it->second;
+}
+
+int64_t attr_int(const Node& n, const char* name, int64_t def) {
+    const Attribute* a = find_attr(n, name);
+    return a ? a->i : def;
+}
+
+// Every entry of an ints attribute equal to v (true when absent: the defaults are 1 for strides and
+// dilations, 0 for pads).
+bool all_ints(const Node& n, const char* name, int64_t v) {
+    const Attribute* a = find_attr(n, name);
+    if (!a) return true;
+    for (int64_t x : a->ints)
+        if (x != v) return false;
+    return true;
+}
+
+bool is_conv(const Node& n) {
+    return (n.domain.empty() && n.op_type == "Conv") || (n.domain == kInternalDomain && n.op_type == "FusedConv");
+}
+
+bool const_or_absent(const Graph& g, const Node& n, std::size_t i) {
+    return !n.has_input(i) || g.value(n.inputs[i]).is_constant();
+}
+
+class PointwiseDepthwiseFusion {
+public:
+    explicit PointwiseDepthwiseFusion(Graph& g) : g_(g), readers_(g.consumers()) {}
+
+    Graph run() {
+        std::vector<bool> gone(g_.nodes.size(), false);
+        std::vector<int> replace(g_.nodes.size(), -1);
+        std::vector<Node> made;
+        for (std::size_t i = 0; i < g_.nodes.size(); ++i) {
+            int d = -1;
+            if (gone[i] || !fusable(i, &d) || gone[std::size_t(d)] || replace[std::size_t(d)] >= 0) continue;
+            gone[i] = true;
+            replace[std::size_t(d)] = int(made.size());
+            made.push_back(fused(g_.nodes[i], g_.nodes[std::size_t(d)]));
+        }
+        std::vector<Node> nodes;
+        for (std::size_t i = 0; i < g_.nodes.size(); ++i) {
+            if (replace[i] >= 0) nodes.push_back(std::move(made[std::size_t(replace[i])]));
+            else if (!gone[i]) nodes.push_back(std::move(g_.nodes[i]));
+        }
+        g_.nodes = std::move(nodes);
+        return std::move(g_);
+    }
+
+private:
+    // Node i is a 1x1 layer whose output only a depthwise 3x3 layer *d reads, and the x86 kernel takes the pair.
+    bool fusable(std::size_t i, int* d) const {
+        const Node& p = g_.nodes[i];
+        if (!is_conv(p) || p.outputs.size() != 1 || p.inputs.size() < 2 || p.has_input(3)) return false;
+        if (!p.has_input(0) || !const_or_absent(g_, p, 1) || !p.has_input(1) || !const_or_absent(g_, p, 2))
+            return false;
+        const Value& x = g_.value(p.inputs[0]);
+        const Value& w = g_.value(p.inputs[1]);
+        const ValueId e = p.outputs[0];
+        const Value& ev = g_.value(e);
+        if (x.dtype != DType::Float32 || ev.dtype != DType::Float32 || x.shape.size() != 4 || w.shape.size() != 4)
+            return false;
+        if (w.shape[2] != 1 || w.shape[3] != 1 || attr_int(p, "group", 1) != 1 || !all_ints(p, "strides", 1) ||
+            !all_ints(p, "pads", 0))
+            return false;
+        const std::vector<int64_t> want{x.shape[0], w.shape[0], x.shape[2], x.shape[3]};
+        if (ev.shape != want) return false;
+        // Its only reader: a depthwise 3x3 on e, not a graph output's producer's input.
+        const std::vector<int>& r = readers_[std::size_t(e)];
+        if (r.size() != 1 || g_.is_graph_output(e)) return false;
+        const Node& q = g_.nodes[std::size_t(r[0])];
+        if (!is_conv(q) || q.outputs.size() != 1 || q.inputs.size() < 2 || q.inputs[0] != e || q.inputs[1] == e)
+            return false;
+        if (!const_or_absent(g_, q, 1) || !q.has_input(1) || !const_or_absent(g_, q, 2)) return false;
+        if (q.has_input(2) && q.inputs[2] == e) return false;
+        const Value& wd = g_.value(q.inputs[1]);
+        const int64_t ch = w.shape[0];
+        if (wd.shape.size() != 4 || wd.shape[0] != ch || wd.shape[1] != 1 || attr_int(q, "group", 1) != ch) return false;
+        const Attribute* strides = find_attr(q, "strides");
+        const int64_t sh = strides && strides->ints.size() == 2 ? strides->ints[0] : 1;
+        const int64_t sw = strides && strides->ints.size() == 2 ? strides->ints[1] : 1;
+        if (strides && strides->ints.size() != 2) return false;
+        const std::string auto_pad = find_attr(q, "auto_pad") ? find_attr(q, "auto_pad")->s : "NOTSET";
+        if (auto_pad != "NOTSET" && auto_pad != "") return false;  // explicit pads only (depthwise3x3 params)
+        if (!all_ints(q, "dilations", 1)) return false;
+        if (!kernels::x86::pointwise_depthwise_fits(x.shape[1], x.shape[2], x.shape[3], wd.shape[2], wd.shape[3], sh,
+                                                    sw, 1, 1))
+            return false;
+        *d = r[0];
+        return true;
+    }
+
+    static Node fused(const Node& p, const Node& q) {
+        Node n;
+        n.name = q.name;
+        n.op_type = "PointwiseDepthwise";
+        n.domain = kInternalDomain;
+        n.opset = 1;
+        n.attrs = q.attrs;  // the depthwise layer's Conv attributes and epilogue
+        if (const Attribute* a = find_attr(p, "activation")) n.attrs["pointwise_activation"] = *a;
+        if (const Attribute* a = find_attr(p, "activation_params")) n.attrs["pointwise_activation_params"] = *a;
+        auto in = [](const Node& m, std::size_t i) { return m.has_input(i) ? m.inputs[i] : kNoValue; };
+        n.inputs = {p.inputs[0], p.inputs[1], in(p, 2), q.inputs[1], in(q, 2), in(q, 3)};
+        while (!n.inputs.empty() && n.inputs.back() == kNoValue) n.inputs.pop_back();
+        n.outputs = q.outputs;
+        return n;
+    }
+
+    Graph& g_;
+    std::vector<std::vector<int>> readers_;
+};
+
+}  // namespace
+
+Expected<Graph> fuse_pointwise_depthwise(Graph g) {
+    PointwiseDepthwiseFusion f(g);
+    return f.run();
+}
+
+}  // namespace kiln
