@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "passes/rewrite.h"
+
 namespace kiln {
 
 ValueId add_folded_constant(Graph& g, const std::string& base, Tensor t) {
@@ -17,14 +19,6 @@ ValueId add_folded_constant(Graph& g, const std::string& base, Tensor t) {
 
 namespace {
 
-int64_t attr_int(const Node& n, const char* name, int64_t def) {
-    auto it = n.attrs.find(name);
-    return it == n.attrs.end() ? def : it->second.i;
-}
-float attr_float(const Node& n, const char* name, float def) {
-    auto it = n.attrs.find(name);
-    return it == n.attrs.end() ? def : it->second.f;
-}
 
 // W * scale[channel(i)] for every element i of a constant tensor; channel_of maps a flat index.
 template <typename ChannelOf>

@@ -11,11 +11,6 @@
 namespace kiln {
 namespace {
 
-const Attribute* find_attr(const Node& n, const char* name) {
-    auto it = n.attrs.find(name);
-    return it == n.attrs.end() ? nullptr : &it->second;
-}
-
 // The Pad's pads and fill value when it is a constant-mode pad with known pads, false otherwise.
 bool pad_form(const Graph& g, const Node& pad, std::vector<int64_t>* pads, double* value) {
     if (pad.op_type != "Pad" || !pad.domain.empty() || pad.outputs.size() != 1) return false;

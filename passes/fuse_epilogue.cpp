@@ -11,6 +11,7 @@
 
 #include "ops/registry.h"
 #include "passes/pass.h"
+#include "passes/rewrite.h"
 
 namespace kiln {
 namespace {
@@ -19,16 +20,6 @@ struct Activation {
     std::string name;  // as in FusedConv's `activation`
     std::vector<float> params;
 };
-
-const Attribute* find_attr(const Node& n, const char* name) {
-    auto it = n.attrs.find(name);
-    return it == n.attrs.end() ? nullptr : &it->second;
-}
-
-float attr_f(const Node& n, const char* name, float def) {
-    const Attribute* a = find_attr(n, name);
-    return a ? a->f : def;
-}
 
 // A bound of Clip as a float; false when it is not constant or not exactly a float (f64 graphs).
 bool clip_bound(const Graph& g, const Node& n, std::size_t input, const char* attr, float none, float* v) {
@@ -56,12 +47,12 @@ bool single_activation(const Graph& g, const Node& n, Activation* act) {
     }
     if (op == "LeakyRelu") {
         act->name = op;
-        act->params = {attr_f(n, "alpha", 0.01f)};
+        act->params = {attr_float(n, "alpha", 0.01f)};
         return true;
     }
     if (op == "HardSigmoid") {
         act->name = op;
-        act->params = {attr_f(n, "alpha", 0.2f), attr_f(n, "beta", 0.5f)};
+        act->params = {attr_float(n, "alpha", 0.2f), attr_float(n, "beta", 0.5f)};
         return true;
     }
     if (op == "Clip") {

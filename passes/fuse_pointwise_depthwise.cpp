@@ -10,19 +10,10 @@
 #include "backends/x86/kernels/pointwise_depthwise_pack.h"
 #include "ops/registry.h"
 #include "passes/pass.h"
+#include "passes/rewrite.h"
 
 namespace kiln {
 namespace {
-
-const Attribute* find_attr(const Node& n, const char* name) {
-    auto it = n.attrs.find(name);
-    return it == n.attrs.end() ? nullptr : &it->second;
-}
-
-int64_t attr_int(const Node& n, const char* name, int64_t def) {
-    const Attribute* a = find_attr(n, name);
-    return a ? a->i : def;
-}
 
 // Every entry of an ints attribute equal to v (true when absent: the defaults are 1 for strides and
 // dilations, 0 for pads).

@@ -1,5 +1,5 @@
 // Small graph-rewriting helpers shared by the passes that rewire or drop nodes: value replacement,
-// reader queries, node removal.
+// reader queries, node removal, attribute lookups.
 #pragma once
 
 #include <vector>
@@ -31,6 +31,21 @@ std::vector<int> reader_counts(const Graph& g);
 // True when exactly one node reads id and id is not a graph output: the value can disappear into that
 // reader (fusion, rewiring its producer) without changing what the graph exposes.
 bool is_private_to_one_reader(const Graph& g, const std::vector<int>& readers, ValueId id);
+
+// Node n's attribute `name`, or nullptr.
+inline const Attribute* find_attr(const Node& n, const char* name) {
+    auto it = n.attrs.find(name);
+    return it == n.attrs.end() ? nullptr : &it->second;
+}
+// An int / float attribute, or def when absent.
+inline int64_t attr_int(const Node& n, const char* name, int64_t def) {
+    const Attribute* a = find_attr(n, name);
+    return a ? a->i : def;
+}
+inline float attr_float(const Node& n, const char* name, float def) {
+    const Attribute* a = find_attr(n, name);
+    return a ? a->f : def;
+}
 
 // Drops the nodes marked in `drop` (indexed like g.nodes), keeping the order of the rest.
 void remove_nodes(Graph& g, const std::vector<bool>& drop);
