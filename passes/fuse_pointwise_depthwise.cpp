@@ -75,14 +75,14 @@ private:
             return false;
         const std::vector<int64_t> want{x.shape[0], w.shape[0], x.shape[2], x.shape[3]};
         if (ev.shape != want) return false;
-        // Its only reader: a depthwise 3x3 on e, not a graph output's producer's input.
+        // e is not a graph output, and one node reads it: the depthwise layer, as its input X only.
         const std::vector<int>& r = readers_[std::size_t(e)];
         if (r.size() != 1 || g_.is_graph_output(e)) return false;
         const Node& q = g_.nodes[std::size_t(r[0])];
         if (!is_conv(q) || q.outputs.size() != 1 || q.inputs.size() < 2 || q.inputs[0] != e || q.inputs[1] == e)
             return false;
         if (!const_or_absent(g_, q, 1) || !q.has_input(1) || !const_or_absent(g_, q, 2)) return false;
-        if (q.has_input(2) && q.inputs[2] == e) return false;
+        if ((q.has_input(2) && q.inputs[2] == e) || (q.has_input(3) && q.inputs[3] == e)) return false;
         const Value& wd = g_.value(q.inputs[1]);
         const int64_t ch = w.shape[0];
         if (wd.shape.size() != 4 || wd.shape[0] != ch || wd.shape[1] != 1 || attr_int(q, "group", 1) != ch) return false;
