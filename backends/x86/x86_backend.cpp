@@ -168,7 +168,8 @@ bool choose_conv_override(NodeCtx& c, const TargetInfo& t, std::size_t* workspac
     if (ch.kernel == ConvKernel::kChannelsInLanes)
         *workspace = std::size_t(xk::conv_cl_workspace_floats(w.out[1] * w.out[2], p.in_channels / p.groups,
                                                               w.kernel[1] * w.kernel[2], p.out_channels / p.groups,
-                                                              isa.mr, isa.nr)) * 4;
+                                                              xk::conv_cl_mr(w.out[1] * w.out[2], isa.lanes),
+                                                              isa.nr)) * 4;
     if (ch.kernel == ConvKernel::kDepthwise3x3) {
         // Scratch only where the kernel takes its channels-in-lanes path (narrow planes, depthwise_pack.h).
         const xk::Depthwise3x3Params dp{p.batch, p.in_channels, w.in[1], w.in[2], w.out[1],
@@ -256,7 +257,12 @@ Status emit_conv_override(EmitCtx& c, const TargetInfo& t) {
         const std::string pw =
             define_conv_weights(c, p, isa.nr, fmt::format("panels of {} output channels", isa.nr));
         const std::string cp = c.define_params("k::ConvParams", conv_params_init(p));
-        c.call("k::x86::conv_cl<{}>({}, {}, {}, {}, {}, {}, {}, {});", isa.type, c.in(0), pw, optional_float(c, 2), z,
+        // Output pixels per tile (pack.h conv_cl_mr): 7 / 5 on 7x7 planes (test/x86 conv_bench x86_cl_alt against
+        // x86_cl, GFLOP/s: AVX-512 MobileNetV2 960 -> 160 133 -> 147, 320 -> 1280 133 -> 145, ResNet-18 512 -> 512
+        // 3x3 139 -> 150; AVX2 +3-5%); 14x14 planes keep the default (the other loses 2-7% there).
+        const int64_t mr = xk::conv_cl_mr(w.out[1] * w.out[2], isa.lanes);
+        const std::string targs = mr == isa.mr ? std::string(isa.type) : fmt::format("{}, {}", isa.type, mr);
+        c.call("k::x86::conv_cl<{}>({}, {}, {}, {}, {}, {}, {}, {});", targs, c.in(0), pw, optional_float(c, 2), z,
                c.out(0), cp, ep, c.workspace("float"));
         return Status::ok();
     }

@@ -29,6 +29,8 @@ const k::Epilogue kRelu{k::kActRelu, 0, 0};
 // The second tile of pack.h for this ISA.
 constexpr int kRowMr = Isa::kLanes == 16 ? x::Avx512Tile::kRowMr : x::Avx2Tile::kRowMr;
 constexpr int kRowNv = (Isa::kLanes == 16 ? x::Avx512Tile::kRowNr : x::Avx2Tile::kRowNr) / Isa::kLanes;
+// conv_cl's other tile height (pack.h conv_cl_mr: for 7x7 planes).
+constexpr int kClAltMr = Isa::kLanes == 16 ? x::ClTileRows::kAvx512Alt : x::ClTileRows::kAvx2Alt;
 
 // Args: Cin, Cout, input H (= W), kernel (square), stride, pad (all sides).
 k::ConvParams params_of(const benchmark::State& s) {
@@ -67,7 +69,8 @@ void conv_x86(benchmark::State& s) {
     set_flops(s, p);
 }
 
-// The same layer with the output channels in lanes (conv_cl.h).
+// The same layer with the output channels in lanes (conv_cl.h), MR output pixels per tile.
+template <int MR = Isa::kMr>
 void conv_cl_x86(benchmark::State& s) {
     const k::ConvParams p = params_of(s);
     const k::Window& w = p.win;
@@ -77,10 +80,10 @@ void conv_cl_x86(benchmark::State& s) {
     auto bias = random_buffer(p.out_channels);
     Buffer packed(x::conv_packed_weight_floats(p.out_channels, kk, 1, nr));
     x::pack_conv_weights(wt.data(), p.out_channels, p.in_channels, area, 1, nr, packed.data());
-    Buffer ws(x::conv_cl_workspace_floats(w.out[1] * w.out[2], p.in_channels, area, p.out_channels, Isa::kMr, nr));
+    Buffer ws(x::conv_cl_workspace_floats(w.out[1] * w.out[2], p.in_channels, area, p.out_channels, MR, nr));
     Buffer y(p.out_channels * w.out[1] * w.out[2]);
     for (auto _ : s) {
-        x::conv_cl<Isa>(xs.data(), packed.data(), bias.data(), nullptr, y.data(), p, kRelu, ws.data());
+        x::conv_cl<Isa, MR>(xs.data(), packed.data(), bias.data(), nullptr, y.data(), p, kRelu, ws.data());
         benchmark::DoNotOptimize(y.data());
         benchmark::ClobberMemory();
     }
@@ -146,16 +149,18 @@ void squeezenet(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(conv_x86<>)->Apply(resnet18)->Name("resnet18/x86");
 BENCHMARK(conv_x86<kRowMr, kRowNv>)->Apply(resnet18)->Name("resnet18/x86_rows");
-BENCHMARK(conv_cl_x86)->Apply(resnet18)->Name("resnet18/x86_cl");
+BENCHMARK(conv_cl_x86<>)->Apply(resnet18)->Name("resnet18/x86_cl");
+BENCHMARK(conv_cl_x86<kClAltMr>)->Apply(resnet18)->Name("resnet18/x86_cl_alt");
 BENCHMARK(conv_portable)->Apply(resnet18)->Name("resnet18/portable");
 BENCHMARK(conv_x86<>)->Apply(mobilenetv2)->Name("mobilenetv2/x86");
 BENCHMARK(conv_x86<kRowMr, kRowNv>)->Apply(mobilenetv2)->Name("mobilenetv2/x86_rows");
-BENCHMARK(conv_cl_x86)->Apply(mobilenetv2)->Name("mobilenetv2/x86_cl");
+BENCHMARK(conv_cl_x86<>)->Apply(mobilenetv2)->Name("mobilenetv2/x86_cl");
+BENCHMARK(conv_cl_x86<kClAltMr>)->Apply(mobilenetv2)->Name("mobilenetv2/x86_cl_alt");
 BENCHMARK(conv_portable)->Apply(mobilenetv2)->Name("mobilenetv2/portable");
 BENCHMARK(conv_x86<>)->Apply(squeezenet)->Name("squeezenet/x86");
 BENCHMARK(conv_x86<kRowMr, kRowNv>)->Apply(squeezenet)->Name("squeezenet/x86_rows");
-BENCHMARK(conv_cl_x86)->Apply(squeezenet)->Name("squeezenet/x86_cl");
+BENCHMARK(conv_cl_x86<>)->Apply(squeezenet)->Name("squeezenet/x86_cl");
 BENCHMARK(conv_portable)->Apply(squeezenet)->Name("squeezenet/portable");
 BENCHMARK(conv_x86<>)->Apply(first_layers)->Name("first/x86");
-BENCHMARK(conv_cl_x86)->Apply(first_layers)->Name("first/x86_cl");
+BENCHMARK(conv_cl_x86<>)->Apply(first_layers)->Name("first/x86_cl");
 BENCHMARK_MAIN();

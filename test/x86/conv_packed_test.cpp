@@ -31,6 +31,8 @@ namespace x = kiln::kernels::x86;
 // conv_packed's second tile (pack.h) for this ISA.
 constexpr int kRowMr = Isa::kLanes == 16 ? x::Avx512Tile::kRowMr : x::Avx2Tile::kRowMr;
 constexpr int kRowNv = (Isa::kLanes == 16 ? x::Avx512Tile::kRowNr : x::Avx2Tile::kRowNr) / Isa::kLanes;
+// conv_cl's other tile height (pack.h conv_cl_mr).
+constexpr int kClAltMr = Isa::kLanes == 16 ? x::ClTileRows::kAvx512Alt : x::ClTileRows::kAvx2Alt;
 
 struct Case {
     int64_t batch, cin, cout, groups;
@@ -44,6 +46,27 @@ struct Case {
 // One conv_packed call against conv_fused (same operands, same epilogue). h == 1 with kh == 1 is a 1-D
 // conv (window dims 0 and 1 are 1).
 // conv_packed<Isa, MR, NV> on one case (weights packed for MR, workspace for NV vectors) against want.
+// conv_cl with MR output pixels per tile against want.
+template <int MR>
+void run_conv_cl(const Case& c, const k::ConvParams& p, const std::vector<float>& xs, const std::vector<float>& w,
+                 const std::vector<float>& bias, const std::vector<float>& z, const std::vector<float>& want,
+                 int64_t kk) {
+    const k::Window& win = p.win;
+    const int64_t cig = c.cin / c.groups, npix = win.out[1] * win.out[2];
+    constexpr int64_t nr = Isa::kNv * Isa::kLanes;
+    std::vector<float> packed_cl(static_cast<size_t>(x::conv_packed_weight_floats(c.cout, kk, c.groups, nr)), -7.0f);
+    x::pack_conv_weights(w.data(), c.cout, cig, c.kh * c.kw, c.groups, nr, packed_cl.data());
+    std::vector<float> ws_cl(
+        static_cast<size_t>(x::conv_cl_workspace_floats(npix, cig, c.kh * c.kw, c.cout / c.groups, MR, nr)),
+        std::nanf(""));
+    std::vector<float> got_cl = c.in_place ? z : std::vector<float>(want.size(), -3.0f);
+    const float* zp_cl = c.z ? (c.in_place ? got_cl.data() : z.data()) : nullptr;
+    x::conv_cl<Isa, MR>(xs.data(), packed_cl.data(), c.bias ? bias.data() : nullptr, zp_cl, got_cl.data(), p, c.act,
+                        ws_cl.data());
+    INFO("conv_cl, " << MR << " pixels per tile");
+    CHECK(count_bad(got_cl, want, kk) == 0);
+}
+
 template <int MR, int NV>
 void run_conv_packed(const Case& c, const k::ConvParams& p, const std::vector<float>& xs, const std::vector<float>& w,
                      const std::vector<float>& bias, const std::vector<float>& z, const std::vector<float>& want,
@@ -88,22 +111,10 @@ void check_conv(const Case& c, std::mt19937& rng) {
     run_conv_packed<Isa::kMr, Isa::kNv>(c, p, xs, w, bias, z, want, kk);
     run_conv_packed<kRowMr, kRowNv>(c, p, xs, w, bias, z, want, kk);
 
-    // conv_cl: weights in panels of NR output channels, its own workspace (garbage-filled: nothing may depend
-    // on it being zero).
-    constexpr int64_t nr = Isa::kNv * Isa::kLanes;
-    std::vector<float> packed_cl(static_cast<size_t>(x::conv_packed_weight_floats(c.cout, kk, c.groups, nr)), -7.0f);
-    x::pack_conv_weights(w.data(), c.cout, cig, c.kh * c.kw, c.groups, nr, packed_cl.data());
-    std::vector<float> ws_cl(
-        static_cast<size_t>(x::conv_cl_workspace_floats(oh * ow, cig, c.kh * c.kw, c.cout / c.groups, Isa::kMr, nr)),
-        std::nanf(""));
-    std::vector<float> got_cl = c.in_place ? z : std::vector<float>(want.size(), -3.0f);
-    const float* zp_cl = c.z ? (c.in_place ? got_cl.data() : z.data()) : nullptr;
-    x::conv_cl<Isa>(xs.data(), packed_cl.data(), c.bias ? bias.data() : nullptr, zp_cl, got_cl.data(), p, c.act,
-                    ws_cl.data());
-    {
-        INFO("conv_cl");
-        CHECK(count_bad(got_cl, want, kk) == 0);
-    }
+    // conv_cl with both tile heights (pack.h conv_cl_mr picks per plane): weights in panels of NR output
+    // channels, its own workspace (garbage-filled: nothing may depend on it being zero).
+    run_conv_cl<Isa::kMr>(c, p, xs, w, bias, z, want, kk);
+    run_conv_cl<kClAltMr>(c, p, xs, w, bias, z, want, kk);
 }
 
 Case make(int64_t cin, int64_t cout, int64_t h, int64_t w, int64_t kh, int64_t kw, int64_t s, int64_t pad) {

@@ -94,10 +94,9 @@ struct ClGather<Avx2> {
 
 // Packs channels [c0, c0 + channels) (xc0: channel c0) of im2col(X)^T for the K block:
 // ap[(t * kc + c * area + tap) * MR + i] = X at (channel c, tap) for output pixel t * MR + i (0 past npix).
-template <class Isa>
+template <class Isa, int MR>
 inline void conv_cl_pack_block(const float* xc0, int64_t channels, const ConvGeom& g, int64_t npix, int64_t tiles,
                                float* ap) {
-    constexpr int MR = Isa::kMr;
     const int64_t area = g.kh * g.kw, kc = channels * area, in_size = g.h * g.w;
     for (int64_t t = 0; t < tiles; ++t) {
         int64_t oy[MR], ox[MR];
@@ -180,12 +179,13 @@ void conv_cl_store(const float* c, int64_t ldc, int64_t npix, int64_t cog, const
 
 // y = act(conv(x, W) + bias + z). x: [N, Cin, H, W] (or [N, Cin, L]), y and z: [N, Cout, OH, OW]; z may be
 // nullptr or alias y exactly (not x). packed_w: pack_conv_weights(W, Cout, Cin/groups, KH*KW, groups, NR) with
-// NR = Isa::kNv * Isa::kLanes. bias: per output channel or nullptr. workspace: conv_cl_workspace_floats(OH*OW,
-// Cin/groups, KH*KW, Cout/groups, Isa::kMr, NR) floats. Requires win.in[0] == win.out[0] == win.kernel[0] == 1.
-template <class Isa>
+// NR = Isa::kNv * Isa::kLanes. bias: per output channel or nullptr. MR: output pixels per tile, Isa::kMr or
+// conv_cl_mr's choice (pack.h: 5 / 7 where that rounds the plane up less, e.g. 49 pixels). workspace:
+// conv_cl_workspace_floats(OH*OW, Cin/groups, KH*KW, Cout/groups, MR, NR) floats. Requires win.in[0] ==
+// win.out[0] == win.kernel[0] == 1.
+template <class Isa, int MR = Isa::kMr>
 inline void conv_cl(const float* x, const float* packed_w, const float* bias, const float* z, float* y,
                     const kernels::ConvParams& p, const kernels::Epilogue& act, float* workspace) {
-    constexpr int MR = Isa::kMr;
     constexpr int NR = Isa::kNv * Isa::kLanes;
     const ConvGeom g = conv_geom_of(p.win);
     const int64_t cig = p.in_channels / p.groups, cog = p.out_channels / p.groups;
@@ -207,7 +207,7 @@ inline void conv_cl(const float* x, const float* packed_w, const float* bias, co
                 const int64_t c1 = c0 + block_channels < cig ? c0 + block_channels : cig;
                 const int64_t k0 = c0 * area, kc = (c1 - c0) * area;
                 const int32_t flags = kTileNoActivation | (c0 > 0 ? kTileAccumulate : 0);
-                conv_cl_pack_block<Isa>(xg + c0 * in_size, c1 - c0, g, npix, tiles, ap);
+                conv_cl_pack_block<Isa, MR>(xg + c0 * in_size, c1 - c0, g, npix, tiles, ap);
                 const float* block_w = wg + k0 * ldc;  // the block's panels, one stream (pack.h)
                 const float* w_end = wg + group_w;
                 for (int64_t j0 = 0; j0 < cog; j0 += NR) {
@@ -218,8 +218,9 @@ inline void conv_cl(const float* x, const float* packed_w, const float* bias, co
                     for (int64_t t = 0; t < tiles; ++t) {
                         const float* pf = t * 16 < NR && w_end - (next + t * kc * 16) >= kc * 16 ? next + t * kc * 16
                                                                                                  : nullptr;
-                        micro_tile<Isa, MR, false>(kc, ap + t * kc * MR, 1, MR, b, NR, sums + t * MR * ldc + j0, ldc,
-                                                   cols, t * MR, j0, e, flags, pf);
+                        micro_tile<Isa, MR, false, Isa::kNv, MR>(kc, ap + t * kc * MR, 1, MR, b, NR,
+                                                                 sums + t * MR * ldc + j0, ldc, cols, t * MR, j0, e,
+                                                                 flags, pf);
                     }
                 }
             }

@@ -250,6 +250,18 @@ inline int64_t conv_packed_workspace_floats(const int64_t* in_hw, const int64_t*
 // Columns of the pixel-major partial sums: Cout_g rounded up to whole panels.
 inline int64_t conv_cl_ldc(int64_t cout_per_group, int64_t nr) { return (cout_per_group + nr - 1) / nr * nr; }
 
+// conv_cl's output pixels per tile: the ISA's kMr (14 / 6), or half the AVX-512 rows (7) / one fewer AVX2 row (5)
+// where that rounds the plane up to fewer pixels: 49 -> 49 instead of 56 (AVX-512), 50 instead of 54 (AVX2).
+struct ClTileRows {
+    static constexpr int kAvx512Alt = 7;
+    static constexpr int kAvx2Alt = 5;
+};
+inline int64_t conv_cl_mr(int64_t out_pixels, int64_t lanes) {
+    const int64_t def = x86_tile_mr(int(lanes)), alt = lanes == 16 ? ClTileRows::kAvx512Alt : ClTileRows::kAvx2Alt;
+    const int64_t rd = (out_pixels + def - 1) / def * def, ra = (out_pixels + alt - 1) / alt * alt;
+    return ra < rd ? alt : def;
+}
+
 // Workspace floats: the packed pixels of one K block (output pixels rounded up to mr, times the block's K),
 // the pixel-major sums (rounded-up pixels + 8 rows for the 8x8 transposes, times conv_cl_ldc) and 16 floats
 // for aligning each to 64 bytes.
