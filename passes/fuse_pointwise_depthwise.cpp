@@ -37,23 +37,17 @@ class PointwiseDepthwiseFusion {
 public:
     explicit PointwiseDepthwiseFusion(Graph& g) : g_(g), readers_(g.consumers()) {}
 
+    // A fused node takes the depthwise layer's place (every reader of its output comes later); the 1x1 goes.
+    // Nodes are in topological order, so a replaced node is only met again as a (no longer Conv) candidate.
     Graph run() {
-        std::vector<bool> gone(g_.nodes.size(), false);
-        std::vector<int> replace(g_.nodes.size(), -1);
-        std::vector<Node> made;
+        std::vector<bool> drop(g_.nodes.size(), false);
         for (std::size_t i = 0; i < g_.nodes.size(); ++i) {
             int d = -1;
-            if (gone[i] || !fusable(i, &d) || gone[std::size_t(d)] || replace[std::size_t(d)] >= 0) continue;
-            gone[i] = true;
-            replace[std::size_t(d)] = int(made.size());
-            made.push_back(fused(g_.nodes[i], g_.nodes[std::size_t(d)]));
+            if (!fusable(i, &d)) continue;
+            g_.nodes[std::size_t(d)] = fused(g_.nodes[i], g_.nodes[std::size_t(d)]);
+            drop[i] = true;
         }
-        std::vector<Node> nodes;
-        for (std::size_t i = 0; i < g_.nodes.size(); ++i) {
-            if (replace[i] >= 0) nodes.push_back(std::move(made[std::size_t(replace[i])]));
-            else if (!gone[i]) nodes.push_back(std::move(g_.nodes[i]));
-        }
-        g_.nodes = std::move(nodes);
+        remove_nodes(g_, drop);
         return std::move(g_);
     }
 
@@ -62,7 +56,7 @@ private:
     bool fusable(std::size_t i, int* d) const {
         const Node& p = g_.nodes[i];
         if (!is_conv(p) || p.outputs.size() != 1 || p.inputs.size() < 2 || p.has_input(3)) return false;
-        if (!p.has_input(0) || !const_or_absent(g_, p, 1) || !p.has_input(1) || !const_or_absent(g_, p, 2))
+        if (!p.has_input(0) || !p.has_input(1) || !const_or_absent(g_, p, 1) || !const_or_absent(g_, p, 2))
             return false;
         const Value& x = g_.value(p.inputs[0]);
         const Value& w = g_.value(p.inputs[1]);
@@ -81,17 +75,16 @@ private:
         const Node& q = g_.nodes[std::size_t(r[0])];
         if (!is_conv(q) || q.outputs.size() != 1 || q.inputs.size() < 2 || q.inputs[0] != e || q.inputs[1] == e)
             return false;
-        if (!const_or_absent(g_, q, 1) || !q.has_input(1) || !const_or_absent(g_, q, 2)) return false;
+        if (!q.has_input(1) || !const_or_absent(g_, q, 1) || !const_or_absent(g_, q, 2)) return false;
         if ((q.has_input(2) && q.inputs[2] == e) || (q.has_input(3) && q.inputs[3] == e)) return false;
         const Value& wd = g_.value(q.inputs[1]);
         const int64_t ch = w.shape[0];
         if (wd.shape.size() != 4 || wd.shape[0] != ch || wd.shape[1] != 1 || attr_int(q, "group", 1) != ch) return false;
         const Attribute* strides = find_attr(q, "strides");
-        const int64_t sh = strides && strides->ints.size() == 2 ? strides->ints[0] : 1;
-        const int64_t sw = strides && strides->ints.size() == 2 ? strides->ints[1] : 1;
         if (strides && strides->ints.size() != 2) return false;
-        const std::string auto_pad = find_attr(q, "auto_pad") ? find_attr(q, "auto_pad")->s : "NOTSET";
-        if (auto_pad != "NOTSET" && auto_pad != "") return false;  // explicit pads only (depthwise3x3 params)
+        const int64_t sh = strides ? strides->ints[0] : 1, sw = strides ? strides->ints[1] : 1;
+        const Attribute* auto_pad = find_attr(q, "auto_pad");
+        if (auto_pad && auto_pad->s != "NOTSET" && !auto_pad->s.empty()) return false;  // explicit pads only
         if (!all_ints(q, "dilations", 1)) return false;
         if (!kernels::x86::pointwise_depthwise_fits(x.shape[1], x.shape[2], x.shape[3], wd.shape[2], wd.shape[3], sh,
                                                     sw, 1, 1))
