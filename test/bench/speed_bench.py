@@ -13,6 +13,15 @@ test/bench/ort_bench.js: intra/inter-op threads 1, graph optimizations 'all', se
 runs; Kiln's outputs (of its last run) are compared with ORT's (rtol 1e-3, atol 1e-4). The table is printed
 and written to DIR/speed_bench.txt. Exit 1 only when outputs differ or something fails to build or run; never
 for speed. Exit 77 when torch or onnxruntime-node is missing.
+
+ORT picks its kernels from CPUID at run time: on a CPU with AVX-512 it runs AVX-512 kernels, with twice the
+FMA width of Kiln's x86-avx2 code. With x86-avx2 among the targets, ORT is also run with AVX-512 hidden from
+CPUID (test/bench/cpuid_mask.c, Linux CPUID faulting), i.e. on the code path it takes on an AVX2 + FMA CPU:
+column "ORT-AVX2 ms" and the ratio "/Kiln" against it (its outputs are checked against ORT's own). Without
+CPUID faulting (CPU flag cpuid_fault) or a C compiler, that column is "n/a".
+
+"% peak" is of the FMA throughput one core reaches, measured by test/bench/fma_peak.c per ISA (12 independent
+FMA chains in registers); with --ghz, or without a C compiler, of GHz x 2 FMA units x lanes x 2 FLOP instead.
 """
 import argparse
 import json
@@ -29,6 +38,8 @@ import model_cache  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(HERE))
 EXPORT_SCRIPT = os.path.join(ROOT, "examples", "models", "export_models.py")
 ORT_BENCH = os.path.join(HERE, "ort_bench.js")
+CPUID_MASK = os.path.join(HERE, "cpuid_mask.c")
+FMA_PEAK = os.path.join(HERE, "fma_peak.c")
 MODELS = ["mobilenet_v2", "resnet18", "squeezenet1_1"]
 RTOL, ATOL = 1e-3, 1e-4
 SKIP = model_cache.SKIP
@@ -60,15 +71,35 @@ def cpu_info():
     return mhz, flags
 
 
-def peak_for(target, flags):
-    """(FMA units, lanes, why) for the peak of one core running this target's code."""
-    if "avx512" in target or (target == "portable" and "avx512f" in flags):
-        units, lanes = PEAK_ASSUMPTION["avx512"]
-        what = "AVX-512"
-    else:
-        units, lanes = PEAK_ASSUMPTION["avx2"]
-        what = "AVX2"
-    return units, lanes, what
+def peak_isa(target, flags):
+    """The ISA ("avx512" or "avx2") whose FMA peak bounds one core running this target's code."""
+    return "avx512" if "avx512" in target or (target == "portable" and "avx512f" in flags) else "avx2"
+
+
+def build_c(work, source, out, shared):
+    """Compiles one of the helpers next to this script into work; the path, or None without a C compiler."""
+    cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
+    if not cc:
+        return None
+    path = os.path.join(work, out)
+    cmd = [cc, "-O2", source, "-o", path] + (["-shared", "-fPIC", "-ldl"] if shared else [])
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        print(f"speed_bench: could not build {os.path.basename(source)}: {r.stderr.strip()[-300:]}")
+        return None
+    return path
+
+
+def measured_peaks(work):
+    """{"avx2": GFLOP/s, "avx512": GFLOP/s} one core reaches (fma_peak.c), {} when it cannot be measured."""
+    exe = build_c(work, FMA_PEAK, "fma_peak", shared=False)
+    if not exe:
+        return {}
+    r = subprocess.run([exe], capture_output=True, text=True)
+    try:
+        return json.loads(r.stdout) if r.returncode == 0 else {}
+    except ValueError:
+        return {}
 
 
 def compare(got, want):
@@ -89,7 +120,10 @@ def main():
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--runs", type=int, default=50)
     ap.add_argument("--warmup", type=int, default=5)
-    ap.add_argument("--ghz", type=float, help="core frequency for the peak (default: /proc/cpuinfo 'cpu MHz')")
+    ap.add_argument("--ghz", type=float,
+                    help="core frequency for a nominal peak (default: the FMA peak measured by fma_peak.c)")
+    ap.add_argument("--no-ort-avx2", action="store_true",
+                    help="do not run ORT with AVX-512 hidden (the ORT-AVX2 column of x86-avx2 rows)")
     ap.add_argument("--ort-dir", default=os.environ.get("KILN_ORT_DIR", os.path.join(ROOT, "build", "ort")))
     a = ap.parse_args()
     _, flags = cpu_info()
@@ -116,21 +150,49 @@ def main():
     models = ensure_models(work, names)
 
     mhz, flags = cpu_info()
+    peaks = {} if a.ghz else measured_peaks(work)
     ghz = a.ghz if a.ghz else (mhz / 1000 if mhz else None)
     env = dict(os.environ, NODE_PATH=node_path)
+    mask, mask_note = None, ""
+    if "x86-avx2" in targets and not a.no_ort_avx2:
+        if "cpuid_fault" not in flags:
+            mask_note = "no CPUID faulting on this CPU (flag cpuid_fault)"
+        else:
+            mask = build_c(work, CPUID_MASK, "cpuid_mask.so", shared=True)
+            mask_note = "" if mask else "no C compiler for cpuid_mask.c"
     rows, failures = [], []
+
+    def run_ort(name, model, data, out, preload=None):
+        """ORT's timing (the JSON line of ort_bench.js) and outputs, or (None, None, why)."""
+        e = dict(env, LD_PRELOAD=preload) if preload else env
+        r = subprocess.run(["node", ORT_BENCH, model, data, out, str(a.runs), str(a.warmup)], env=e,
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            return None, None, f"exit {r.returncode}: {r.stderr.strip()[-400:]}"
+        outs = [numpy_helper.to_array(onnx.load_tensor(os.path.join(out, f)))
+                for f in sorted(os.listdir(out), key=lambda f: int(re.findall(r"\d+", f)[0]))]
+        return json.loads(r.stdout.strip().splitlines()[-1]), outs, ""
+
     for name in names:
         model = os.path.join(models, name, "model.onnx")
         data = os.path.join(models, name, "pytorch")
-        ort_out = os.path.join(work, "ort", name)
-        r = subprocess.run(["node", ORT_BENCH, model, data, ort_out, str(a.runs), str(a.warmup)], env=env,
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            failures.append(f"{name}: ORT failed ({r.returncode}): {r.stderr.strip()[-400:]}")
+        ort, want, why = run_ort(name, model, data, os.path.join(work, "ort", name))
+        if ort is None:
+            failures.append(f"{name}: ORT failed ({why})")
             continue
-        ort = json.loads(r.stdout.strip().splitlines()[-1])
-        want = [numpy_helper.to_array(onnx.load_tensor(os.path.join(ort_out, f)))
-                for f in sorted(os.listdir(ort_out), key=lambda f: int(re.findall(r"\d+", f)[0]))]
+        ort_avx2 = None
+        if mask:
+            ort_avx2, got, why = run_ort(name, model, data, os.path.join(work, "ort-avx2", name), preload=mask)
+            if ort_avx2 is None:
+                if why.startswith("exit 77"):
+                    mask, mask_note = None, "CPUID faulting refused (cpuid_mask.c exit 77)"
+                else:
+                    failures.append(f"{name}: ORT with AVX-512 hidden failed ({why})")
+            else:
+                checks = [compare(g, w) for g, w in zip(got, want)]
+                if len(got) != len(want) or not all(ok for ok, _ in checks):
+                    failures.append(f"{name}: ORT with AVX-512 hidden gives other outputs than ORT: "
+                                    f"{'; '.join(n for _, n in checks)}")
         for target in targets:
             kwork = os.path.join(work, "kiln", f"{name}-{target}")
             jpath = os.path.join(work, f"{name}-{target}.json")
@@ -152,27 +214,44 @@ def main():
                 notes.append(note)
             if not ok_all:
                 failures.append(f"{name} --target {target}: outputs differ from ORT: {'; '.join(notes)}")
-            units, lanes, what = peak_for(target, flags)
-            peak = ghz * units * lanes * 2 if ghz else None
-            rows.append((name, target, ort["median_ms"], res["median_ms"], res["gflops"], peak,
+            isa = peak_isa(target, flags)
+            if isa in peaks:
+                peak = peaks[isa]
+            else:
+                units, lanes = PEAK_ASSUMPTION[isa]
+                peak = ghz * units * lanes * 2 if ghz else None
+            peer = ort_avx2["median_ms"] if ort_avx2 and target == "x86-avx2" else None
+            rows.append((name, target, ort["median_ms"], res["median_ms"], peer, res["gflops"], peak,
                          "OK" if ok_all else "MISMATCH", notes[0] if notes else ""))
-            print(f"speed_bench: {name} {target}: ORT {ort['median_ms']:.3f} ms, Kiln {res['median_ms']:.3f} ms, "
+            print(f"speed_bench: {name} {target}: ORT {ort['median_ms']:.3f} ms"
+                  f"{f', ORT-AVX2 {peer:.3f} ms' if peer else ''}, Kiln {res['median_ms']:.3f} ms, "
                   f"outputs {'match' if ok_all else 'DIFFER'} ({'; '.join(notes)})", flush=True)
 
+    if peaks:
+        peak_line = ("peak = the FMA throughput of one core measured by fma_peak.c: " +
+                     ", ".join(f"{'AVX-512' if k == 'avx512' else 'AVX2'} {v:.1f} GFLOP/s" for k, v in peaks.items()) +
+                     " (portable: the host's widest)")
+    elif ghz:
+        peak_line = (f"peak = 1 core x {ghz:.2f} GHz ({'--ghz' if a.ghz else '/proc/cpuinfo cpu MHz'}) x FMA units x "
+                     f"float lanes x 2 FLOP; assumed per target: AVX-512 {PEAK_ASSUMPTION['avx512'][0]} x "
+                     f"{PEAK_ASSUMPTION['avx512'][1]}, AVX2 {PEAK_ASSUMPTION['avx2'][0]} x {PEAK_ASSUMPTION['avx2'][1]} "
+                     f"(portable: the host's widest); turbo and AVX-512 frequency drops not modelled")
+    else:
+        peak_line = "peak: unknown (no fma_peak.c result and no 'cpu MHz' in /proc/cpuinfo; give --ghz)"
     lines = [f"speed benchmark: single thread, {a.runs} runs after {a.warmup} warmup, medians; "
              f"ORT = onnxruntime-node, graph optimizations 'all', intra/inter-op threads 1",
-             f"peak = 1 core x {ghz:.2f} GHz ({'--ghz' if a.ghz else '/proc/cpuinfo cpu MHz'}) x FMA units x float lanes "
-             f"x 2 FLOP; assumed per target: AVX-512 {PEAK_ASSUMPTION['avx512'][0]} x {PEAK_ASSUMPTION['avx512'][1]}, "
-             f"AVX2 {PEAK_ASSUMPTION['avx2'][0]} x {PEAK_ASSUMPTION['avx2'][1]} (portable: the host's widest: "
-             f"{'AVX-512' if 'avx512f' in flags else 'AVX2'}); turbo and AVX-512 frequency drops not modelled"
-             if ghz else "peak: unknown (no 'cpu MHz' in /proc/cpuinfo; give --ghz)",
+             "ORT-AVX2 = the same ORT with AVX-512 hidden from CPUID (its AVX2 kernels, as on an AVX2 CPU)" +
+             (f": n/a, {mask_note}" if mask_note else ""),
+             peak_line,
              "",
-             f"{'model':<15} {'target':<12} {'ORT ms':>9} {'Kiln ms':>9} {'ORT/Kiln':>9} {'GFLOP/s':>9} "
-             f"{'% peak':>7}  outputs"]
-    for name, target, ort_ms, kiln_ms, gf, peak, status, note in rows:
+             f"{'model':<15} {'target':<12} {'ORT ms':>9} {'Kiln ms':>9} {'ORT/Kiln':>9} {'ORT-AVX2 ms':>12} "
+             f"{'/Kiln':>6} {'GFLOP/s':>9} {'% peak':>7}  outputs"]
+    for name, target, ort_ms, kiln_ms, peer, gf, peak, status, note in rows:
         pct = f"{100 * gf / peak:.1f}" if peak else "?"
-        lines.append(f"{name:<15} {target:<12} {ort_ms:>9.3f} {kiln_ms:>9.3f} {ort_ms / kiln_ms:>9.3f} {gf:>9.2f} "
-                     f"{pct:>7}  {status} ({note})")
+        peer_ms = f"{peer:.3f}" if peer else "-"
+        peer_ratio = f"{peer / kiln_ms:.3f}" if peer else "-"
+        lines.append(f"{name:<15} {target:<12} {ort_ms:>9.3f} {kiln_ms:>9.3f} {ort_ms / kiln_ms:>9.3f} {peer_ms:>12} "
+                     f"{peer_ratio:>6} {gf:>9.2f} {pct:>7}  {status} ({note})")
     for f in failures:
         lines.append("FAIL: " + f)
     text = "\n".join(lines)
