@@ -15,6 +15,8 @@
 //   of 56x56 and up)                                                  -> x86/pointwise_depthwise.h
 //   kiln.ElementwiseChain, float, of vectorizable steps (elementwise_chain_fits: per-channel Mul/Add,
 //   Relu, Clip, Max...; scalar, same-shape or per-channel operands)        -> x86/elementwise_chain.h
+//   Add, Sub, Mul, Div, float, one input of the output's shape, the other scalar, per-channel (runs >= 16) or
+//   same-shape                                                          -> x86/elementwise_chain.h, one step
 // Weights a kernel wants in another layout are packed here (pack.h) into new weight arrays; the layer then
 // does not read the original, which is left out of the generated code.
 #include "backends/x86/x86_backend.h"
@@ -487,6 +489,31 @@ Status emit_chain(EmitCtx& c, const TargetInfo& t) {
     return Status::ok();
 }
 
+// A float Add/Sub/Mul/Div whose one input has the output's shape and the other is a scalar, per-channel or
+// same-shape operand, as a one-step chain on the same kernel (fuse-elementwise leaves single ops alone): e.g.
+// the squeeze-and-excitation scaling x[N, C, H, W] * s[N, C, 1, 1] of EfficientNet and MobileNetV3, which the
+// portable broadcasting kernel runs index by index.
+template <int32_t kOp>
+bool choose_binary(NodeCtx& c, const TargetInfo&, std::size_t* workspace) {
+    *workspace = 0;
+    kernels::ChainParams p;
+    std::size_t running = 0;
+    return c.num_inputs() == 2 && c.has_input(0) && c.in_dtype(0) == DType::Float32 &&
+           binary_as_chain(c, kOp, &p, &running) && xk::elementwise_chain_fits(p);
+}
+
+template <int32_t kOp>
+Status emit_binary(EmitCtx& c, const TargetInfo& t) {
+    kernels::ChainParams p;
+    std::size_t running = 0;
+    if (!binary_as_chain(c, kOp, &p, &running)) return c.fail("internal error: not a one-step chain");
+    c.use_kernel("x86/elementwise_chain.h");
+    const std::string params = c.define_params("k::ChainParams", c_chain_params(p));
+    c.call("k::x86::elementwise_chain<{}>(k::ChainInputs<float>{{{{{}, {}}}}}, {}, {});", isa_info(t).type,
+           c.in(running), c.in(1 - running), c.out(0), params);
+    return Status::ok();
+}
+
 }  // namespace
 
 const std::vector<OpOverride>& x86_overrides() {
@@ -500,6 +527,10 @@ const std::vector<OpOverride>& x86_overrides() {
         {"", "AveragePool", choose_pool<PoolKind::Average, false>, emit_pool<PoolKind::Average, false>},
         {"", "GlobalAveragePool", choose_pool<PoolKind::Average, true>, emit_pool<PoolKind::Average, true>},
         {kInternalDomain, "ElementwiseChain", choose_chain, emit_chain},
+        {"", "Add", choose_binary<kernels::kChainAdd>, emit_binary<kernels::kChainAdd>},
+        {"", "Sub", choose_binary<kernels::kChainSub>, emit_binary<kernels::kChainSub>},
+        {"", "Mul", choose_binary<kernels::kChainMul>, emit_binary<kernels::kChainMul>},
+        {"", "Div", choose_binary<kernels::kChainDiv>, emit_binary<kernels::kChainDiv>},
         {kInternalDomain, "PointwiseDepthwise", choose_pointwise_depthwise, emit_pointwise_depthwise},
     };
     return ops;

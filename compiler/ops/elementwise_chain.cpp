@@ -124,6 +124,21 @@ Status make_chain_params(NodeCtx& c, k::ChainParams* p) {
     return c.status();
 }
 
+bool binary_as_chain(NodeCtx& c, int32_t op, k::ChainParams* p, std::size_t* running) {
+    if (c.num_inputs() != 2 || !c.has_input(0) || !c.has_input(1) || c.in_dtype(0) != c.in_dtype(1)) return false;
+    const Shape& out = c.out_shape(0);
+    const std::size_t r = c.in_shape(0) == out ? 0 : c.in_shape(1) == out ? 1 : 2;
+    if (r == 2) return false;
+    *p = k::ChainParams{};
+    p->n = c.output(0).numel();
+    p->num_steps = 1;
+    p->steps[0] = {op, 1, int32_t(r), 0.0f, 0.0f};
+    p->inner[0] = p->count[0] = 1;
+    if (!operand_layout(c.in_shape(1 - r), out, &p->inner[1], &p->count[1])) return false;
+    *running = r;
+    return true;
+}
+
 std::string c_chain_params(const k::ChainParams& p) {
     std::vector<std::string> steps, inner, count;
     for (int32_t s = 0; s < p.num_steps; ++s) {

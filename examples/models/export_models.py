@@ -149,6 +149,11 @@ MORE_CNNS = {
                   torchvision_missing),
     "densenet121": (torchvision_model("densenet121"), IMAGE, 13, 1009, False, torchvision_missing),
     "mnasnet1_0": (torchvision_model("mnasnet1_0"), IMAGE, 13, 1010, False, torchvision_missing),
+    "resnext50_32x4d": (torchvision_model("resnext50_32x4d"), IMAGE, 13, 1011, False, torchvision_missing),
+    "regnet_y_400mf": (torchvision_model("regnet_y_400mf"), IMAGE, 13, 1012, False, torchvision_missing),
+    "shufflenet_v2_x1_0": (torchvision_model("shufflenet_v2_x1_0"), IMAGE, 13, 1013, False, torchvision_missing),
+    "mobilenet_v3_large": (torchvision_model("mobilenet_v3_large"), IMAGE, 14, 1014, False, torchvision_missing),
+    "efficientnet_b0": (torchvision_model("efficientnet_b0"), IMAGE, 13, 1015, False, torchvision_missing),
 }
 
 

@@ -127,6 +127,15 @@ onnx::ModelProto x86_cnn_model() {
     add_node(m, "Mul", {"q", "scale"}, {"sg0"});
     add_node(m, "Sigmoid", {"sg0"}, {"o12"});
     add_output(m, "o12", kFloat, {1, 32, 10, 24});
+    // Single binary ops with a runtime per-channel operand (squeeze-and-excitation: x * s[N, C, 1, 1]): one-step
+    // chains on the x86 kernel, the operand on either side (Sub: order matters).
+    add_node(m, "GlobalAveragePool", {"q"}, {"qg"});
+    add_node(m, "Mul", {"qg", "q"}, {"o13"});
+    add_node(m, "Sub", {"q", "qg"}, {"o14"});
+    add_node(m, "Div", {"qg", "q"}, {"o15"});
+    add_output(m, "o13", kFloat, {1, 32, 10, 24});
+    add_output(m, "o14", kFloat, {1, 32, 10, 24});
+    add_output(m, "o15", kFloat, {1, 32, 10, 24});
     // A 1x1 expansion with ReLU6 read only by a depthwise 3x3 stride 2 with ReLU6 on a 56x56 plane: one
     // kiln.PointwiseDepthwise on the fused x86 kernel; the same pair on a 16x16 plane stays two layers.
     add_input(m, "m", kFloat, {1, 16, 56, 56});
@@ -201,8 +210,10 @@ TEST_CASE("x86 targets run convolutions, depthwise and Gemm/MatMul layers on x86
         CHECK(count(src, "_wcl[") == 0);
         CHECK(count(src, "k::x86::max_pool" + traits + "(") == 1);
         CHECK(count(src, "k::x86::avg_pool" + traits + "(") == 1);
-        CHECK(count(src, "k::x86::global_avg_pool" + traits + "(") == 1);
-        CHECK(count(src, "k::x86::elementwise_chain" + traits + "(") == 1);  // scale, shift, ReLU
+        CHECK(count(src, "k::x86::global_avg_pool" + traits + "(") == 2);
+        // scale, shift, ReLU; and the single Mul, Sub and Div with the pooled per-channel operand
+        CHECK(count(src, "k::x86::elementwise_chain" + traits + "(") == 4);
+        CHECK(count(src, "k::mul(") + count(src, "k::sub(") + count(src, "k::div(") + count(src, "k::binary") == 0);
         CHECK(count(src, "k::elementwise_chain(") == 1);                     // scale, Sigmoid
         CHECK(count(src, "k::conv(") + count(src, "k::conv_fused(") == 0);
         // Packed copies replace the 1x1, Gemm and MatMul weights; the depthwise filter is used as it is.

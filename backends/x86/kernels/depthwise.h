@@ -13,13 +13,14 @@
 #include "depthwise_pack.h"
 #include "lanes.h"
 #include "simd.h"
+#include "vmath.h"
 
 namespace kiln {
 namespace kernels {
 namespace x86 {
 
-// act(v) for the activations with a vector form; returns false for sigmoid, SiLU and tanh, which the
-// caller applies with the portable functors after the store.
+// act(v) for the activations with a vector form (sigmoid and SiLU through vmath.h's exp); returns false for
+// tanh, which the caller applies with the portable functor after the store.
 template <class Isa>
 inline bool activate(typename Isa::V& v, const kernels::Epilogue& e) {
     using V = typename Isa::V;
@@ -36,6 +37,8 @@ inline bool activate(typename Isa::V& v, const kernels::Epilogue& e) {
         v = Isa::mul(v, Isa::min(Isa::set1(1.0f), Isa::max(Isa::zero(), gate)));
         return true;
     }
+    case kernels::kActSigmoid: v = vsigmoid<Isa>(v); return true;
+    case kernels::kActSilu: v = vsilu<Isa>(v); return true;
     default: return false;
     }
 }
@@ -52,7 +55,7 @@ struct Blocking {
 };
 
 // R vectors of outputs, vector j at y + o + j * step, n lanes each: + z, activation (one switch for all
-// R), store; sigmoid/SiLU/tanh with the portable functors after the store.
+// R), store; tanh with the portable functor after the store.
 template <class Isa, int R>
 KILN_X86_INLINE void finish_rows(typename Isa::V* acc, const float* zp, float* yp, int64_t o, int64_t step, int64_t n,
                         const kernels::Epilogue& act) {

@@ -63,8 +63,8 @@ inline void first_conv_fill_row(const float* xrow, int64_t w, int64_t sw, int64_
         }
 }
 
-// act on every vector of a register block, one switch per block; false for sigmoid, SiLU and tanh (the
-// caller applies those with the portable functors after the store), as activate (depthwise.h).
+// act on every vector of a register block, one switch per block; false for tanh (the caller applies it with
+// the portable functor after the store), as activate (depthwise.h).
 template <class Isa, int CO, int P>
 __attribute__((always_inline)) inline bool first_conv_activate(typename Isa::V (&acc)[CO][P],
                                                                const kernels::Epilogue& e) {
@@ -85,8 +85,6 @@ __attribute__((always_inline)) inline bool first_conv_activate(typename Isa::V (
             for (int p = 0; p < P; ++p) acc[j][p] = Isa::min(hi, Isa::max(lo, acc[j][p]));
         return true;
     }
-    case kernels::kActSigmoid:
-    case kernels::kActSilu:
     case kernels::kActTanh: return false;
     default:
 #pragma GCC unroll 8

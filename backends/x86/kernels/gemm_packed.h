@@ -13,6 +13,7 @@
 #include "../../portable/kernels/epilogue.h"
 #include "pack.h"
 #include "simd.h"
+#include "vmath.h"
 
 namespace kiln {
 namespace kernels {
@@ -174,7 +175,19 @@ inline void micro_tile(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, co
             }
         break;
     }
-    default: scalar_act = true; break;  // sigmoid, SiLU, tanh: the portable functors on the stored rows
+    case kernels::kActSigmoid:
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 16
+            for (int v = 0; v < NV; ++v) acc[i][v] = vsigmoid<Isa>(acc[i][v]);
+        break;
+    case kernels::kActSilu:
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 16
+            for (int v = 0; v < NV; ++v) acc[i][v] = vsilu<Isa>(acc[i][v]);
+        break;
+    default: scalar_act = true; break;  // tanh: the portable functor on the stored rows
     }
 
     const bool full = cols == NV * L;

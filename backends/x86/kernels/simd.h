@@ -68,6 +68,17 @@ struct Avx512 {
     KILN_X86_INLINE static M is_nan(V a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
     KILN_X86_INLINE static M or_mask(M a, M b) { return M(a | b); }
     KILN_X86_INLINE static V select(M m, V t, V f) { return _mm512_mask_blend_ps(m, f, t); }
+    // Nearest integer (ties to even), as a float. (Masked forms with every lane set, like max and min: the
+    // unmasked intrinsics start from an undefined vector that g++ 12 -O2 reports as maybe uninitialized.)
+    KILN_X86_INLINE static V round(V x) {
+        return _mm512_mask_roundscale_ps(x, __mmask16(0xFFFF), x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    }
+    // 2^n for integral n in [-126, 127] (the float with exponent field n + 127).
+    KILN_X86_INLINE static V pow2(V n) {
+        const __m512i i = _mm512_mask_cvtps_epi32(_mm512_castps_si512(n), __mmask16(0xFFFF), n);
+        const __m512i e = _mm512_add_epi32(i, _mm512_set1_epi32(127));
+        return _mm512_castsi512_ps(_mm512_mask_slli_epi32(e, __mmask16(0xFFFF), e, 23));
+    }
     // Lanes l in [lo, hi) get p[l * stride] (stride 1 or 2), the others 0; only those elements are read.
     KILN_X86_INLINE static V load_lanes(const float* p, int64_t stride, int64_t lo, int64_t hi) {
         if (stride == 1) return _mm512_maskz_loadu_ps(__mmask16(mask(hi) & ~mask(lo)), p);
@@ -124,6 +135,10 @@ struct Avx2 {
     KILN_X86_INLINE static M is_nan(V a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
     KILN_X86_INLINE static M or_mask(M a, M b) { return _mm256_or_ps(a, b); }
     KILN_X86_INLINE static V select(M m, V t, V f) { return _mm256_blendv_ps(f, t, m); }
+    KILN_X86_INLINE static V round(V x) { return _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+    KILN_X86_INLINE static V pow2(V n) {
+        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
+    }
     KILN_X86_INLINE static __m256i mask_range(int64_t lo, int64_t hi) { return _mm256_andnot_si256(mask(lo), mask(hi)); }
     // Lanes l in [lo, hi) get p[l * stride] (stride 1 or 2), the others 0; only those elements are read.
     KILN_X86_INLINE static V load_lanes(const float* p, int64_t stride, int64_t lo, int64_t hi) {
