@@ -30,35 +30,26 @@ static double seconds(void) {
     "vfmadd231ps %%" R "12, %%" R "13, %%" R "11\n\t"
 
 /* iterations x 12 FMAs on `lanes`-wide registers. The registers start at 0, so the values stay 0 (no
- * denormals, no infinities). */
+ * denormals, no infinities). R: the register prefix, ZERO: the instruction that clears register 0. */
+#define FMA_LOOP(R, ZERO)                                                                                     \
+    __asm__ volatile(ZERO " %%" R "0, %%" R "0, %%" R "0\n\t"                                                 \
+                     "vmovaps %%" R "0, %%" R "1\n\tvmovaps %%" R "0, %%" R "2\n\tvmovaps %%" R "0, %%" R "3\n\t"  \
+                     "vmovaps %%" R "0, %%" R "4\n\tvmovaps %%" R "0, %%" R "5\n\tvmovaps %%" R "0, %%" R "6\n\t"  \
+                     "vmovaps %%" R "0, %%" R "7\n\tvmovaps %%" R "0, %%" R "8\n\tvmovaps %%" R "0, %%" R "9\n\t"  \
+                     "vmovaps %%" R "0, %%" R "10\n\tvmovaps %%" R "0, %%" R "11\n\t"                             \
+                     "vmovaps %%" R "0, %%" R "12\n\tvmovaps %%" R "0, %%" R "13\n\t"                             \
+                     "1:\n\t" FMA12(R) "dec %0\n\tjnz 1b\n\t"                                                  \
+                     "vzeroupper"                                                                              \
+                     : "+r"(iterations)                                                                        \
+                     :                                                                                         \
+                     : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",  \
+                       "xmm11", "xmm12", "xmm13", "cc")
+
 static void run(int lanes, long iterations) {
-    if (lanes == 16) {
-        __asm__ volatile("vpxord %%zmm0, %%zmm0, %%zmm0\n\t"
-                         "vmovaps %%zmm0, %%zmm1\n\tvmovaps %%zmm0, %%zmm2\n\tvmovaps %%zmm0, %%zmm3\n\t"
-                         "vmovaps %%zmm0, %%zmm4\n\tvmovaps %%zmm0, %%zmm5\n\tvmovaps %%zmm0, %%zmm6\n\t"
-                         "vmovaps %%zmm0, %%zmm7\n\tvmovaps %%zmm0, %%zmm8\n\tvmovaps %%zmm0, %%zmm9\n\t"
-                         "vmovaps %%zmm0, %%zmm10\n\tvmovaps %%zmm0, %%zmm11\n\tvmovaps %%zmm0, %%zmm12\n\t"
-                         "vmovaps %%zmm0, %%zmm13\n\t"
-                         "1:\n\t" FMA12("zmm") "dec %0\n\tjnz 1b\n\t"
-                         "vzeroupper"
-                         : "+r"(iterations)
-                         :
-                         : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
-                           "xmm10", "xmm11", "xmm12", "xmm13", "cc");
-    } else {
-        __asm__ volatile("vxorps %%ymm0, %%ymm0, %%ymm0\n\t"
-                         "vmovaps %%ymm0, %%ymm1\n\tvmovaps %%ymm0, %%ymm2\n\tvmovaps %%ymm0, %%ymm3\n\t"
-                         "vmovaps %%ymm0, %%ymm4\n\tvmovaps %%ymm0, %%ymm5\n\tvmovaps %%ymm0, %%ymm6\n\t"
-                         "vmovaps %%ymm0, %%ymm7\n\tvmovaps %%ymm0, %%ymm8\n\tvmovaps %%ymm0, %%ymm9\n\t"
-                         "vmovaps %%ymm0, %%ymm10\n\tvmovaps %%ymm0, %%ymm11\n\tvmovaps %%ymm0, %%ymm12\n\t"
-                         "vmovaps %%ymm0, %%ymm13\n\t"
-                         "1:\n\t" FMA12("ymm") "dec %0\n\tjnz 1b\n\t"
-                         "vzeroupper"
-                         : "+r"(iterations)
-                         :
-                         : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
-                           "xmm10", "xmm11", "xmm12", "xmm13", "cc");
-    }
+    if (lanes == 16)
+        FMA_LOOP("zmm", "vpxord");
+    else
+        FMA_LOOP("ymm", "vxorps");
 }
 
 static double best_gflops(int lanes) {

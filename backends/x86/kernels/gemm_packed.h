@@ -176,17 +176,17 @@ inline void micro_tile(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, co
         break;
     }
     case kernels::kActSigmoid:
+    case kernels::kActSilu: {
+        const bool silu = e.act.activation == kernels::kActSilu;  // x * sigmoid(x), as vsilu
 #pragma GCC unroll 16
         for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 16
-            for (int v = 0; v < NV; ++v) acc[i][v] = vsigmoid<Isa>(acc[i][v]);
+            for (int v = 0; v < NV; ++v) {
+                const V s = vsigmoid<Isa>(acc[i][v]);
+                acc[i][v] = silu ? Isa::mul(acc[i][v], s) : s;
+            }
         break;
-    case kernels::kActSilu:
-#pragma GCC unroll 16
-        for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 16
-            for (int v = 0; v < NV; ++v) acc[i][v] = vsilu<Isa>(acc[i][v]);
-        break;
+    }
     default: scalar_act = true; break;  // tanh: the portable functor on the stored rows
     }
 
