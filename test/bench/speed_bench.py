@@ -162,7 +162,7 @@ def main():
             mask_note = "" if mask else "no C compiler for cpuid_mask.c"
     rows, failures = [], []
 
-    def run_ort(name, model, data, out, preload=None):
+    def run_ort(model, data, out, preload=None):
         """ORT's timing (the JSON line of ort_bench.js) and outputs, or (None, None, why)."""
         e = dict(env, LD_PRELOAD=preload) if preload else env
         r = subprocess.run(["node", ORT_BENCH, model, data, out, str(a.runs), str(a.warmup)], env=e,
@@ -176,13 +176,13 @@ def main():
     for name in names:
         model = os.path.join(models, name, "model.onnx")
         data = os.path.join(models, name, "pytorch")
-        ort, want, why = run_ort(name, model, data, os.path.join(work, "ort", name))
+        ort, want, why = run_ort(model, data, os.path.join(work, "ort", name))
         if ort is None:
             failures.append(f"{name}: ORT failed ({why})")
             continue
         ort_avx2 = None
         if mask:
-            ort_avx2, got, why = run_ort(name, model, data, os.path.join(work, "ort-avx2", name), preload=mask)
+            ort_avx2, got, why = run_ort(model, data, os.path.join(work, "ort-avx2", name), preload=mask)
             if ort_avx2 is None:
                 if why.startswith("exit 77"):
                     mask, mask_note = None, "CPUID faulting refused (cpuid_mask.c exit 77)"
