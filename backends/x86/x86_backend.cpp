@@ -498,8 +498,8 @@ bool choose_binary(NodeCtx& c, const TargetInfo&, std::size_t* workspace) {
     *workspace = 0;
     kernels::ChainParams p;
     std::size_t running = 0;
-    return c.num_inputs() == 2 && c.has_input(0) && c.in_dtype(0) == DType::Float32 &&
-           binary_as_chain(c, kOp, &p, &running) && xk::elementwise_chain_fits(p);
+    return binary_as_chain(c, kOp, &p, &running) && c.in_dtype(0) == DType::Float32 &&
+           xk::elementwise_chain_fits(p);
 }
 
 template <int32_t kOp>

@@ -126,7 +126,7 @@ def main():
                     help="do not run ORT with AVX-512 hidden (the ORT-AVX2 column of x86-avx2 rows)")
     ap.add_argument("--ort-dir", default=os.environ.get("KILN_ORT_DIR", os.path.join(ROOT, "build", "ort")))
     a = ap.parse_args()
-    _, flags = cpu_info()
+    mhz, flags = cpu_info()
     targets = a.target or ["x86-avx512", "x86-avx2"]
     runnable = [t for t in targets if all(f in flags for f in TARGET_CPU_FLAGS.get(t, []))]
     for t in targets:
@@ -149,7 +149,6 @@ def main():
         return SKIP
     models = ensure_models(work, names)
 
-    mhz, flags = cpu_info()
     peaks = {} if a.ghz else measured_peaks(work)
     ghz = a.ghz if a.ghz else (mhz / 1000 if mhz else None)
     env = dict(os.environ, NODE_PATH=node_path)
