@@ -187,6 +187,79 @@ inline void winograd4_columns(int n, int64_t rows, int64_t k, const float* u, co
     }
 }
 
+// The activation winograd4_output applies: none, ReLU, or any (activate<Isa>, the portable functor after the
+// store for tanh).
+enum WinoAct { kWinoActNone, kWinoActRelu, kWinoActAny };
+
+// Output transform of one block (tile rows [oy0 / 4, + rows)) for every output channel: Y = A^T M A per tile
+// (lanes: L tiles of a tile row), re-interleaved to output columns, + bias, + z, activation, stored. M (mbuf):
+// [36][cout][ts], positions ms apart. The 4 x 6 row transforms go through the aligned stack array s (24
+// vectors: more than the registers, and g++ spilled them with the loop's scalars), the columns and the
+// interleave of each output row in registers.
+template <class Isa, int kAct>
+inline void winograd4_output(const float* mbuf, int64_t ms, int64_t ts, int64_t tw, int64_t rows, int64_t oy0,
+                             int64_t cout, const WinogradParams& p, const float* bias, float* yb, const float* zb,
+                             const kernels::Epilogue& act) {
+    using V = typename Isa::V;
+    constexpr int L = Isa::kLanes;
+    const int64_t out_plane = p.out_h * p.out_w;
+    alignas(64) float s[6][4][L];  // s[a][j]: A^T along row a of M, column j of each tile
+    for (int64_t o = 0; o < cout; ++o) {
+        const V bo = bias ? Isa::set1(bias[o]) : Isa::zero();
+        float* yo = yb + o * out_plane;
+        const float* zo = zb ? zb + o * out_plane : nullptr;
+        for (int64_t r = 0; r < rows; ++r) {
+            const int64_t oy = oy0 + 4 * r;
+            const int64_t out_rows = p.out_h - oy < 4 ? p.out_h - oy : 4;
+            for (int64_t tx0 = 0; tx0 < tw; tx0 += L) {
+                // Lanes past the tile row read the next row's tiles (or the slack): never stored.
+                const float* m = mbuf + o * ts + r * tw + tx0;
+#pragma GCC unroll 16
+                for (int a = 0; a < 6; ++a) {
+                    V mr[6], t[4];
+#pragma GCC unroll 16
+                    for (int bb = 0; bb < 6; ++bb) mr[bb] = Isa::load(m + (a * 6 + bb) * ms);
+                    winograd4_at<Isa>(mr, t);
+#pragma GCC unroll 16
+                    for (int j = 0; j < 4; ++j) Isa::store(s[a][j], t[j]);
+                }
+                V e[4][4];  // e[i][j]: output row i, column j of each tile
+#pragma GCC unroll 16
+                for (int j = 0; j < 4; ++j) {
+                    V col[6], out[4];
+#pragma GCC unroll 16
+                    for (int a = 0; a < 6; ++a) col[a] = Isa::load(s[a][j]);
+                    winograd4_at<Isa>(col, out);
+#pragma GCC unroll 16
+                    for (int i = 0; i < 4; ++i) e[i][j] = Isa::add(out[i], bo);
+                }
+                const int64_t ox = 4 * tx0;
+                const int64_t valid = p.out_w - ox < 4 * L ? p.out_w - ox : 4 * L;  // output columns
+                for (int i = 0; i < out_rows; ++i) {
+                    V q[4];
+                    winograd4_interleave(e[i], q);
+                    float* yr = yo + (oy + i) * p.out_w + ox;
+                    const float* zr = zo ? zo + (oy + i) * p.out_w + ox : nullptr;
+#pragma GCC unroll 16
+                    for (int h = 0; h < 4; ++h) {
+                        const int64_t n = valid - h * L;
+                        if (n <= 0) break;
+                        if (zr) q[h] = Isa::add(q[h], n >= L ? Isa::load(zr + h * L) : Isa::load_n(zr + h * L, n));
+                        bool done = true;
+                        if (kAct == kWinoActRelu) q[h] = Isa::max(q[h], Isa::zero());
+                        else if (kAct == kWinoActAny) done = activate<Isa>(q[h], act);
+                        if (n >= L)
+                            Isa::store(yr + h * L, q[h]);
+                        else
+                            Isa::store_n(yr + h * L, q[h], n);
+                        if (!done) kernels::apply_epilogue(yr + h * L, n < L ? n : L, act);
+                    }
+                }
+            }
+        }
+    }
+}
+
 // x [batch, Cin, in_h, in_w]; packed_u: winograd4_pack_weights(W, Cout, Cin, Isa::kMr); bias [Cout] or
 // nullptr; z (y's shape, may alias y) or nullptr; y [batch, Cout, out_h, out_w] with out = in + pads - 2.
 // p.block_rows: winograd4_block_rows(...); workspace: winograd4_workspace_floats(Cin, Cout, out_w,
@@ -194,7 +267,6 @@ inline void winograd4_columns(int n, int64_t rows, int64_t k, const float* u, co
 template <class Isa>
 inline void winograd4x4_3x3(const float* x, const float* packed_u, const float* bias, const float* z, float* y,
                             const WinogradParams& p, const kernels::Epilogue& act, float* workspace) {
-    using V = typename Isa::V;
     constexpr int L = Isa::kLanes;
     constexpr int MR = Isa::kMr;
     constexpr int NR = Isa::kNv * L;
@@ -307,57 +379,15 @@ inline void winograd4x4_3x3(const float* x, const float* packed_u, const float* 
                         winograd4_columns<Isa>(int(by_columns), cout - i0 < MR ? cout - i0 : MR, cin, u + i0 * cin,
                                                vx + j0, ts, mx + i0 * ts + j0);
             }
-            // 3. output transform and the epilogue
-            for (int64_t o = 0; o < cout; ++o) {
-                const V bo = bias ? Isa::set1(bias[o]) : Isa::zero();
-                float* yo = yb + o * out_plane;
-                const float* zo = zb ? zb + o * out_plane : nullptr;
-                for (int64_t r = 0; r < rows; ++r) {
-                    const int64_t oy = 4 * (ty0 + r);
-                    const int64_t out_rows = p.out_h - oy < 4 ? p.out_h - oy : 4;
-                    for (int64_t tx0 = 0; tx0 < tw; tx0 += L) {
-                        // Lanes past the tile row read the next row's tiles (or the slack): never stored.
-                        const float* m = mbuf + o * ts + r * tw + tx0;
-                        V s[6][4];  // A^T along each row of M
-#pragma GCC unroll 16
-                        for (int a = 0; a < 6; ++a) {
-                            V mr[6];
-#pragma GCC unroll 16
-                            for (int bb = 0; bb < 6; ++bb) mr[bb] = Isa::load(m + (a * 6 + bb) * ms);
-                            winograd4_at<Isa>(mr, s[a]);
-                        }
-                        V e[4][4];  // e[i][j]: output row i, column j of each tile
-#pragma GCC unroll 16
-                        for (int j = 0; j < 4; ++j) {
-                            const V col[6] = {s[0][j], s[1][j], s[2][j], s[3][j], s[4][j], s[5][j]};
-                            V out[4];
-                            winograd4_at<Isa>(col, out);
-#pragma GCC unroll 16
-                            for (int i = 0; i < 4; ++i) e[i][j] = Isa::add(out[i], bo);
-                        }
-                        const int64_t ox = 4 * tx0;
-                        const int64_t valid = p.out_w - ox < 4 * L ? p.out_w - ox : 4 * L;  // output columns
-                        for (int i = 0; i < out_rows; ++i) {
-                            V q[4];
-                            winograd4_interleave(e[i], q);
-                            float* yr = yo + (oy + i) * p.out_w + ox;
-                            const float* zr = zo ? zo + (oy + i) * p.out_w + ox : nullptr;
-#pragma GCC unroll 16
-                            for (int h = 0; h < 4; ++h) {
-                                const int64_t n = valid - h * L;
-                                if (n <= 0) break;
-                                if (zr) q[h] = Isa::add(q[h], n >= L ? Isa::load(zr + h * L) : Isa::load_n(zr + h * L, n));
-                                const bool done = activate<Isa>(q[h], act);
-                                if (n >= L)
-                                    Isa::store(yr + h * L, q[h]);
-                                else
-                                    Isa::store_n(yr + h * L, q[h], n);
-                                if (!done) kernels::apply_epilogue(yr + h * L, n < L ? n : L, act);
-                            }
-                        }
-                    }
-                }
-            }
+            // 3. output transform and the epilogue, specialized for the usual activations (activate's switch per
+            //    stored vector kept g++ from scheduling the transform: 164 cycles per vector of tiles in L1)
+            const int64_t oy0 = 4 * ty0;
+            if (act.activation == kernels::kActRelu)
+                winograd4_output<Isa, kWinoActRelu>(mbuf, ms, ts, tw, rows, oy0, cout, p, bias, yb, zb, act);
+            else if (act.activation == kernels::kActNone)
+                winograd4_output<Isa, kWinoActNone>(mbuf, ms, ts, tw, rows, oy0, cout, p, bias, yb, zb, act);
+            else
+                winograd4_output<Isa, kWinoActAny>(mbuf, ms, ts, tw, rows, oy0, cout, p, bias, yb, zb, act);
         }
     }
 }
