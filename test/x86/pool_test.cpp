@@ -9,6 +9,9 @@
 #include <random>
 #include <vector>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "backends/portable/kernels/pool.h"
 #include "backends/x86/kernels/pool.h"
 #include "x86_test_support.h"
@@ -174,4 +177,45 @@ TEST_CASE("x86 global_avg_pool matches the portable average over the plane", "[x
         CHECK(bad == 0);
         CHECK(got[size_t(planes)] == -5.0f);
     }
+}
+
+// The separable MaxPool's last vector of a row reads past the row's end (the next row's floats) unless that would
+// pass the end of x: with x ending right before a page the process may not read, every shape runs (a read past
+// the end faults) and still matches the portable kernel.
+TEST_CASE("x86 max_pool reads nothing past the end of its input", "[x86]") {
+    if (!cpu_has_isa()) return;
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    const size_t bytes = 64 * page;  // the largest input below: 3 x 112 x 112 floats = 36.75 pages of 4 KiB
+    void* const base = mmap(nullptr, bytes + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(base != MAP_FAILED);
+    REQUIRE(mprotect(static_cast<char*>(base) + bytes, page, PROT_NONE) == 0);
+    float* const end = reinterpret_cast<float*>(static_cast<char*>(base) + bytes);
+    std::mt19937 rng(7);
+    // {planes, H, W, kernel, stride, pad, ceil_mode}: the network shapes and short rows (one vector, stride 1 and 2).
+    const int64_t shapes[][7] = {{3, 112, 112, 3, 2, 1, 0}, {2, 111, 111, 3, 2, 0, 1}, {3, 55, 55, 3, 2, 0, 1},
+                                 {5, 27, 27, 3, 2, 0, 1},   {4, 13, 13, 3, 2, 0, 1},   {3, 9, 7, 3, 1, 0, 0},
+                                 {2, 5, 17, 2, 2, 0, 0},    {3, 14, 14, 3, 1, 1, 0},   {1, 3, 3, 3, 1, 0, 0}};
+    for (const auto& sh : shapes) {
+        const int64_t planes = sh[0], h = sh[1], w = sh[2], kk = sh[3], s = sh[4], pad = sh[5];
+        const bool ceil_mode = sh[6] != 0;
+        const int64_t oh = out_size(h, kk, s, 1, pad, pad, ceil_mode), ow = out_size(w, kk, s, 1, pad, pad, ceil_mode);
+        INFO("planes " << planes << " in " << h << "x" << w << " kernel " << kk << " stride " << s << " pad " << pad);
+        k::PoolParams p{};
+        p.planes = planes;
+        p.win = k::Window{{1, h, w}, {1, oh, ow}, {1, kk, kk}, {1, s, s}, {1, 1, 1}, {0, pad, pad}};
+        p.pad_end[1] = p.pad_end[2] = pad;
+        const int64_t n = planes * h * w;
+        REQUIRE(size_t(n) * sizeof(float) <= bytes);
+        const std::vector<float> xs = random_floats(n, rng, 3);
+        float* const x = end - n;
+        std::memcpy(x, xs.data(), size_t(n) * sizeof(float));
+        std::vector<float> want(size_t(planes * oh * ow)), got(want.size());
+        k::max_pool(x, want.data(), static_cast<int64_t*>(nullptr), p);
+        x::max_pool<Isa>(x, got.data(), p);
+        int64_t bad = 0;
+        for (size_t i = 0; i < want.size(); ++i)
+            if (!same_bits(got[i], want[i])) ++bad;
+        CHECK(bad == 0);
+    }
+    munmap(base, bytes + page);
 }
