@@ -405,8 +405,9 @@ inline void winograd4x4_3x3(const float* x, const float* packed_u, const float* 
                         winograd4_columns<Isa>(int(by_columns), cout - i0 < MR ? cout - i0 : MR, cin, u + i0 * cin,
                                                vx + j0, ts, mx + i0 * ts + j0);
             }
-            // 3. output transform and the epilogue, specialized for the usual activations (activate's switch per
-            //    stored vector kept g++ from scheduling the transform: 164 cycles per vector of tiles in L1)
+            // 3. output transform and the epilogue, specialized for the usual activations (with activate's switch
+            //    on every stored vector g++ spilled the transform's vectors: SqueezeNet 16->64 @ 55, AVX2, 405 -> 268
+            //    k cycles per call; 200 with the stepped loads below)
             const int64_t oy0 = 4 * ty0;
             if (act.activation == kernels::kActRelu)
                 winograd4_output<Isa, kWinoActRelu>(mbuf, ms, ts, tw, rows, oy0, cout, p, bias, yb, zb, act);
