@@ -273,7 +273,6 @@ template <class Isa>
 inline void conv_wide_tile(const float* wg, int64_t kk, int64_t k0, int64_t kc, const float* ws, float* yg,
                            int64_t npix, int64_t i0, int64_t cog, int64_t row_base, const TileEpilogue& e,
                            int32_t flags, const float* pf) {
-    using V = typename Isa::V;
     constexpr int MR = Isa::kMr, H = MR / 2, L = Isa::kLanes, W = 4 * L;
     const int64_t rows = cog - i0 < MR ? cog - i0 : MR;
     (void)kk;  // the packed layout is blocked by K (pack.h): the block's offset needs only k0 and Cout
@@ -285,18 +284,10 @@ inline void conv_wide_tile(const float* wg, int64_t kk, int64_t k0, int64_t kc, 
     if (rows > H)
         EdgeRows<Isa, false, H, 3>::run(rows - H, kc, a + H, 1, MR, ws, W, yt + H * npix, npix, 3 * L, row0 + H, 0, e,
                                         flags);
-    // Pixels [3L, npix): acc[lane i] = sum over k of a[k * MR + i] * ws[k * W + j] (lanes >= MR are 0).
+    // Pixels [3L, npix): matrix-vector products, the panel's output channels in lanes.
     for (int64_t j = 3 * L; j < npix; ++j) {
-        V acc[4] = {Isa::zero(), Isa::zero(), Isa::zero(), Isa::zero()};
-        int64_t k = 0;
-        for (; k + 4 <= kc; k += 4) {
-#pragma GCC unroll 4
-            for (int u = 0; u < 4; ++u)
-                acc[u] = Isa::fmadd(Isa::load_n(a + (k + u) * MR, MR), Isa::set1(ws[(k + u) * W + j]), acc[u]);
-        }
-        for (; k < kc; ++k) acc[0] = Isa::fmadd(Isa::load_n(a + k * MR, MR), Isa::set1(ws[k * W + j]), acc[0]);
         float col[L];
-        Isa::store(col, Isa::add(Isa::add(acc[0], acc[1]), Isa::add(acc[2], acc[3])));
+        Isa::store(col, panel_column<Isa, MR>(kc, a, ws + j, W));
         for (int64_t i = 0; i < rows; ++i) {
             float v = col[i];
             float* yp = yt + i * npix + j;

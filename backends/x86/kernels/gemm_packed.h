@@ -206,6 +206,24 @@ inline void micro_tile(int64_t k, const float* a, int64_t a_rs, int64_t a_cs, co
     }
 }
 
+// One column of an MR-row panel times B: lane i = sum over k of a[k * MR + i] * b[k * b_rs] (lanes >= MR are 0),
+// in four partial sums (k steps of 4; one chain waits on the FMA latency). For the pixels or tiles a strip's
+// vectors leave over (conv_packed's wide 7x7 strip, winograd4's last tiles), with the output channels in lanes.
+template <class Isa, int MR>
+KILN_X86_INLINE typename Isa::V panel_column(int64_t kc, const float* a, const float* b, int64_t b_rs) {
+    using V = typename Isa::V;
+    static_assert(MR <= Isa::kLanes, "a panel's rows are the lanes of one vector");
+    V acc[4] = {Isa::zero(), Isa::zero(), Isa::zero(), Isa::zero()};
+    int64_t k = 0;
+    for (; k + 4 <= kc; k += 4) {
+#pragma GCC unroll 4
+        for (int u = 0; u < 4; ++u)
+            acc[u] = Isa::fmadd(Isa::load_n(a + (k + u) * MR, MR), Isa::set1(b[(k + u) * b_rs]), acc[u]);
+    }
+    for (; k < kc; ++k) acc[0] = Isa::fmadd(Isa::load_n(a + k * MR, MR), Isa::set1(b[k * b_rs]), acc[0]);
+    return Isa::add(Isa::add(acc[0], acc[1]), Isa::add(acc[2], acc[3]));
+}
+
 // Runs micro_tile with MR = rows (1..MR) for the bottom edge.
 template <class Isa, bool kMaskB, int MR, int NV = Isa::kNv, int PMR = Isa::kMr>
 struct EdgeRows {
