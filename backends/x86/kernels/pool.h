@@ -217,6 +217,10 @@ inline void for_each_row(const PoolParams& p, const float* x, float* y, F row) {
 // its h is NaN and the vertical fold skips it, where the portable fold skips only that element. A plane
 // whose rows hold a NaN (checked during the copy) is therefore recomputed by the tap-order kernel (max_row).
 constexpr int64_t kSepMaxOutW = 256;  // widest output row of the separable path (stack buffers below)
+// Most vectors per output row for which the separable path walks one output vector at a time down the plane
+// (separable_max_planes' `columns`): AVX2 dwpool_bench, 3x3 stride 2, min of 4 runs: 256 x 27x27 (2 vectors)
+// 65 -> 45 us; 128 x 55x55 (4 vectors) 102 -> 107, so rows there.
+constexpr int64_t kSepMaxColumnsVectors = 2;
 
 // The separable path applies: 2-D (d of size 1), kernel <= 3 x 3, dilation 1, stride_w 1 or 2, pads below
 // the kernel and no window past the input (so no window is empty), output rows up to kSepMaxOutW.
@@ -355,6 +359,21 @@ KILN_X86_INLINE typename Isa::V hmax_edge(const DirectEdge<Isa>& t, const float*
     return z;
 }
 
+// Vector k of row's h (kDirect): the kw-tap max at output columns k * L.. (stride S); `edge`: through e's
+// clamped / masked loads (the first vector of a left-padded row, or a last vector whose plain loads would run past
+// the end of x).
+template <class Isa, int S, int KW>
+KILN_X86_INLINE typename Isa::V direct_h(const float* row, int64_t k, int64_t pl, bool edge, const DirectEdge<Isa>& e) {
+    constexpr int L = Isa::kLanes;
+    if (edge) {
+        if (S == 1) return hmax_edge<Isa, S, KW>(e, row, 0);
+        return Lanes<Isa>::even(hmax_edge<Isa, S, KW>(e, row, 0), hmax_edge<Isa, S, KW>(e, row, 3));
+    }
+    const float* bk = row + S * k * L - pl;
+    if (S == 1) return hmax_at<Isa, S, KW>(bk);
+    return Lanes<Isa>::even(hmax_at<Isa, S, KW>(bk), hmax_at<Isa, S, KW>(bk + L));
+}
+
 // Every plane (the geometry set up once); a plane whose rows hold a NaN is recomputed by max_row. kDirect: h straight
 // from the input rows (no copy; NaN checked on h, which is NaN exactly when a window row starts with one,
 // the repeated first element included).
@@ -389,13 +408,46 @@ inline void separable_max_planes(const PoolParams& p, const float* x, float* y) 
     // 69 -> 62 us, 64 x 112x112 (pad 1) 246 -> 184 us.
     const int64_t reach = S * (q.nb - 1) * L - q.pl + (S == 2 ? 2 * L : L) + KW - 1;
     const float* const x_end = x + p.planes * in_size;
+    const bool columns = kDirect && q.nb <= kSepMaxColumnsVectors;
     for (int64_t plane = 0; plane < p.planes; ++plane) {
         const float* xp = x + plane * in_size;
         float* yp = y + plane * out_size;
         NanSeen<Isa> nan;
+        // Small planes (kDirect): one output vector at a time down the whole plane, its h in registers, the window's
+        // last h carried to the next output row when that row's window starts there (3x3 stride 2, 2x2 stride 1):
+        // no h ring, and the per-row work (row pointers, edge tests) once per output vector instead of per row.
+        for (int64_t k = 0; columns && k < q.nb; ++k) {
+            const bool left = k == 0 && q.pl > 0, last_k = k + 1 == q.nb;
+            const DirectEdge<Isa>& e = left ? first : last;
+            const int64_t n = out_w - k * L < L ? out_w - k * L : L;
+            V carry = Isa::zero();
+            int64_t carry_row = -1;  // the input row whose h `carry` is
+            for (int64_t oh = 0; oh < out_h; ++oh) {
+                const int64_t ih0 = oh * sh - pt;
+                const int64_t lo = ih0 < 0 ? 0 : ih0, hi = ih0 + kh < in_h ? ih0 + kh : in_h;
+                V h = carry;
+                if (carry_row != lo) {
+                    const float* row = xp + lo * g.in[2];
+                    h = direct_h<Isa, S, KW>(row, k, q.pl, left || (last_k && x_end - row < reach), e);
+                    nan.see(h);
+                }
+                V acc = h;
+                for (int64_t ih = lo + 1; ih < hi; ++ih) {
+                    const float* row = xp + ih * g.in[2];
+                    h = direct_h<Isa, S, KW>(row, k, q.pl, left || (last_k && x_end - row < reach), e);
+                    nan.see(h);
+                    acc = Isa::max(h, acc);
+                }
+                carry = h;
+                carry_row = hi - 1;
+                float* yr = yp + oh * out_w + k * L;
+                if (n == L) Isa::store(yr, acc);
+                else Isa::store_n(yr, acc, n);
+            }
+        }
         int64_t next_row = 0;    // the first input row whose h row is not computed yet
         int64_t copied = 0;      // rows copied so far
-        for (int64_t oh = 0; oh < out_h; ++oh) {
+        for (int64_t oh = 0; !columns && oh < out_h; ++oh) {
             const int64_t ih0 = oh * sh - pt;
             const int64_t lo = ih0 < 0 ? 0 : ih0, hi = ih0 + kh < in_h ? ih0 + kh : in_h;
             for (int64_t ih = lo > next_row ? lo : next_row; ih < hi; ++ih) {
@@ -404,19 +456,9 @@ inline void separable_max_planes(const PoolParams& p, const float* x, float* y) 
                     const float* row = xp + ih * g.in[2];
                     const bool tail_edge = x_end - row < reach;
                     for (int64_t k = 0; k < q.nb; ++k) {
-                        V v;
                         const bool left = k == 0 && q.pl > 0;
-                        if (left || (k + 1 == q.nb && tail_edge)) {
-                            const DirectEdge<Isa>& e = left ? first : last;
-                            if (S == 1) v = hmax_edge<Isa, S, KW>(e, row, 0);
-                            else v = Ln::even(hmax_edge<Isa, S, KW>(e, row, 0), hmax_edge<Isa, S, KW>(e, row, 3));
-                            nan.see(v);
-                            Isa::store(h + k * L, v);
-                            continue;
-                        }
-                        const float* bk = row + S * k * L - q.pl;
-                        if (S == 1) v = hmax_at<Isa, S, KW>(bk);
-                        else v = Ln::even(hmax_at<Isa, S, KW>(bk), hmax_at<Isa, S, KW>(bk + L));
+                        const V v = direct_h<Isa, S, KW>(row, k, q.pl, left || (k + 1 == q.nb && tail_edge),
+                                                         left ? first : last);
                         nan.see(v);
                         Isa::store(h + k * L, v);
                     }

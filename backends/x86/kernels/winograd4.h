@@ -162,10 +162,10 @@ KILN_X86_INLINE void winograd4_input_tiles(const float* const* rows, int64_t tx0
 // accumulators; as fast per lane as MR x 2 vectors), so 49 tiles take 48 lanes + 1 instead of 64.
 template <class Isa>
 inline void winograd4_three_vectors(int64_t rows, int64_t k, const float* u, const float* v, int64_t ts, float* m,
-                                    int64_t row0, int64_t col0, const TileEpilogue& e, const float* pf) {
-    constexpr int MR = Isa::kMr, H = MR / 2, W = 3 * Isa::kLanes;
-    EdgeRows<Isa, false, H, 3>::run(rows < H ? rows : H, k, u, 1, MR, v, ts, m, ts, W, row0, col0, e, 0, pf);
-    if (rows > H) EdgeRows<Isa, false, H, 3>::run(rows - H, k, u + H, 1, MR, v, ts, m + H * ts, ts, W, row0 + H, col0, e);
+                                    const float* pf) {
+    constexpr int H = Isa::kMr / 2;
+    product_rows<Isa, H, 3>(rows < H ? rows : H, k, u, v, ts, m, ts, pf);
+    if (rows > H) product_rows<Isa, H, 3>(rows - H, k, u + H, v, ts, m + H * ts, ts, nullptr);
 }
 
 // The last n (1..4, at most L / 4) tiles of a block for one MR-row panel as matrix-vector products with the
@@ -188,11 +188,13 @@ enum WinoAct { kWinoActNone, kWinoActRelu, kWinoActAny };
 // (lanes: L tiles of a tile row), re-interleaved to output columns, + bias, + z, activation, stored. M (mbuf):
 // [36][cout][ts], positions ms apart. The 4 x 6 row transforms go through the aligned stack array s (24
 // vectors: more than the registers, and g++ spilled them with the loop's scalars), the columns and the
-// interleave of each output row in registers.
+// interleave of each output row in registers. Never inlined: when g++ inlined it into winograd4x4_3x3 (as it
+// did once the GEMM tiles there changed), SqueezeNet's AVX2 F(4x4, 3x3) layers ran 2-5% slower.
 template <class Isa, int kAct>
-inline void winograd4_output(const float* mbuf, int64_t ms, int64_t ts, int64_t tw, int64_t rows, int64_t oy0,
-                             int64_t cout, const WinogradParams& p, const float* bias, float* yb, const float* zb,
-                             const kernels::Epilogue& act) {
+__attribute__((noinline)) inline void winograd4_output(const float* mbuf, int64_t ms, int64_t ts, int64_t tw,
+                                                       int64_t rows, int64_t oy0, int64_t cout, const WinogradParams& p,
+                                                       const float* bias, float* yb, const float* zb,
+                                                       const kernels::Epilogue& act) {
     using V = typename Isa::V;
     constexpr int L = Isa::kLanes;
     const int64_t out_plane = p.out_h * p.out_w;
@@ -269,7 +271,6 @@ inline void winograd4x4_3x3(const float* x, const float* packed_u, const float* 
                             const WinogradParams& p, const kernels::Epilogue& act, float* workspace) {
     constexpr int L = Isa::kLanes;
     constexpr int MR = Isa::kMr;
-    constexpr int NR = Isa::kNv * L;
     const int64_t cin = p.in_channels, cout = p.out_channels;
     const int64_t th = winograd4_tiles(p.out_h), tw = winograd4_tiles(p.out_w);
     const int64_t wpad = winograd4_padded_row_floats(p.out_w, L);
@@ -277,7 +278,6 @@ inline void winograd4x4_3x3(const float* x, const float* packed_u, const float* 
     const int64_t u_stride = packed_a_floats(cout, cin, MR);  // one position's packed filters
     const float* const u_end = packed_u + 36 * u_stride;
     const int64_t ts = winograd4_t_stride(p.block_rows, p.out_w, L);
-    const TileEpilogue none{nullptr, kBiasNone, nullptr, kernels::Epilogue{kernels::kActNone, 0.0f, 0.0f}};
     // 64-byte aligned V and M: with ts a whole number of vectors no GEMM load or store splits a cache line.
     float* ws = workspace + ((64 - reinterpret_cast<uintptr_t>(workspace) % 64) % 64) / sizeof(float);
     const int64_t vs = winograd4_position_stride(cin, ts), ms = winograd4_position_stride(cout, ts);
@@ -361,15 +361,13 @@ inline void winograd4x4_3x3(const float* x, const float* packed_u, const float* 
                         // (micro_tile's pf: one line per k step), as conv_packed does with its weights.
                         const float* pf = j0 == 0 && u_end - (ut + MR * cin) >= 16 * cin ? ut + MR * cin : nullptr;
                         if (nv == 2 && mrows == MR)
-                            micro_tile<Isa, MR, false>(cin, ut, 1, MR, vx + j0, ts, mt, ts, NR, i0, j0, none, 0, pf);
+                            product_tile<Isa, MR, 2>(cin, ut, vx + j0, ts, mt, ts, pf);
                         else if (nv == 2)
-                            EdgeRows<Isa, false, MR>::run(mrows, cin, ut, 1, MR, vx + j0, ts, mt, ts, NR, i0, j0, none, 0,
-                                                          pf);
+                            product_rows<Isa, MR, 2>(mrows, cin, ut, vx + j0, ts, mt, ts, pf);
                         else if (nv == 1)
-                            EdgeRows<Isa, false, MR, 1>::run(mrows, cin, ut, 1, MR, vx + j0, ts, mt, ts, L, i0, j0, none,
-                                                             0, pf);
+                            product_rows<Isa, MR, 1>(mrows, cin, ut, vx + j0, ts, mt, ts, pf);
                         else
-                            winograd4_three_vectors<Isa>(mrows, cin, ut, vx + j0, ts, mt, i0, j0, none, pf);
+                            winograd4_three_vectors<Isa>(mrows, cin, ut, vx + j0, ts, mt, pf);
                     }
                     j0 += nv * L;
                     left -= nv;
