@@ -413,9 +413,10 @@ inline void separable_max_planes(const PoolParams& p, const float* x, float* y) 
         const float* xp = x + plane * in_size;
         float* yp = y + plane * out_size;
         NanSeen<Isa> nan;
-        // Small planes (kDirect): one output vector at a time down the whole plane, its h in registers, the window's
-        // last h carried to the next output row when that row's window starts there (3x3 stride 2, 2x2 stride 1):
-        // no h ring, and the per-row work (row pointers, edge tests) once per output vector instead of per row.
+        // Narrow output rows (at most kSepMaxColumnsVectors vectors, kDirect): one output vector at a time down the
+        // whole plane, its h in registers, the window's last h carried to the next output row when that row's window
+        // starts there (3x3 stride 2, 2x2 stride 1): no h ring, and the per-row work (row pointers, edge tests) once
+        // per output vector instead of per row.
         for (int64_t k = 0; columns && k < q.nb; ++k) {
             const bool left = k == 0 && q.pl > 0, last_k = k + 1 == q.nb;
             const DirectEdge<Isa>& e = left ? first : last;
