@@ -358,7 +358,7 @@ inline void winograd4x4_3x3(const float* x, const float* packed_u, const float* 
                         float* mt = mx + i0 * ts + j0;
                         // The first strip streams U in from memory (36 x Cin x Cout floats: 2.4 MB at 128 -> 128,
                         // more than the caches keep between runs): it prefetches the next panel while it runs
-                        // (micro_tile's pf: one line per k step), as conv_packed does with its weights.
+                        // (product_tile's pf: one line per k step), as conv_packed does with its weights.
                         const float* pf = j0 == 0 && u_end - (ut + MR * cin) >= 16 * cin ? ut + MR * cin : nullptr;
                         if (nv == 2 && mrows == MR)
                             product_tile<Isa, MR, 2>(cin, ut, vx + j0, ts, mt, ts, pf);
