@@ -189,7 +189,8 @@ enum WinoAct { kWinoActNone, kWinoActRelu, kWinoActAny };
 // [36][cout][ts], positions ms apart. The 4 x 6 row transforms go through the aligned stack array s (24
 // vectors: more than the registers, and g++ spilled them with the loop's scalars), the columns and the
 // interleave of each output row in registers. Never inlined: when g++ inlined it into winograd4x4_3x3 (as it
-// did once the GEMM tiles there changed), SqueezeNet's AVX2 F(4x4, 3x3) layers ran 2-5% slower.
+// did once the GEMM tiles there changed), SqueezeNet's AVX2 F(4x4, 3x3) layers ran 1-2% slower (5-8% while the
+// tiles were also out of line, before product_tile).
 template <class Isa, int kAct>
 __attribute__((noinline)) inline void winograd4_output(const float* mbuf, int64_t ms, int64_t ts, int64_t tw,
                                                        int64_t rows, int64_t oy0, int64_t cout, const WinogradParams& p,
