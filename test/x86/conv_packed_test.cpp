@@ -283,6 +283,17 @@ TEST_CASE("x86 conv_packed: K across several blocks, first-layer and in-place 1x
         c.h = c.w = 16;  // exactly 256
         c.z = c.in_place = false;
         check_conv(c, rng);
+        // Read in place: 257 and 258 pixels (a last strip of 1-2 pixels) after 2 K blocks, with and without a
+        // residual; 2000 pixels, K blocks of >= kConvPrefetchBFloats (the next strip's B rows prefetched).
+        for (int64_t w : {257, 258, 2000}) {
+            c.h = 1, c.w = w;
+            c.z = w == 257;
+            c.act = kActs[w == 257 ? 5 : 1];
+            check_conv(c, rng);
+        }
+        c.h = c.w = 16;
+        c.z = false;
+        c.act = kActs[2];
         c.sh = c.sw = 2;  // 1x1 stride 2 (ResNet downsample): gathered
         check_conv(c, rng);
         // 1x1 stride 1 with padding only at the end: the output is larger than the input, so neither read in
