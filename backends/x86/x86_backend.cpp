@@ -195,13 +195,14 @@ bool choose_conv_override(NodeCtx& c, const TargetInfo& t, std::size_t* workspac
 
 // The layer's weights as pack_conv_weights lays them out for `panel` rows per panel (conv_packed: MR output
 // channels broadcast; conv_cl: NR output channels in lanes), defined as a derived weight array.
-std::string define_conv_weights(EmitCtx& c, const kernels::ConvParams& p, int64_t panel, const std::string& panels) {
+std::string define_conv_weights(EmitCtx& c, const kernels::ConvParams& p, int64_t panel, const std::string& panels,
+                                int64_t k_block = xk::ConvBlocking::kKBlock) {
     const kernels::Window& w = p.win;
     const Tensor& wt = *c.const_input(1);
     const int64_t cout = p.out_channels, area = w.kernel[1] * w.kernel[2], k = p.in_channels / p.groups * area;
     Tensor packed(DType::Float32, Shape{xk::conv_packed_weight_floats(cout, k, p.groups, panel)});
     xk::pack_conv_weights(wt.data<float>(), cout, p.in_channels / p.groups, area, p.groups, panel,
-                          packed.data<float>());
+                          packed.data<float>(), k_block);
     return c.define_weight(std::move(packed), "w",
                            fmt::format("{}: {}x{} weights ({}x{} kernel{}) packed in K blocks of {}", c.layer_name(),
                                        cout, k, w.kernel[1], w.kernel[2],
@@ -257,7 +258,8 @@ Status emit_conv_override(EmitCtx& c, const TargetInfo& t) {
     case ConvKernel::kChannelsInLanes: {
         c.use_kernel("x86/conv_cl.h");
         const std::string pw =
-            define_conv_weights(c, p, isa.nr, fmt::format("panels of {} output channels", isa.nr));
+            define_conv_weights(c, p, isa.nr, fmt::format("panels of {} output channels", isa.nr),
+                                xk::conv_cl_k_block(isa.nr));
         const std::string cp = c.define_params("k::ConvParams", conv_params_init(p));
         // Output pixels per tile (pack.h conv_cl_mr): 7 / 5 on 7x7 planes (test/x86 conv_bench x86_cl_alt against
         // x86_cl, GFLOP/s: AVX-512 MobileNetV2 960 -> 160 133 -> 147, 320 -> 1280 133 -> 145, ResNet-18 512 -> 512

@@ -191,7 +191,7 @@ inline void conv_cl(const float* x, const float* packed_w, const float* bias, co
     const int64_t cig = p.in_channels / p.groups, cog = p.out_channels / p.groups;
     const int64_t area = g.kh * g.kw, kk = cig * area, in_size = g.h * g.w, npix = g.oh * g.ow;
     const int64_t tiles = (npix + MR - 1) / MR;
-    const int64_t block_channels = conv_k_block_channels(cig, area);
+    const int64_t block_channels = conv_k_block_channels(cig, area, conv_cl_k_block(NR));
     const int64_t ldc = conv_cl_ldc(cog, NR), group_w = ldc * kk;
     // Both parts of the workspace on 64-byte boundaries (conv_cl_workspace_floats has 16 floats of slack each).
     float* ap = conv_cl_align64(workspace);

@@ -143,9 +143,10 @@ struct ConvBlocking {
     static constexpr int64_t kKBlock = 256;
     static constexpr int64_t kInPlaceMinPixels = 256;
 };
-inline int64_t conv_k_block_channels(int64_t cin_per_group, int64_t kernel_area) {
+inline int64_t conv_k_block_channels(int64_t cin_per_group, int64_t kernel_area,
+                                     int64_t k_block = ConvBlocking::kKBlock) {
     const int64_t k = cin_per_group * kernel_area;
-    const int64_t blocks = (k + ConvBlocking::kKBlock - 1) / ConvBlocking::kKBlock;
+    const int64_t blocks = (k + k_block - 1) / k_block;
     const int64_t per_block = (cin_per_group + blocks - 1) / blocks;
     return per_block < 1 ? 1 : per_block;
 }
@@ -158,10 +159,10 @@ inline int64_t conv_k_block_channels(int64_t cin_per_group, int64_t kernel_area)
 // layers ran at 97 instead of 130 GFLOP/s). Panel p of the block starts at k0 * cog_pad + p * kc * mr, its
 // step kk at + kk * mr: the mr broadcasts of one step are contiguous.
 inline void pack_conv_weights(const float* w, int64_t cout, int64_t cin_per_group, int64_t kernel_area,
-                              int64_t groups, int64_t mr, float* packed) {
+                              int64_t groups, int64_t mr, float* packed, int64_t k_block = ConvBlocking::kKBlock) {
     const int64_t cog = cout / groups, k = cin_per_group * kernel_area;
     const int64_t cog_pad = (cog + mr - 1) / mr * mr;
-    const int64_t block = conv_k_block_channels(cin_per_group, kernel_area) * kernel_area;
+    const int64_t block = conv_k_block_channels(cin_per_group, kernel_area, k_block) * kernel_area;
     for (int64_t g = 0; g < groups; ++g) {
         const float* wg = w + g * cog * k;
         float* pg = packed + g * cog_pad * k;
@@ -243,9 +244,18 @@ inline int64_t conv_packed_workspace_floats(const int64_t* in_hw, const int64_t*
 // --- Convolution with the output channels in lanes (conv_cl.h) ---
 // Y^T[OH*OW x Cout_g] = im2col(X_g)^T [OH*OW x K] * W_g^T [K x Cout_g]: the pixels are the broadcast operand
 // (mr of them per tile), the output channels the vector operand (nr per panel). Its weights are
-// pack_conv_weights(w, cout, cin_per_group, area, groups, nr): the same blocked stream with nr output channels
-// per panel. Small planes (7x7, 13x13, 14x14) fill the tiles this way where the pixel strips of conv_packed
+// pack_conv_weights(w, cout, cin_per_group, area, groups, nr, packed, conv_cl_k_block(nr)): the same blocked
+// stream with nr output channels per panel, in conv_cl's K blocks. Small planes (7x7, 13x13, 14x14) fill the tiles this way where the pixel strips of conv_packed
 // leave lanes empty.
+
+// conv_cl's K block (rows of K, conv_k_block_channels) for panels of nr output channels: 32 on AVX2 (nr 16), the
+// conv_packed default on AVX-512. Same-binary A/B of the generated models (8 x 40 runs, per-layer medians): AVX2
+// MobileNetV2's 7x7 1x1 layers 1.63 -> 1.50 ms in all (64: 1.52, 128: 1.56), ResNet-18 25.3 -> 24.0 ms; AVX-512
+// MobileNetV2 +0.9% and ResNet-18 +1% with 32, so it keeps 256.
+struct ClKBlock {
+    static constexpr int64_t kAvx2 = 32;
+};
+inline int64_t conv_cl_k_block(int64_t nr) { return nr == 16 ? ClKBlock::kAvx2 : ConvBlocking::kKBlock; }
 
 // Columns of the pixel-major partial sums: Cout_g rounded up to whole panels.
 inline int64_t conv_cl_ldc(int64_t cout_per_group, int64_t nr) { return (cout_per_group + nr - 1) / nr * nr; }
@@ -268,7 +278,7 @@ inline int64_t conv_cl_mr(int64_t out_pixels, int64_t lanes) {
 inline int64_t conv_cl_workspace_floats(int64_t out_pixels, int64_t cin_per_group, int64_t kernel_area,
                                         int64_t cout_per_group, int64_t mr, int64_t nr) {
     const int64_t rows = (out_pixels + mr - 1) / mr * mr;
-    const int64_t kc = conv_k_block_channels(cin_per_group, kernel_area) * kernel_area;
+    const int64_t kc = conv_k_block_channels(cin_per_group, kernel_area, conv_cl_k_block(nr)) * kernel_area;
     return rows * kc + 16 + (rows + 8) * conv_cl_ldc(cout_per_group, nr) + 16;
 }
 
