@@ -245,13 +245,13 @@ inline int64_t conv_packed_workspace_floats(const int64_t* in_hw, const int64_t*
 // Y^T[OH*OW x Cout_g] = im2col(X_g)^T [OH*OW x K] * W_g^T [K x Cout_g]: the pixels are the broadcast operand
 // (mr of them per tile), the output channels the vector operand (nr per panel). Its weights are
 // pack_conv_weights(w, cout, cin_per_group, area, groups, nr, packed, conv_cl_k_block(nr)): the same blocked
-// stream with nr output channels per panel, in conv_cl's K blocks. Small planes (7x7, 13x13, 14x14) fill the tiles this way where the pixel strips of conv_packed
-// leave lanes empty.
+// stream with nr output channels per panel, in conv_cl's K blocks. Small planes (7x7, 13x13, 14x14) fill the
+// tiles this way where the pixel strips of conv_packed leave lanes empty.
 
 // conv_cl's K block (rows of K, conv_k_block_channels) for panels of nr output channels: 32 on AVX2 (nr 16), the
 // conv_packed default on AVX-512. Same-binary A/B of the generated models (8 x 40 runs, per-layer medians): AVX2
-// MobileNetV2's 7x7 1x1 layers 1.63 -> 1.50 ms in all (64: 1.52, 128: 1.56), ResNet-18 25.3 -> 24.0 ms; AVX-512
-// MobileNetV2 +0.9% and ResNet-18 +1% with 32, so it keeps 256.
+// MobileNetV2's 7x7 1x1 layers 1.63 -> 1.50 ms in all (64: 1.52, 128: 1.56), ResNet-18's five layers with 7x7
+// outputs 9.77 -> 9.06 ms; AVX-512 MobileNetV2 +0.9% and ResNet-18 +1% with 32, so it keeps 256.
 struct ClKBlock {
     static constexpr int64_t kAvx2 = 32;
 };
