@@ -384,7 +384,7 @@ inline void conv_packed(const float* x, const float* packed_w, const float* bias
                     // A K block read in place that L2 does not hold (kc rows far apart: more streams than the
                     // hardware prefetchers follow): the next strip's rows are prefetched, a share before each panel.
                     const bool pf_b = in_place && kc * npix >= kConvPrefetchBFloats && j0 + 2 * NR <= npix;
-                    const int64_t pf_share = (kc + (cog + MR - 1) / MR - 1) / ((cog + MR - 1) / MR);
+                    const int64_t panels = (cog + MR - 1) / MR, pf_share = (kc + panels - 1) / panels;
                     for (int64_t i0 = 0; i0 < cog; i0 += MR) {
                         if (pf_b) {
                             const int64_t r0 = i0 / MR * pf_share, r1 = r0 + pf_share < kc ? r0 + pf_share : kc;

@@ -142,6 +142,7 @@ inline int64_t conv_packed_weight_floats(int64_t cout, int64_t k, int64_t groups
 struct ConvBlocking {
     static constexpr int64_t kKBlock = 256;
     static constexpr int64_t kInPlaceMinPixels = 256;
+    static constexpr int64_t kClKBlockAvx2 = 32;  // conv_cl_k_block
 };
 inline int64_t conv_k_block_channels(int64_t cin_per_group, int64_t kernel_area,
                                      int64_t k_block = ConvBlocking::kKBlock) {
@@ -252,10 +253,7 @@ inline int64_t conv_packed_workspace_floats(const int64_t* in_hw, const int64_t*
 // conv_packed default on AVX-512. Same-binary A/B of the generated models (8 x 40 runs, per-layer medians): AVX2
 // MobileNetV2's 7x7 1x1 layers 1.63 -> 1.50 ms in all (64: 1.52, 128: 1.56), ResNet-18's five layers with 7x7
 // outputs 9.77 -> 9.06 ms; AVX-512 MobileNetV2 +0.9% and ResNet-18 +1% with 32, so it keeps 256.
-struct ClKBlock {
-    static constexpr int64_t kAvx2 = 32;
-};
-inline int64_t conv_cl_k_block(int64_t nr) { return nr == 16 ? ClKBlock::kAvx2 : ConvBlocking::kKBlock; }
+inline int64_t conv_cl_k_block(int64_t nr) { return nr == 16 ? ConvBlocking::kClKBlockAvx2 : ConvBlocking::kKBlock; }
 
 // Columns of the pixel-major partial sums: Cout_g rounded up to whole panels.
 inline int64_t conv_cl_ldc(int64_t cout_per_group, int64_t nr) { return (cout_per_group + nr - 1) / nr * nr; }
