@@ -132,9 +132,12 @@ TEST_CASE("x86 pointwise_depthwise: which pairs the x86 targets fuse", "[x86][pw
     CHECK_FALSE(x::pointwise_depthwise_fits(16, 112, 112, 3, 3, 1, 2, 1, 1));
     CHECK_FALSE(x::pointwise_depthwise_fits(16, 112, 112, 3, 3, 1, 1, 2, 2));
     // Blocks: whole panels of the tile rows within the scratch budget, at least one panel, at most the channels.
-    CHECK(x::pointwise_depthwise_block(96, 112 * 112, 6) == 12);
+    CHECK(x::pointwise_depthwise_block(96, 112 * 112, 6) == 6);
     CHECK(x::pointwise_depthwise_block(96, 112 * 112, 14) == 14);
+    CHECK(x::pointwise_depthwise_block(144, 56 * 56, 6) == 12);
     CHECK(x::pointwise_depthwise_block(7, 56 * 56, 6) == 12);
-    CHECK(x::pointwise_depthwise_block(144, 56 * 56, 14) == 56);
+    CHECK(x::pointwise_depthwise_block(7, 56 * 56, 14) == 14);
+    CHECK(x::pointwise_depthwise_block(144, 56 * 56, 14) == 14);
+    CHECK(x::pointwise_depthwise_block(144, 28 * 28, 6) == 60);
     CHECK(x::pointwise_depthwise_block(4, 1024 * 1024, 6) == 6);
 }
