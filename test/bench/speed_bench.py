@@ -3,14 +3,18 @@
 same inputs (see test/bench/README.md).
 
     /usr/bin/python3 test/bench/speed_bench.py --kiln build/compiler/kiln --work DIR [--target x86-avx512]...
-        [--models mobilenet_v2,resnet18,squeezenet1_1] [--runs 50] [--warmup 5] [--ghz 3.0] [--ort-dir build/ort]
+        [--models mobilenet_v2,resnet18,squeezenet1_1] [--runs 50] [--warmup 5] [--rounds 5] [--ghz 3.0]
+        [--ort-dir build/ort]
 
 Models are exported by examples/models/export_models.py into DIR/models, again only when that script or the
 torch/onnx/torchvision versions change (DIR/models.stamp). Per model, the input is the export's seeded one
 (DIR/models/NAME/pytorch/input_0.pb). ONNX Runtime (onnxruntime-node from --ort-dir or $KILN_ORT_DIR,
 test/bench/ort_bench.js: intra/inter-op threads 1, graph optimizations 'all', sequential) and `kiln bench
 --data ... --json` for every --target run one after the other for each model, each with the same warmup and
-runs; Kiln's outputs (of its last run) are compared with ORT's (rtol 1e-3, atol 1e-4). The table is printed
+runs, in --rounds rounds: the runs are split over the rounds and every round runs ORT, ORT-AVX2 and each Kiln
+target again (WARMUP untimed runs each time; Kiln's later rounds run the harness `kiln bench` built), so a slow
+stretch of a shared machine falls on all of them alike; medians are over all runs of a side. Kiln's outputs
+(of its first round) are compared with ORT's (rtol 1e-3, atol 1e-4). The table is printed
 and written to DIR/speed_bench.txt. Exit 1 only when outputs differ or something fails to build or run; never
 for speed. Exit 77 when torch or onnxruntime-node is missing.
 
@@ -120,12 +124,19 @@ def main():
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--runs", type=int, default=50)
     ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=5,
+                    help="split the runs over this many rounds of ORT, ORT-AVX2 and every target in turn")
     ap.add_argument("--ghz", type=float,
                     help="core frequency for a nominal peak (default: the FMA peak measured by fma_peak.c)")
     ap.add_argument("--no-ort-avx2", action="store_true",
                     help="do not run ORT with AVX-512 hidden (the ORT-AVX2 column of x86-avx2 rows)")
     ap.add_argument("--ort-dir", default=os.environ.get("KILN_ORT_DIR", os.path.join(ROOT, "build", "ort")))
     a = ap.parse_args()
+    if a.runs < 1 or a.warmup < 0 or a.rounds < 1:
+        ap.error("--runs and --rounds must be at least 1, --warmup at least 0")
+    rounds = min(a.rounds, a.runs)
+    # Timed runs of round r: the runs split as evenly as they go.
+    round_runs = [a.runs // rounds + (1 if r < a.runs % rounds else 0) for r in range(rounds)]
     mhz, flags = cpu_info()
     targets = a.target or ["x86-avx512", "x86-avx2"]
     runnable = [t for t in targets if all(f in flags for f in TARGET_CPU_FLAGS.get(t, []))]
@@ -161,10 +172,15 @@ def main():
             mask_note = "" if mask else "no C compiler for cpuid_mask.c"
     rows, failures = [], []
 
-    def run_ort(model, data, out, preload=None):
+    def median(v):
+        v = sorted(v)
+        n = len(v)
+        return v[n // 2] if n % 2 else 0.5 * (v[n // 2 - 1] + v[n // 2])
+
+    def run_ort(model, data, out, runs, preload=None):
         """ORT's timing (the JSON line of ort_bench.js) and outputs, or (None, None, why)."""
         e = dict(env, LD_PRELOAD=preload) if preload else env
-        r = subprocess.run(["node", ORT_BENCH, model, data, out, str(a.runs), str(a.warmup)], env=e,
+        r = subprocess.run(["node", ORT_BENCH, model, data, out, str(runs), str(a.warmup)], env=e,
                            capture_output=True, text=True)
         if r.returncode != 0:
             return None, None, f"exit {r.returncode}: {r.stderr.strip()[-400:]}"
@@ -175,56 +191,101 @@ def main():
     for name in names:
         model = os.path.join(models, name, "model.onnx")
         data = os.path.join(models, name, "pytorch")
-        ort, want, why = run_ort(model, data, os.path.join(work, "ort", name))
-        if ort is None:
-            failures.append(f"{name}: ORT failed ({why})")
+        times = {"ort": [], "ort-avx2": []}
+        times.update({t: [] for t in targets})
+        want, res, notes_of, ok_of, harness = None, {}, {}, {}, {}
+        failed = False
+        for r, runs in enumerate(round_runs):
+            ort, outs, why = run_ort(model, data, os.path.join(work, "ort", name), runs)
+            if ort is None:
+                failures.append(f"{name}: ORT failed ({why})")
+                failed = True
+                break
+            times["ort"] += ort["times_ms"]
+            if r == 0:
+                want = outs
+            if mask:
+                ort_avx2, got, why = run_ort(model, data, os.path.join(work, "ort-avx2", name), runs, preload=mask)
+                if ort_avx2 is None:
+                    if why.startswith("exit 77"):
+                        mask, mask_note = None, "CPUID faulting refused (cpuid_mask.c exit 77)"
+                    else:
+                        failures.append(f"{name}: ORT with AVX-512 hidden failed ({why})")
+                    times["ort-avx2"] = []
+                else:
+                    times["ort-avx2"] += ort_avx2["times_ms"]
+                    checks = [compare(g, w) for g, w in zip(got, want)] if r == 0 else []
+                    if r == 0 and (len(got) != len(want) or not all(ok for ok, _ in checks)):
+                        failures.append(f"{name}: ORT with AVX-512 hidden gives other outputs than ORT: "
+                                        f"{'; '.join(n for _, n in checks)}")
+            for target in targets:
+                if target in harness and harness[target] is None:
+                    continue  # failed in round 1
+                kwork = os.path.join(work, "kiln", f"{name}-{target}")
+                if r == 0:
+                    jpath = os.path.join(work, f"{name}-{target}.json")
+                    cmd = [a.kiln, "bench", model, "--target", target, "--data", data, "--runs", str(runs),
+                           "--warmup", str(a.warmup), "--json", jpath, "--work-dir", kwork]
+                    k = subprocess.run(cmd, capture_output=True, text=True)
+                    if k.returncode != 0:
+                        failures.append(f"{name} --target {target}: kiln bench exit {k.returncode}: "
+                                        f"{k.stderr.strip()[-400:]}")
+                        harness[target] = None
+                        continue
+                    res[target] = json.load(open(jpath))
+                    times[target] += res[target]["times_ms"]
+                    harness[target] = os.path.join(kwork, "bench")
+                    ok_all, notes = True, []
+                    for i, w in enumerate(want):
+                        got = np.fromfile(os.path.join(kwork, f"out_{i}.bin"), dtype=w.dtype)
+                        if got.size != w.size:
+                            ok, note = False, f"{got.size} elements but ORT gives {w.size}"
+                        else:
+                            ok, note = compare(got.reshape(w.shape), w)
+                        ok_all &= ok
+                        notes.append(note)
+                    if not ok_all:
+                        failures.append(f"{name} --target {target}: outputs differ from ORT: {'; '.join(notes)}")
+                    ok_of[target], notes_of[target] = ok_all, notes
+                    continue
+                # Later rounds: the harness kiln bench built (RESULTS RUNS WARMUP in_N.bin... out_N.bin...:
+                # one line of nanoseconds per timed run).
+                ins = sorted((f for f in os.listdir(kwork) if re.fullmatch(r"in_\d+\.bin", f)),
+                             key=lambda f: int(re.findall(r"\d+", f)[0]))
+                outdir = os.path.join(work, "kiln", f"{name}-{target}-rounds")
+                os.makedirs(outdir, exist_ok=True)
+                results = os.path.join(outdir, "times.txt")
+                cmd = ([harness[target], results, str(runs), str(a.warmup)] + [os.path.join(kwork, f) for f in ins] +
+                       [os.path.join(outdir, f"out_{i}.bin") for i in range(len(want))])
+                k = subprocess.run(cmd, capture_output=True, text=True)
+                if k.returncode != 0:
+                    failures.append(f"{name} --target {target}: harness exit {k.returncode} in round {r + 1}: "
+                                    f"{k.stderr.strip()[-400:]}")
+                    harness[target] = None
+                    continue
+                times[target] += [int(line.split()[0]) / 1e6 for line in open(results) if line.strip()]
+        if failed:
             continue
-        ort_avx2 = None
-        if mask:
-            ort_avx2, got, why = run_ort(model, data, os.path.join(work, "ort-avx2", name), preload=mask)
-            if ort_avx2 is None:
-                if why.startswith("exit 77"):
-                    mask, mask_note = None, "CPUID faulting refused (cpuid_mask.c exit 77)"
-                else:
-                    failures.append(f"{name}: ORT with AVX-512 hidden failed ({why})")
-            else:
-                checks = [compare(g, w) for g, w in zip(got, want)]
-                if len(got) != len(want) or not all(ok for ok, _ in checks):
-                    failures.append(f"{name}: ORT with AVX-512 hidden gives other outputs than ORT: "
-                                    f"{'; '.join(n for _, n in checks)}")
+        ort_ms = median(times["ort"])
+        peer = median(times["ort-avx2"]) if mask and times["ort-avx2"] else None
         for target in targets:
-            kwork = os.path.join(work, "kiln", f"{name}-{target}")
-            jpath = os.path.join(work, f"{name}-{target}.json")
-            cmd = [a.kiln, "bench", model, "--target", target, "--data", data, "--runs", str(a.runs), "--warmup",
-                   str(a.warmup), "--json", jpath, "--work-dir", kwork]
-            k = subprocess.run(cmd, capture_output=True, text=True)
-            if k.returncode != 0:
-                failures.append(f"{name} --target {target}: kiln bench exit {k.returncode}: {k.stderr.strip()[-400:]}")
+            if not harness.get(target):
                 continue
-            res = json.load(open(jpath))
-            ok_all, notes = True, []
-            for i, w in enumerate(want):
-                got = np.fromfile(os.path.join(kwork, f"out_{i}.bin"), dtype=w.dtype)
-                if got.size != w.size:
-                    ok, note = False, f"{got.size} elements but ORT gives {w.size}"
-                else:
-                    ok, note = compare(got.reshape(w.shape), w)
-                ok_all &= ok
-                notes.append(note)
-            if not ok_all:
-                failures.append(f"{name} --target {target}: outputs differ from ORT: {'; '.join(notes)}")
+            kiln_ms = median(times[target])
+            gflops = 2.0 * res[target]["macs"] / (kiln_ms * 1e6)
             isa = peak_isa(target, flags)
             if isa in peaks:
                 peak = peaks[isa]
             else:
                 units, lanes = PEAK_ASSUMPTION[isa]
                 peak = ghz * units * lanes * 2 if ghz else None
-            peer = ort_avx2["median_ms"] if ort_avx2 and target == "x86-avx2" else None
-            rows.append((name, target, ort["median_ms"], res["median_ms"], peer, res["gflops"], peak,
-                         "OK" if ok_all else "MISMATCH", notes[0] if notes else ""))
-            print(f"speed_bench: {name} {target}: ORT {ort['median_ms']:.3f} ms"
-                  f"{f', ORT-AVX2 {peer:.3f} ms' if peer else ''}, Kiln {res['median_ms']:.3f} ms, "
-                  f"outputs {'match' if ok_all else 'DIFFER'} ({'; '.join(notes)})", flush=True)
+            tpeer = peer if target == "x86-avx2" else None
+            notes = notes_of[target]
+            rows.append((name, target, ort_ms, kiln_ms, tpeer, gflops, peak, "OK" if ok_of[target] else "MISMATCH",
+                         notes[0] if notes else ""))
+            print(f"speed_bench: {name} {target}: ORT {ort_ms:.3f} ms"
+                  f"{f', ORT-AVX2 {tpeer:.3f} ms' if tpeer else ''}, Kiln {kiln_ms:.3f} ms, "
+                  f"outputs {'match' if ok_of[target] else 'DIFFER'} ({'; '.join(notes)})", flush=True)
 
     if peaks:
         peak_line = ("peak = the FMA throughput of one core measured by fma_peak.c: " +
@@ -237,7 +298,8 @@ def main():
                      f"(portable: the host's widest); turbo and AVX-512 frequency drops not modelled")
     else:
         peak_line = "peak: unknown (no fma_peak.c result and no 'cpu MHz' in /proc/cpuinfo; give --ghz)"
-    lines = [f"speed benchmark: single thread, {a.runs} runs after {a.warmup} warmup, medians; "
+    lines = [f"speed benchmark: single thread, {a.runs} runs in {rounds} round{'s' if rounds > 1 else ''} "
+             f"(each after {a.warmup} warmup), medians; "
              f"ORT = onnxruntime-node, graph optimizations 'all', intra/inter-op threads 1",
              "ORT-AVX2 = the same ORT with AVX-512 hidden from CPUID (its AVX2 kernels, as on an AVX2 CPU)" +
              (f": n/a, {mask_note}" if mask_note else ""),
