@@ -177,6 +177,15 @@ def main():
         n = len(v)
         return v[n // 2] if n % 2 else 0.5 * (v[n // 2 - 1] + v[n // 2])
 
+    def run_kiln(cmd, what):
+        """Runs `kiln bench` or the harness it built; on a failure records `what`, the exit code and the end of
+        stderr, and returns False."""
+        k = subprocess.run(cmd, capture_output=True, text=True)
+        if k.returncode != 0:
+            failures.append(f"{what} exit {k.returncode}: {k.stderr.strip()[-400:]}")
+            return False
+        return True
+
     def run_ort(model, data, out, runs, preload=None):
         """ORT's timing (the JSON line of ort_bench.js) and outputs, or (None, None, why)."""
         e = dict(env, LD_PRELOAD=preload) if preload else env
@@ -226,10 +235,7 @@ def main():
                     jpath = os.path.join(work, f"{name}-{target}.json")
                     cmd = [a.kiln, "bench", model, "--target", target, "--data", data, "--runs", str(runs),
                            "--warmup", str(a.warmup), "--json", jpath, "--work-dir", kwork]
-                    k = subprocess.run(cmd, capture_output=True, text=True)
-                    if k.returncode != 0:
-                        failures.append(f"{name} --target {target}: kiln bench exit {k.returncode}: "
-                                        f"{k.stderr.strip()[-400:]}")
+                    if not run_kiln(cmd, f"{name} --target {target}: kiln bench"):
                         harness[target] = None
                         continue
                     res[target] = json.load(open(jpath))
@@ -257,10 +263,7 @@ def main():
                 results = os.path.join(outdir, "times.txt")
                 cmd = ([harness[target], results, str(runs), str(a.warmup)] + [os.path.join(kwork, f) for f in ins] +
                        [os.path.join(outdir, f"out_{i}.bin") for i in range(len(want))])
-                k = subprocess.run(cmd, capture_output=True, text=True)
-                if k.returncode != 0:
-                    failures.append(f"{name} --target {target}: harness exit {k.returncode} in round {r + 1}: "
-                                    f"{k.stderr.strip()[-400:]}")
+                if not run_kiln(cmd, f"{name} --target {target}: harness (round {r + 1})"):
                     harness[target] = None
                     continue
                 times[target] += [int(line.split()[0]) / 1e6 for line in open(results) if line.strip()]
