@@ -32,6 +32,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 
@@ -172,11 +173,6 @@ def main():
             mask_note = "" if mask else "no C compiler for cpuid_mask.c"
     rows, failures = [], []
 
-    def median(v):
-        v = sorted(v)
-        n = len(v)
-        return v[n // 2] if n % 2 else 0.5 * (v[n // 2 - 1] + v[n // 2])
-
     def run_kiln(cmd, what):
         """Runs `kiln bench` or the harness it built; on a failure records `what`, the exit code and the end of
         stderr, and returns False."""
@@ -269,12 +265,12 @@ def main():
                 times[target] += [int(line.split()[0]) / 1e6 for line in open(results) if line.strip()]
         if failed:
             continue
-        ort_ms = median(times["ort"])
-        peer = median(times["ort-avx2"]) if mask and times["ort-avx2"] else None
+        ort_ms = statistics.median(times["ort"])
+        peer = statistics.median(times["ort-avx2"]) if mask and times["ort-avx2"] else None
         for target in targets:
             if not harness.get(target):
                 continue
-            kiln_ms = median(times[target])
+            kiln_ms = statistics.median(times[target])
             gflops = 2.0 * res[target]["macs"] / (kiln_ms * 1e6)
             isa = peak_isa(target, flags)
             if isa in peaks:

@@ -79,8 +79,7 @@ void conv_cl_x86(benchmark::State& s) {
     auto xs = random_buffer(p.in_channels * w.in[1] * w.in[2]), wt = random_buffer(p.out_channels * kk);
     auto bias = random_buffer(p.out_channels);
     Buffer packed(x::conv_packed_weight_floats(p.out_channels, kk, 1, nr));
-    x::pack_conv_weights(wt.data(), p.out_channels, p.in_channels, area, 1, nr, packed.data(),
-                         x::conv_cl_k_block(nr));
+    x::pack_conv_cl_weights(wt.data(), p.out_channels, p.in_channels, area, 1, nr, packed.data());
     Buffer ws(x::conv_cl_workspace_floats(w.out[1] * w.out[2], p.in_channels, area, p.out_channels, MR, nr));
     Buffer y(p.out_channels * w.out[1] * w.out[2]);
     for (auto _ : s) {

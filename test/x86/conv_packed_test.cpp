@@ -55,8 +55,7 @@ void run_conv_cl(const Case& c, const k::ConvParams& p, const std::vector<float>
     const int64_t cig = c.cin / c.groups, npix = win.out[1] * win.out[2];
     constexpr int64_t nr = Isa::kNv * Isa::kLanes;
     std::vector<float> packed_cl(static_cast<size_t>(x::conv_packed_weight_floats(c.cout, kk, c.groups, nr)), -7.0f);
-    x::pack_conv_weights(w.data(), c.cout, cig, c.kh * c.kw, c.groups, nr, packed_cl.data(),
-                         x::conv_cl_k_block(nr));
+    x::pack_conv_cl_weights(w.data(), c.cout, cig, c.kh * c.kw, c.groups, nr, packed_cl.data());
     std::vector<float> ws_cl(
         static_cast<size_t>(x::conv_cl_workspace_floats(npix, cig, c.kh * c.kw, c.cout / c.groups, MR, nr)),
         std::nanf(""));

@@ -245,15 +245,21 @@ inline int64_t conv_packed_workspace_floats(const int64_t* in_hw, const int64_t*
 // --- Convolution with the output channels in lanes (conv_cl.h) ---
 // Y^T[OH*OW x Cout_g] = im2col(X_g)^T [OH*OW x K] * W_g^T [K x Cout_g]: the pixels are the broadcast operand
 // (mr of them per tile), the output channels the vector operand (nr per panel). Its weights are
-// pack_conv_weights(w, cout, cin_per_group, area, groups, nr, packed, conv_cl_k_block(nr)): the same blocked
-// stream with nr output channels per panel, in conv_cl's K blocks. Small planes (7x7, 13x13, 14x14) fill the
-// tiles this way where the pixel strips of conv_packed leave lanes empty.
+// pack_conv_cl_weights (below): the same blocked stream with nr output channels per panel, in conv_cl's K
+// blocks. Small planes (7x7, 13x13, 14x14) fill the tiles this way where the pixel strips of conv_packed leave
+// lanes empty.
 
 // conv_cl's K block (rows of K, conv_k_block_channels) for panels of nr output channels: 32 on AVX2 (nr 16), the
 // conv_packed default on AVX-512. Same-binary A/B of the generated models (8 x 40 runs, per-layer medians): AVX2
 // MobileNetV2's 7x7 1x1 layers 1.63 -> 1.50 ms in all (64: 1.52, 128: 1.56), ResNet-18's five layers with 7x7
 // outputs 9.77 -> 9.06 ms; AVX-512 MobileNetV2 +0.9% and ResNet-18 +1% with 32, so it keeps 256.
 inline int64_t conv_cl_k_block(int64_t nr) { return nr == 16 ? ConvBlocking::kClKBlockAvx2 : ConvBlocking::kKBlock; }
+
+// conv_cl's weights: pack_conv_weights with nr output channels per panel, in conv_cl's K blocks.
+inline void pack_conv_cl_weights(const float* w, int64_t cout, int64_t cin_per_group, int64_t kernel_area,
+                                 int64_t groups, int64_t nr, float* packed) {
+    pack_conv_weights(w, cout, cin_per_group, kernel_area, groups, nr, packed, conv_cl_k_block(nr));
+}
 
 // Columns of the pixel-major partial sums: Cout_g rounded up to whole panels.
 inline int64_t conv_cl_ldc(int64_t cout_per_group, int64_t nr) { return (cout_per_group + nr - 1) / nr * nr; }
