@@ -28,6 +28,7 @@ Expected<Graph> fuse_matmul_add(Graph g);
 Expected<Graph> fold_affine(Graph g);
 Expected<Graph> fuse_epilogue(Graph g);
 Expected<Graph> fuse_pointwise_depthwise(Graph g);
+Expected<Graph> fuse_inverted_residual(Graph g);
 Expected<Graph> schedule(Graph g);
 
 // The passes run for a target, in order.

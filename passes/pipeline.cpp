@@ -15,18 +15,20 @@ std::vector<Pass> pipeline_for_target(const std::string& target) {
         {"fold-affine", fold_affine},
         {"fuse-epilogue", fuse_epilogue},
         {"fuse-pointwise-depthwise", fuse_pointwise_depthwise},  // x86 targets only (below)
+        {"fuse-inverted-residual", fuse_inverted_residual},      // x86 targets only (below)
         {"fuse-elementwise", fuse_elementwise},
         {"eliminate-dead-code", eliminate_dead_code},
         {"schedule", schedule},  // last: the node order is the one plan-memory and the emitter use
     };
-    // The fused 1x1 + depthwise op exists for the x86 kernel that runs it (its rule is that kernel's); on other
-    // targets the two layers stay apart.
-    if (target.compare(0, 4, "x86-") != 0)
-        for (auto it = passes.begin(); it != passes.end(); ++it)
-            if (std::string(it->name) == "fuse-pointwise-depthwise") {
-                passes.erase(it);
-                break;
-            }
+    // The fused 1x1 + depthwise and inverted-residual ops exist for the x86 kernels that run them (their rules are
+    // those kernels'); on other targets the layers stay apart.
+    if (target.compare(0, 4, "x86-") != 0) {
+        for (auto it = passes.begin(); it != passes.end();) {
+            const std::string name = it->name;
+            if (name == "fuse-pointwise-depthwise" || name == "fuse-inverted-residual") it = passes.erase(it);
+            else ++it;
+        }
+    }
     return passes;
 }
 

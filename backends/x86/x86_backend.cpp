@@ -13,6 +13,8 @@
 //   MaxPool (no Indices output), AveragePool, GlobalAveragePool, float     -> x86/pool.h
 //   kiln.PointwiseDepthwise (fuse-pointwise-depthwise: a short-K 1x1 and the depthwise 3x3 reading it, planes
 //   of 56x56 and up)                                                  -> x86/pointwise_depthwise.h
+//   kiln.InvertedResidual (fuse-inverted-residual: such a pair and the 1x1 projection reading it, depthwise
+//   outputs of 56x56 and up)                                          -> x86/inverted_residual.h
 //   kiln.ElementwiseChain, float, of vectorizable steps (elementwise_chain_fits: per-channel Mul/Add,
 //   Relu, Clip, Max...; scalar, same-shape or per-channel operands)        -> x86/elementwise_chain.h
 //   Add, Sub, Mul, Div, float, one input of the output's shape, the other scalar, per-channel (runs >= 16) or
@@ -26,6 +28,7 @@
 #include "backends/x86/kernels/depthwise_pack.h"
 #include "backends/x86/kernels/elementwise_chain_rule.h"
 #include "backends/x86/kernels/first_conv_pack.h"
+#include "backends/x86/kernels/inverted_residual_pack.h"
 #include "backends/x86/kernels/pack.h"
 #include "backends/x86/kernels/pointwise_depthwise_pack.h"
 #include "backends/x86/kernels/winograd4_pack.h"
@@ -193,17 +196,19 @@ bool choose_conv_override(NodeCtx& c, const TargetInfo& t, std::size_t* workspac
     return ch.kernel != ConvKernel::kNone;
 }
 
-// The layer's weights as pack_conv_weights lays them out for `panel` rows per panel (conv_packed: MR output
-// channels broadcast; conv_cl: NR output channels in lanes), defined as a derived weight array.
+// The layer's weights (input `input`) as pack_conv_weights lays them out for `panel` rows per panel (conv_packed: MR
+// output channels broadcast; conv_cl: NR output channels in lanes), defined as a derived weight array named
+// after the layer and `suffix`.
 std::string define_conv_weights(EmitCtx& c, const kernels::ConvParams& p, int64_t panel, const std::string& panels,
-                                int64_t k_block = xk::ConvBlocking::kKBlock) {
+                                int64_t k_block = xk::ConvBlocking::kKBlock, std::size_t input = 1,
+                                const char* suffix = "w") {
     const kernels::Window& w = p.win;
-    const Tensor& wt = *c.const_input(1);
+    const Tensor& wt = *c.const_input(input);
     const int64_t cout = p.out_channels, area = w.kernel[1] * w.kernel[2], k = p.in_channels / p.groups * area;
     Tensor packed(DType::Float32, Shape{xk::conv_packed_weight_floats(cout, k, p.groups, panel)});
     xk::pack_conv_weights(wt.data<float>(), cout, p.in_channels / p.groups, area, p.groups, panel,
                           packed.data<float>(), k_block);
-    return c.define_weight(std::move(packed), "w",
+    return c.define_weight(std::move(packed), suffix,
                            fmt::format("{}: {}x{} weights ({}x{} kernel{}) packed in K blocks of {}", c.layer_name(),
                                        cout, k, w.kernel[1], w.kernel[2],
                                        p.groups > 1 ? fmt::format(", {} groups", p.groups) : "", panels));
@@ -467,6 +472,64 @@ Status emit_pointwise_depthwise(EmitCtx& c, const TargetInfo& t) {
     return Status::ok();
 }
 
+// ---- expansion + depthwise + projection (kiln.InvertedResidual) ------------------------------------
+
+struct InvertedResidualChoice {
+    PointwiseDepthwiseChoice pd;
+    ConvPlan pj;
+    kernels::Epilogue e3{};
+    xk::InvertedResidualParams ip{};
+};
+
+// The node's plans when the band kernel runs it (the pass fuses only what inverted_residual_fits admits; a triple
+// it cannot run, e.g. from a hand-written model, stays on the portable kernel).
+bool inverted_residual_plan(NodeCtx& c, InvertedResidualChoice* ch) {
+    if (c.in_dtype(0) != DType::Float32 || !c.const_input(1) || !c.const_input(5)) return false;
+    PointwiseDepthwiseChoice& pd = ch->pd;
+    if (!make_inverted_residual(c, &pd.pw, &pd.dw, &ch->pj, &pd.e1, &pd.e2, &ch->e3)) return false;
+    const kernels::Window& w = pd.dw.params.win;
+    if (!xk::pointwise_depthwise_fits(pd.pw.params.in_channels, w.in[1], w.in[2], w.kernel[1], w.kernel[2],
+                                      w.stride[1], w.stride[2], w.dilation[1], w.dilation[2]) ||
+        !xk::inverted_residual_fits(pd.dw.params.in_channels, w.out[1], w.out[2]))
+        return false;
+    ch->ip = xk::InvertedResidualParams{pd.pw.params.batch, pd.pw.params.in_channels, pd.dw.params.in_channels,
+                                        ch->pj.params.out_channels, w.in[1], w.in[2], w.out[1], w.out[2],
+                                        w.stride[1], w.pad[1], w.pad[2], xk::inverted_residual_band_rows(w.out[1])};
+    return true;
+}
+
+bool choose_inverted_residual(NodeCtx& c, const TargetInfo& t, std::size_t* workspace) {
+    *workspace = 0;
+    InvertedResidualChoice ch;
+    if (!inverted_residual_plan(c, &ch)) return false;
+    const IsaInfo isa = isa_info(t);
+    *workspace = std::size_t(xk::inverted_residual_workspace_floats(ch.ip, isa.mr)) * 4;
+    return true;
+}
+
+Status emit_inverted_residual(EmitCtx& c, const TargetInfo& t) {
+    InvertedResidualChoice ch;
+    if (!inverted_residual_plan(c, &ch)) return c.fail("is not an inverted-residual block the x86 kernel runs");
+    const IsaInfo isa = isa_info(t);
+    c.use_kernel("x86/inverted_residual.h");
+    const std::string panels = fmt::format("{}-row panels", isa.mr);
+    const std::string w1 = define_conv_weights(c, ch.pd.pw.params, isa.mr, panels);
+    const std::string w2 = define_conv_weights(c, ch.pj.params, isa.mr, panels, xk::ConvBlocking::kKBlock, 5, "proj_w");
+    const std::string ep1 = c.define_params("k::Epilogue", epilogue_init(ch.pd.e1), "pw_epilogue");
+    const std::string ep2 = c.define_params("k::Epilogue", epilogue_init(ch.pd.e2), "dw_epilogue");
+    const std::string ep3 = c.define_params("k::Epilogue", epilogue_init(ch.e3), "epilogue");
+    const xk::InvertedResidualParams& d = ch.ip;
+    const std::string ip = c.define_params(
+        "k::x86::InvertedResidualParams",
+        fmt::format("{{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}}}", d.batch, d.in_channels, d.channels,
+                    d.out_channels, d.in_h, d.in_w, d.out_h, d.out_w, d.stride, d.pad_top, d.pad_left, d.band_rows),
+        "block");
+    c.call("k::x86::inverted_residual<{}>({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {});", isa.type,
+           c.in(0), w1, optional_float(c, 2), c.in(3), optional_float(c, 4), w2, optional_float(c, 6),
+           optional_float(c, 7), c.out(0), ip, ep1, ep2, ep3, c.workspace("float"));
+    return Status::ok();
+}
+
 // ---- elementwise chains ---------------------------------------------------------------------------
 
 // A float chain whose steps the x86 kernel computes exactly as the portable one (elementwise_chain_rule.h):
@@ -534,6 +597,7 @@ const std::vector<OpOverride>& x86_overrides() {
         {"", "Mul", choose_binary<kernels::kChainMul>, emit_binary<kernels::kChainMul>},
         {"", "Div", choose_binary<kernels::kChainDiv>, emit_binary<kernels::kChainDiv>},
         {kInternalDomain, "PointwiseDepthwise", choose_pointwise_depthwise, emit_pointwise_depthwise},
+        {kInternalDomain, "InvertedResidual", choose_inverted_residual, emit_inverted_residual},
     };
     return ops;
 }

@@ -223,8 +223,10 @@ int64_t conv_transpose_macs(NodeCtx& c) {
 
 Status make_conv_plan(NodeCtx& c, ConvPlan* plan) { return make_conv(c, plan); }
 
-Status make_pointwise_depthwise_plan(NodeCtx& c, ConvPlan* pw, ConvPlan* dw) {
-    if (c.num_inputs() < 4 || c.num_inputs() > 6) return c.fail("has {} inputs, expected 4 to 6", c.num_inputs());
+namespace {
+
+// The 1x1 and depthwise stages of kiln.PointwiseDepthwise and kiln.InvertedResidual (inputs X, W1, B1?, Wd, Bd?).
+Status pointwise_depthwise_stages(NodeCtx& c, ConvPlan* pw, ConvPlan* dw) {
     for (std::size_t i : {std::size_t(0), std::size_t(1), std::size_t(3)})
         if (!c.has_input(i)) return c.fail("input {} is missing", i);
     KILN_TRY(check_types(c));
@@ -262,6 +264,36 @@ Status make_pointwise_depthwise_plan(NodeCtx& c, ConvPlan* pw, ConvPlan* dw) {
     dw->params = kernels::ConvParams{x[0], ch, ch, ch, to_kernel_window(g)};
     dw->out = {x[0], ch};
     dw->out.insert(dw->out.end(), g.out.begin(), g.out.end());
+    return Status::ok();
+}
+
+}  // namespace
+
+Status make_pointwise_depthwise_plan(NodeCtx& c, ConvPlan* pw, ConvPlan* dw) {
+    if (c.num_inputs() < 4 || c.num_inputs() > 6) return c.fail("has {} inputs, expected 4 to 6", c.num_inputs());
+    return pointwise_depthwise_stages(c, pw, dw);
+}
+
+Status make_inverted_residual_plan(NodeCtx& c, ConvPlan* pw, ConvPlan* dw, ConvPlan* pj) {
+    if (c.num_inputs() < 6 || c.num_inputs() > 8) return c.fail("has {} inputs, expected 6 to 8", c.num_inputs());
+    if (!c.has_input(5)) return c.fail("input 5 (projection weights) is missing");
+    KILN_TRY(pointwise_depthwise_stages(c, pw, dw));
+    if (dw->out.size() != 4) return c.fail("the depthwise stage has output {}, expected 2-D planes", shape_str(dw->out));
+    const int64_t ch = dw->out[1];
+    const Shape& w2 = c.in_shape(5);
+    if (w2.size() != 4 || w2[1] != ch || w2[2] != 1 || w2[3] != 1)
+        return c.fail("projection weights of shape {} are not Cout x {} x 1 x 1", shape_str(w2), ch);
+    if (c.has_input(6) && c.in_shape(6) != Shape{w2[0]})
+        return c.fail("projection bias has shape {}, expected {}", shape_str(c.in_shape(6)), w2[0]);
+    // The projection: 1x1, stride 1, unpadded, over the depthwise stage's output plane.
+    kernels::Window one{};
+    for (int d = 0; d < 3; ++d) {
+        one.in[d] = one.out[d] = d == 0 ? 1 : dw->out[std::size_t(d + 1)];
+        one.kernel[d] = one.stride[d] = one.dilation[d] = 1;
+        one.pad[d] = 0;
+    }
+    pj->params = kernels::ConvParams{dw->out[0], ch, w2[0], 1, one};
+    pj->out = {dw->out[0], w2[0], dw->out[2], dw->out[3]};
     return Status::ok();
 }
 Status make_conv_transpose_plan(NodeCtx& c, ConvPlan* plan) { return make_conv_transpose(c, plan); }

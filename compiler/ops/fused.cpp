@@ -11,6 +11,7 @@
 #include "backends/common/emit_context.h"
 #include "backends/portable/kernels/epilogue.h"
 #include "backends/portable/kernels/gemm.h"
+#include "backends/portable/kernels/inverted_residual.h"
 #include "backends/portable/kernels/pointwise_depthwise.h"
 #include "ops/conv_plan.h"
 #include "ops/fused_plan.h"
@@ -172,6 +173,70 @@ std::size_t pointwise_depthwise_workspace(NodeCtx& c) {
     return std::size_t(kernels::window_in_size(pw.params.win)) * dtype_size(c.in_dtype(0));
 }
 
+// ---- InvertedResidual: inputs X, W1, B1?, Wd, Bd?, W2, B2?, Z? ----------------------------------------
+
+struct InvertedResidualPlan {
+    ConvPlan pw, dw, pj;
+    kernels::Epilogue e1{}, e2{}, e3{};
+};
+
+Status make_inverted_residual_node(NodeCtx& c, InvertedResidualPlan* p) {
+    return make_inverted_residual(c, &p->pw, &p->dw, &p->pj, &p->e1, &p->e2, &p->e3);
+}
+
+Status infer_inverted_residual(InferCtx& c) {
+    InvertedResidualPlan p;
+    KILN_TRY(make_inverted_residual_node(c, &p));
+    c.set_output(0, c.in_dtype(0), p.pj.out);
+    return c.status();
+}
+
+Status eval_inverted_residual(EvalCtx& c) {
+    InvertedResidualPlan p;
+    KILN_TRY(make_inverted_residual_node(c, &p));
+    bool ok = dispatch_float(c.in(0).dtype(), [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        std::vector<T> ws(std::size_t(kernels::inverted_residual_workspace(p.pw.params, p.dw.params)));
+        kernels::inverted_residual(c.in(0).data<T>(), c.in(1).data<T>(), optional_data<T>(c, 2), c.in(3).data<T>(),
+                                   optional_data<T>(c, 4), c.in(5).data<T>(), optional_data<T>(c, 6),
+                                   optional_data<T>(c, 7), c.out(0).data<T>(), p.pw.params, p.e1, p.dw.params, p.e2,
+                                   p.pj.params, p.e3, ws.data());
+    });
+    return ok ? Status::ok() : c.fail("type {} is not supported", dtype_name(c.in(0).dtype()));
+}
+
+Status emit_inverted_residual(EmitCtx& c) {
+    InvertedResidualPlan p;
+    KILN_TRY(make_inverted_residual_node(c, &p));
+    c.use_kernel("portable/inverted_residual.h");
+    const std::string p1 = c.define_params("k::ConvParams", conv_params_init(p.pw.params), "pw");
+    const std::string p2 = c.define_params("k::ConvParams", conv_params_init(p.dw.params), "dw");
+    const std::string p3 = c.define_params("k::ConvParams", conv_params_init(p.pj.params), "proj");
+    const std::string ep1 = c.define_params("k::Epilogue", epilogue_init(p.e1), "pw_epilogue");
+    const std::string ep2 = c.define_params("k::Epilogue", epilogue_init(p.e2), "dw_epilogue");
+    const std::string ep3 = c.define_params("k::Epilogue", epilogue_init(p.e3), "epilogue");
+    c.call("k::inverted_residual({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {});", c.in(0), c.in(1),
+           optional_input(c, 2), c.in(3), optional_input(c, 4), c.in(5), optional_input(c, 6), optional_input(c, 7),
+           c.out(0), p1, ep1, p2, ep2, p3, ep3, c.workspace(c.in_ctype(0)));
+    return Status::ok();
+}
+
+// The three stages' multiply-adds.
+int64_t inverted_residual_macs(NodeCtx& c) {
+    InvertedResidualPlan p;
+    if (!make_inverted_residual_node(c, &p)) return 0;
+    const Shape& wd = c.in_shape(3);
+    return shape_numel(p.pw.out) * p.pw.params.in_channels + shape_numel(p.dw.out) * wd[2] * wd[3] +
+           shape_numel(p.pj.out) * p.pj.params.in_channels;
+}
+
+// One plane of the expansion and one image's depthwise output.
+std::size_t inverted_residual_workspace(NodeCtx& c) {
+    InvertedResidualPlan p;
+    if (!make_inverted_residual_node(c, &p)) return 0;
+    return std::size_t(kernels::inverted_residual_workspace(p.pw.params, p.dw.params)) * dtype_size(c.in_dtype(0));
+}
+
 // ---- FusedGemm: inputs A, B, C?, Z? ---------------------------------------------------------------
 
 Status infer_fused_gemm(InferCtx& c) {
@@ -259,6 +324,15 @@ Status make_pointwise_depthwise(NodeCtx& c, ConvPlan* pw, ConvPlan* dw, kernels:
     return make_epilogue(c, e2);
 }
 
+Status make_inverted_residual(NodeCtx& c, ConvPlan* pw, ConvPlan* dw, ConvPlan* pj, kernels::Epilogue* e1,
+                              kernels::Epilogue* e2, kernels::Epilogue* e3) {
+    KILN_TRY(make_inverted_residual_plan(c, pw, dw, pj));
+    KILN_TRY(check_residual(c, 7, pj->out));
+    KILN_TRY(epilogue_from(c, "pointwise_activation", "pointwise_activation_params", e1));
+    KILN_TRY(epilogue_from(c, "depthwise_activation", "depthwise_activation_params", e2));
+    return make_epilogue(c, e3);
+}
+
 Status make_fused_gemm(NodeCtx& c, GemmPlan* plan, kernels::Epilogue* e) {
     const DType t = c.in_dtype(0);
     if (t != DType::Float32 && t != DType::Float64)
@@ -313,5 +387,7 @@ KILN_DEFINE_OP_FULL(FusedConvTranspose, infer_fused_conv<make_conv_transpose_pla
                     inplace_residual)
 KILN_DEFINE_OP_WORKSPACE(PointwiseDepthwise, infer_pointwise_depthwise, eval_pointwise_depthwise,
                          emit_pointwise_depthwise, pointwise_depthwise_macs, pointwise_depthwise_workspace)
+KILN_DEFINE_OP_WORKSPACE(InvertedResidual, infer_inverted_residual, eval_inverted_residual, emit_inverted_residual,
+                         inverted_residual_macs, inverted_residual_workspace)
 KILN_DEFINE_OP_FULL(FusedGemm, infer_fused_gemm, eval_fused_gemm, emit_fused_gemm, fused_gemm_macs, nullptr,
                     inplace_residual)

@@ -17,6 +17,12 @@ Status make_epilogue(NodeCtx& c, kernels::Epilogue* e);
 // (`activation` / `activation_params`).
 Status make_pointwise_depthwise(NodeCtx& c, ConvPlan* pw, ConvPlan* dw, kernels::Epilogue* e1, kernels::Epilogue* e2);
 
+// kiln.InvertedResidual: the three stages' plans (make_inverted_residual_plan), the residual (input 7, on the
+// projection's output) and the epilogues: `pointwise_activation(_params)` (expansion), `depthwise_activation(_params)`
+// and `activation(_params)` (projection, after the residual).
+Status make_inverted_residual(NodeCtx& c, ConvPlan* pw, ConvPlan* dw, ConvPlan* pj, kernels::Epilogue* e1,
+                              kernels::Epilogue* e2, kernels::Epilogue* e3);
+
 struct GemmPlan {
     kernels::GemmParams params{};
     Shape out;

@@ -154,6 +154,24 @@ onnx::ModelProto x86_cnn_model() {
         set_ints(d, "pads", {1, 1, 1, 1});
         add_node(m, "Clip", {t + "_dw", "zero", "six"}, {t + "_out"});
     }
+    // An inverted-residual block on a 56x56 plane (1x1 expansion + ReLU6, depthwise 3x3 stride 1 + ReLU6, 1x1
+    // projection + the block's input): one kiln.InvertedResidual on the band kernel.
+    add_input(m, "r", kFloat, {1, 16, 56, 56});
+    add_initializer(m, to_proto(random_float_tensor({32, 16, 1, 1}, 30, -0.5f, 0.5f), "wex"));
+    add_initializer(m, to_proto(random_float_tensor({32}, 31), "bex"));
+    add_initializer(m, to_proto(random_float_tensor({32, 1, 3, 3}, 32), "wdw3"));
+    add_initializer(m, to_proto(random_float_tensor({32}, 33), "bdw3"));
+    add_initializer(m, to_proto(random_float_tensor({16, 32, 1, 1}, 34, -0.3f, 0.3f), "wpj"));
+    add_initializer(m, to_proto(random_float_tensor({16}, 35), "bpj"));
+    add_node(m, "Conv", {"r", "wex", "bex"}, {"r_ex"});
+    add_node(m, "Clip", {"r_ex", "zero", "six"}, {"r_ex6"});
+    onnx::NodeProto* rd = add_node(m, "Conv", {"r_ex6", "wdw3", "bdw3"}, {"r_dw"});
+    set_int(rd, "group", 32);
+    set_ints(rd, "pads", {1, 1, 1, 1});
+    add_node(m, "Clip", {"r_dw", "zero", "six"}, {"r_dw6"});
+    add_node(m, "Conv", {"r_dw6", "wpj", "bpj"}, {"r_pj"});
+    add_node(m, "Add", {"r_pj", "r"}, {"r_out"});
+    add_output(m, "r_out", kFloat, {1, 16, 56, 56});
     add_output(m, "m_out", kFloat, {1, 24, 28, 28});
     add_output(m, "s_out", kFloat, {1, 24, 8, 8});
     add_output(m, "o4", kFloat, {1, 19, 24, 26});
@@ -192,6 +210,11 @@ TEST_CASE("x86 targets run convolutions, depthwise and Gemm/MatMul layers on x86
         }
         CHECK(count(src, "k::x86::depthwise3x3" + traits + "(") == 2);  // (+ the small plane's pair)
         CHECK(count(src, "k::x86::pointwise_depthwise" + traits + "(") == 1);
+        CHECK(count(src, "k::x86::inverted_residual" + traits + "(") == 1);
+        CHECK(count(src, ": 32x16 weights (1x1 kernel) packed in K blocks of " +
+                             std::string(isa == std::string("avx2") ? "6" : "14") + "-row panels") == 1);
+        CHECK(count(src, ": 16x32 weights (1x1 kernel) packed in K blocks of " +
+                             std::string(isa == std::string("avx2") ? "6" : "14") + "-row panels") == 1);
         CHECK(count(src, ": 24x16 weights (1x1 kernel) packed in K blocks of " +
                              std::string(isa == std::string("avx2") ? "6" : "14") + "-row panels") == 2);
         CHECK(count(src, "k::x86::depthwise_generic" + traits + "(") == 1);  // the 5x5 stride 2
@@ -238,6 +261,7 @@ TEST_CASE("x86 targets run convolutions, depthwise and Gemm/MatMul layers on x86
     REQUIRE(p.exit_code == kExitOk);
     CHECK(count(read_text(dir.file("portable/net.cpp")), "k::x86::") == 0);
     CHECK(count(read_text(dir.file("portable/net.cpp")), "pointwise_depthwise") == 0);  // fused on x86 only
+    CHECK(count(read_text(dir.file("portable/net.cpp")), "inverted_residual") == 0);
 }
 
 TEST_CASE("a double-precision convolution stays on the portable kernels on x86", "[x86][backend]") {

@@ -1,0 +1,82 @@
+// Which expansion + depthwise + projection triples the x86 targets fuse (fuse-inverted-residual,
+// kiln.InvertedResidual), the band height the kernel (inverted_residual.h) runs and its workspace; no
+// intrinsics, so the compiler includes it.
+#pragma once
+
+#include <cstdint>
+
+#include "pack.h"
+#include "pointwise_depthwise_pack.h"
+
+namespace kiln {
+namespace kernels {
+namespace x86 {
+
+// The shapes of one kiln.InvertedResidual: X [batch, in_channels, in_h, in_w] -> expansion to `channels` ->
+// depthwise 3x3 (stride, pad_top / pad_left; out_h x out_w) -> projection to out_channels. band_rows: output rows
+// per band (inverted_residual_band_rows).
+struct InvertedResidualParams {
+    int64_t batch, in_channels, channels, out_channels;
+    int64_t in_h, in_w, out_h, out_w;
+    int64_t stride, pad_top, pad_left;
+    int64_t band_rows;
+};
+
+struct InvertedResidualRule {
+    static constexpr int64_t kMinOutPixels = 56 * 56;  // the depthwise output plane
+    static constexpr int64_t kExpandBlockBytes = 192 * 1024;
+};
+
+// True when a kiln.PointwiseDepthwise pair (pointwise_depthwise_fits) with `channels` expanded channels and an
+// out_h x out_w depthwise output also takes its projection: the projection's K (= channels) is one K block, and the
+// depthwise output is 56x56 or more. Measured against the pair + projection layers (AVX2 / AVX-512, ms, bands of 7
+// rows): 16 -> 96 @ 112, stride 2 -> 24 0.84 -> 0.75 / 0.62 -> 0.59; 24 -> 144 @ 56, stride 1 -> 24 + residual
+// 0.72 -> 0.62 / 0.47 -> 0.44; but 24 -> 144 @ 56, stride 2 -> 32 @ 28 0.40 -> 0.41 / 0.25 -> 0.26 (the
+// projection's 7 x 28-pixel bands fill its strips worse than the 28 x 28 plane).
+inline bool inverted_residual_fits(int64_t channels, int64_t out_h, int64_t out_w) {
+    return channels >= 1 && channels <= ConvBlocking::kKBlock &&
+           out_h * out_w >= InvertedResidualRule::kMinOutPixels;
+}
+
+// Input rows a band of `rows` output rows reads.
+inline int64_t inverted_residual_in_rows(int64_t rows, int64_t stride) { return (rows - 1) * stride + 3; }
+
+// Output rows per band: depthwise3x3's row block (dw::Blocking, 7 on both ISAs), so every band's rows are blocked
+// as in the whole plane (its short blocks sum in another order) and the results equal the unfused layers'; the
+// whole plane when it is shorter. Measured (AVX2 / AVX-512, ms, the three MobileNetV2 blocks above): 7 rows
+// 0.75 / 0.59, 0.62 / 0.44; 14 rows 0.80 / 0.74, 0.66 / 0.48; 4 or 8 rows (not bit-exact) no faster than 7.
+inline int64_t inverted_residual_band_rows(int64_t out_h) { return out_h < 7 ? out_h : 7; }
+
+struct InvertedResidualBands {
+    int64_t rows;      // output rows per band
+    int64_t block;     // expanded channels per block (whole mr-row panels)
+    int64_t e_floats;  // one block's expanded rows (64-byte multiple)
+    int64_t c_floats;  // the rows a band hands to the next, every channel (64-byte multiple)
+    int64_t d_floats;  // the depthwise output of one band, every channel
+};
+
+// A band's expanded rows are made and used block of channels by block, in L1/L2: the block's rows take at most
+// kExpandBlockBytes (at least one panel of mr channels).
+inline InvertedResidualBands inverted_residual_bands(const InvertedResidualParams& p, int64_t mr) {
+    const int64_t rows = p.band_rows < 1 ? 1 : p.band_rows;
+    const int64_t in_rows = inverted_residual_in_rows(rows, p.stride);
+    const int64_t carry = 3 - p.stride > 0 ? 3 - p.stride : 0;
+    int64_t block = InvertedResidualRule::kExpandBlockBytes / (4 * in_rows * p.in_w) / mr * mr;
+    if (block < mr) block = mr;
+    const int64_t all = (p.channels + mr - 1) / mr * mr;
+    if (block > all) block = all;
+    InvertedResidualBands b{rows, block, (block * in_rows * p.in_w + 15) / 16 * 16,
+                            (p.channels * carry * p.in_w + 15) / 16 * 16, p.channels * rows * p.out_w};
+    return b;
+}
+
+// Floats of workspace: a block's expanded rows, the carried rows, a band of depthwise output, + 16 for the
+// kernel's 64-byte alignment.
+inline int64_t inverted_residual_workspace_floats(const InvertedResidualParams& p, int64_t mr) {
+    const InvertedResidualBands b = inverted_residual_bands(p, mr);
+    return b.e_floats + b.c_floats + b.d_floats + 16;
+}
+
+}  // namespace x86
+}  // namespace kernels
+}  // namespace kiln
