@@ -2,7 +2,7 @@
 // residual whose output is read only by a 1x1 convolution (Conv or kiln.FusedConv: stride 1, unpadded, one group,
 // constant weights and bias; a residual and an activation allowed) becomes one kiln.InvertedResidual (ops/fused.cpp)
 // when the x86 kernel takes the triple (backends/x86/kernels/inverted_residual_pack.h: the projection's K one
-// block, a depthwise output of 56x56 and up). The pair's attributes stay, its depthwise epilogue moves to
+// block; the pair is one fuse-pointwise-depthwise made, so its plane is 56x56 and up). The pair's attributes stay, its depthwise epilogue moves to
 // `depthwise_activation(_params)`; the projection's epilogue becomes `activation(_params)`, its residual input 7.
 // Float32 only; assumes infer-shapes ran.
 #include <string>
@@ -72,7 +72,7 @@ private:
             return false;
         const Attribute* auto_pad = find_attr(c, "auto_pad");
         if (auto_pad && auto_pad->s != "NOTSET" && !auto_pad->s.empty() && auto_pad->s != "VALID") return false;
-        if (!kernels::x86::inverted_residual_fits(ev.shape[1], ev.shape[2], ev.shape[3])) return false;
+        if (!kernels::x86::inverted_residual_fits(ev.shape[1])) return false;
         *q = r[0];
         return true;
     }

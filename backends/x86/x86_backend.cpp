@@ -13,8 +13,8 @@
 //   MaxPool (no Indices output), AveragePool, GlobalAveragePool, float     -> x86/pool.h
 //   kiln.PointwiseDepthwise (fuse-pointwise-depthwise: a short-K 1x1 and the depthwise 3x3 reading it, planes
 //   of 56x56 and up)                                                  -> x86/pointwise_depthwise.h
-//   kiln.InvertedResidual (fuse-inverted-residual: such a pair and the 1x1 projection reading it, depthwise
-//   outputs of 56x56 and up)                                          -> x86/inverted_residual.h
+//   kiln.InvertedResidual (fuse-inverted-residual: such a pair and the 1x1 projection reading it, K <= 256)
+//                                                                     -> x86/inverted_residual.h
 //   kiln.ElementwiseChain, float, of vectorizable steps (elementwise_chain_fits: per-channel Mul/Add,
 //   Relu, Clip, Max...; scalar, same-shape or per-channel operands)        -> x86/elementwise_chain.h
 //   Add, Sub, Mul, Div, float, one input of the output's shape, the other scalar, per-channel (runs >= 16) or
@@ -490,7 +490,7 @@ bool inverted_residual_plan(NodeCtx& c, InvertedResidualChoice* ch) {
     const kernels::Window& w = pd.dw.params.win;
     if (!xk::pointwise_depthwise_fits(pd.pw.params.in_channels, w.in[1], w.in[2], w.kernel[1], w.kernel[2],
                                       w.stride[1], w.stride[2], w.dilation[1], w.dilation[2]) ||
-        !xk::inverted_residual_fits(pd.dw.params.in_channels, w.out[1], w.out[2]))
+        !xk::inverted_residual_fits(pd.dw.params.in_channels))
         return false;
     ch->ip = xk::InvertedResidualParams{pd.pw.params.batch, pd.pw.params.in_channels, pd.dw.params.in_channels,
                                         ch->pj.params.out_channels, w.in[1], w.in[2], w.out[1], w.out[2],

@@ -132,7 +132,7 @@ TEST_CASE("x86 inverted_residual: the three layers' kernels, fused by bands of o
     }
     std::mt19937 rng(23);
     // MobileNetV2's blocks with ReLU6 on the first two stages: 16 -> 96 @ 112 stride 2 -> 24, 24 -> 144 @ 56
-    // stride 1 -> 24 with the residual, and the stride-2 block at 56 the rule leaves out (the kernel runs it).
+    // stride 1 -> 24 with the residual, 24 -> 144 @ 56 stride 2 -> 32.
     run_case({1, 16, 96, 24, 112, 112, 2, 1, 1, 1, 1, true, false, 2, 2, 0}, rng);
     run_case({1, 24, 144, 24, 56, 56, 1, 1, 1, 1, 1, true, true, 2, 2, 0}, rng);
     run_case({1, 24, 144, 32, 56, 56, 2, 1, 1, 1, 1, true, false, 2, 2, 0}, rng);
@@ -158,11 +158,9 @@ TEST_CASE("x86 inverted_residual: the three layers' kernels, fused by bands of o
 }
 
 TEST_CASE("x86 inverted_residual: which blocks the x86 targets fuse, and their bands", "[x86][invres]") {
-    CHECK(x::inverted_residual_fits(96, 56, 56));
-    CHECK(x::inverted_residual_fits(144, 56, 56));
-    CHECK(x::inverted_residual_fits(256, 112, 112));
-    CHECK_FALSE(x::inverted_residual_fits(144, 28, 28));  // the 7 x 28 bands lose
-    CHECK_FALSE(x::inverted_residual_fits(257, 56, 56));  // the projection's K in two blocks
+    CHECK(x::inverted_residual_fits(96));
+    CHECK(x::inverted_residual_fits(256));
+    CHECK_FALSE(x::inverted_residual_fits(257));  // the projection's K in two blocks
     CHECK(x::inverted_residual_band_rows(56) == 7);
     CHECK(x::inverted_residual_band_rows(112) == 7);
     CHECK(x::inverted_residual_band_rows(5) == 5);

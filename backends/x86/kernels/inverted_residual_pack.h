@@ -23,28 +23,23 @@ struct InvertedResidualParams {
 };
 
 struct InvertedResidualRule {
-    static constexpr int64_t kMinOutPixels = 56 * 56;  // the depthwise output plane
     static constexpr int64_t kExpandBlockBytes = 192 * 1024;
 };
 
-// True when a kiln.PointwiseDepthwise pair (pointwise_depthwise_fits) with `channels` expanded channels and an
-// out_h x out_w depthwise output also takes its projection: the projection's K (= channels) is one K block, and the
-// depthwise output is 56x56 or more. Measured against the pair + projection layers (AVX2 / AVX-512, ms, bands of 7
-// rows): 16 -> 96 @ 112, stride 2 -> 24 0.84 -> 0.75 / 0.62 -> 0.59; 24 -> 144 @ 56, stride 1 -> 24 + residual
-// 0.72 -> 0.62 / 0.47 -> 0.44; but 24 -> 144 @ 56, stride 2 -> 32 @ 28 0.40 -> 0.41 / 0.25 -> 0.26 (the
-// projection's 7 x 28-pixel bands fill its strips worse than the 28 x 28 plane).
-inline bool inverted_residual_fits(int64_t channels, int64_t out_h, int64_t out_w) {
-    return channels >= 1 && channels <= ConvBlocking::kKBlock &&
-           out_h * out_w >= InvertedResidualRule::kMinOutPixels;
-}
+// True when a kiln.PointwiseDepthwise pair (pointwise_depthwise_fits: a short-K expansion over 56x56 and up) with
+// `channels` expanded channels also takes its projection: the projection's K (= channels) is one K block.
+// Measured against the pair + projection layers (a driver over the kernels, alternating, AVX2 / AVX-512, ms):
+// 16 -> 96 @ 112, stride 2 -> 24: 0.82 -> 0.70 / 0.59 -> 0.51; 24 -> 144 @ 56, stride 1 -> 24 + residual: 0.69 ->
+// 0.61 / 0.47 -> 0.44; 24 -> 144 @ 56, stride 2 -> 32: 0.378 -> 0.367 / 0.243 -> 0.239. On a 28x28 plane (32 -> 192
+// -> 32, stride 1) it loses, 0.25 -> 0.27 / 0.16 -> 0.18, as the pair does.
+inline bool inverted_residual_fits(int64_t channels) { return channels >= 1 && channels <= ConvBlocking::kKBlock; }
 
 // Input rows a band of `rows` output rows reads.
 inline int64_t inverted_residual_in_rows(int64_t rows, int64_t stride) { return (rows - 1) * stride + 3; }
 
 // Output rows per band: depthwise3x3's row block (dw::Blocking, 7 on both ISAs), so every band's rows are blocked
 // as in the whole plane (its short blocks sum in another order) and the results equal the unfused layers'; the
-// whole plane when it is shorter. Measured (AVX2 / AVX-512, ms, the three MobileNetV2 blocks above): 7 rows
-// 0.75 / 0.59, 0.62 / 0.44; 14 rows 0.80 / 0.74, 0.66 / 0.48; 4 or 8 rows (not bit-exact) no faster than 7.
+// whole plane when it is shorter. 14 rows were slower on both ISAs, 4 or 8 (not bit-exact) no faster than 7.
 inline int64_t inverted_residual_band_rows(int64_t out_h) { return out_h < 7 ? out_h : 7; }
 
 struct InvertedResidualBands {
