@@ -7,6 +7,9 @@
 // (floats: Clip [min, max], LeakyRelu [alpha], HardSigmoid [alpha, beta], none otherwise).
 // FusedGemm also takes A of rank > 2 (transA = 0): its leading dims are rows, so Y = A[..., K] x B[K, N]
 // has shape [..., N]; that is MatMul with a 2-D B, which fuse-matmul-add uses for N-D activations.
+// PointwiseDepthwise (fuse-pointwise-depthwise) and InvertedResidual (fuse-inverted-residual), x86 targets only:
+// a 1x1 convolution and the depthwise one reading it, and that pair with the 1x1 projection of its output; each
+// stage has its own epilogue (portable/pointwise_depthwise.h, portable/inverted_residual.h).
 #include "backends/common/c_literals.h"
 #include "backends/common/emit_context.h"
 #include "backends/portable/kernels/epilogue.h"
