@@ -2,7 +2,7 @@
 // residual whose output is read only by a 1x1 convolution (Conv or kiln.FusedConv: stride 1, unpadded, one group,
 // constant weights and bias; a residual and an activation allowed) becomes one kiln.InvertedResidual (ops/fused.cpp)
 // when the x86 kernel takes the triple (backends/x86/kernels/inverted_residual_pack.h: the projection's K one
-// block; the pair is one fuse-pointwise-depthwise made, so its plane is 56x56 and up). The pair's attributes stay, its depthwise epilogue moves to
+// block and an expanded tensor of more than 1 MiB; the pair's own rule puts its plane at 56x56 and up). The pair's attributes stay, its depthwise epilogue moves to
 // `depthwise_activation(_params)`; the projection's epilogue becomes `activation(_params)`, its residual input 7.
 // Float32 only; assumes infer-shapes ran.
 #include <string>
@@ -72,7 +72,9 @@ private:
             return false;
         const Attribute* auto_pad = find_attr(c, "auto_pad");
         if (auto_pad && auto_pad->s != "NOTSET" && !auto_pad->s.empty() && auto_pad->s != "VALID") return false;
-        if (!kernels::x86::inverted_residual_fits(ev.shape[1])) return false;
+        if (!p.has_input(0)) return false;
+        const Shape& xs = g_.value(p.inputs[0]).shape;  // the expanded planes are X's
+        if (xs.size() != 4 || !kernels::x86::inverted_residual_fits(ev.shape[1], xs[2], xs[3])) return false;
         *q = r[0];
         return true;
     }

@@ -490,7 +490,7 @@ bool inverted_residual_plan(NodeCtx& c, InvertedResidualChoice* ch) {
     const kernels::Window& w = pd.dw.params.win;
     if (!xk::pointwise_depthwise_fits(pd.pw.params.in_channels, w.in[1], w.in[2], w.kernel[1], w.kernel[2],
                                       w.stride[1], w.stride[2], w.dilation[1], w.dilation[2]) ||
-        !xk::inverted_residual_fits(pd.dw.params.in_channels))
+        !xk::inverted_residual_fits(pd.dw.params.in_channels, w.in[1], w.in[2]))
         return false;
     ch->ip = xk::InvertedResidualParams{pd.pw.params.batch, pd.pw.params.in_channels, pd.dw.params.in_channels,
                                         ch->pj.params.out_channels, w.in[1], w.in[2], w.out[1], w.out[2],

@@ -154,19 +154,19 @@ onnx::ModelProto x86_cnn_model() {
         set_ints(d, "pads", {1, 1, 1, 1});
         add_node(m, "Clip", {t + "_dw", "zero", "six"}, {t + "_out"});
     }
-    // An inverted-residual block on a 56x56 plane (1x1 expansion + ReLU6, depthwise 3x3 stride 1 + ReLU6, 1x1
-    // projection + the block's input): one kiln.InvertedResidual on the band kernel.
+    // An inverted-residual block on a 56x56 plane (1x1 expansion to 96 channels, 1.2 MB, + ReLU6, depthwise 3x3
+    // stride 1 + ReLU6, 1x1 projection + the block's input): one kiln.InvertedResidual on the band kernel.
     add_input(m, "r", kFloat, {1, 16, 56, 56});
-    add_initializer(m, to_proto(random_float_tensor({32, 16, 1, 1}, 30, -0.5f, 0.5f), "wex"));
-    add_initializer(m, to_proto(random_float_tensor({32}, 31), "bex"));
-    add_initializer(m, to_proto(random_float_tensor({32, 1, 3, 3}, 32), "wdw3"));
-    add_initializer(m, to_proto(random_float_tensor({32}, 33), "bdw3"));
-    add_initializer(m, to_proto(random_float_tensor({16, 32, 1, 1}, 34, -0.3f, 0.3f), "wpj"));
+    add_initializer(m, to_proto(random_float_tensor({96, 16, 1, 1}, 30, -0.5f, 0.5f), "wex"));
+    add_initializer(m, to_proto(random_float_tensor({96}, 31), "bex"));
+    add_initializer(m, to_proto(random_float_tensor({96, 1, 3, 3}, 32), "wdw3"));
+    add_initializer(m, to_proto(random_float_tensor({96}, 33), "bdw3"));
+    add_initializer(m, to_proto(random_float_tensor({16, 96, 1, 1}, 34, -0.2f, 0.2f), "wpj"));
     add_initializer(m, to_proto(random_float_tensor({16}, 35), "bpj"));
     add_node(m, "Conv", {"r", "wex", "bex"}, {"r_ex"});
     add_node(m, "Clip", {"r_ex", "zero", "six"}, {"r_ex6"});
     onnx::NodeProto* rd = add_node(m, "Conv", {"r_ex6", "wdw3", "bdw3"}, {"r_dw"});
-    set_int(rd, "group", 32);
+    set_int(rd, "group", 96);
     set_ints(rd, "pads", {1, 1, 1, 1});
     add_node(m, "Clip", {"r_dw", "zero", "six"}, {"r_dw6"});
     add_node(m, "Conv", {"r_dw6", "wpj", "bpj"}, {"r_pj"});
@@ -211,9 +211,9 @@ TEST_CASE("x86 targets run convolutions, depthwise and Gemm/MatMul layers on x86
         CHECK(count(src, "k::x86::depthwise3x3" + traits + "(") == 2);  // (+ the small plane's pair)
         CHECK(count(src, "k::x86::pointwise_depthwise" + traits + "(") == 1);
         CHECK(count(src, "k::x86::inverted_residual" + traits + "(") == 1);
-        CHECK(count(src, ": 32x16 weights (1x1 kernel) packed in K blocks of " +
+        CHECK(count(src, ": 96x16 weights (1x1 kernel) packed in K blocks of " +
                              std::string(isa == std::string("avx2") ? "6" : "14") + "-row panels") == 1);
-        CHECK(count(src, ": 16x32 weights (1x1 kernel) packed in K blocks of " +
+        CHECK(count(src, ": 16x96 weights (1x1 kernel) packed in K blocks of " +
                              std::string(isa == std::string("avx2") ? "6" : "14") + "-row panels") == 1);
         CHECK(count(src, ": 24x16 weights (1x1 kernel) packed in K blocks of " +
                              std::string(isa == std::string("avx2") ? "6" : "14") + "-row panels") == 2);

@@ -158,9 +158,14 @@ TEST_CASE("x86 inverted_residual: the three layers' kernels, fused by bands of o
 }
 
 TEST_CASE("x86 inverted_residual: which blocks the x86 targets fuse, and their bands", "[x86][invres]") {
-    CHECK(x::inverted_residual_fits(96));
-    CHECK(x::inverted_residual_fits(256));
-    CHECK_FALSE(x::inverted_residual_fits(257));  // the projection's K in two blocks
+    CHECK(x::inverted_residual_fits(96, 112, 112));
+    CHECK(x::inverted_residual_fits(144, 56, 56));
+    CHECK(x::inverted_residual_fits(48, 112, 112));
+    CHECK(x::inverted_residual_fits(256, 56, 56));
+    CHECK_FALSE(x::inverted_residual_fits(257, 56, 56));  // the projection's K in two blocks
+    CHECK_FALSE(x::inverted_residual_fits(72, 56, 56));   // 0.9 MB expanded: the pair keeps it in L2
+    CHECK_FALSE(x::inverted_residual_fits(83, 56, 56));
+    CHECK(x::inverted_residual_fits(84, 56, 56));         // 1.05 MB
     CHECK(x::inverted_residual_band_rows(56) == 7);
     CHECK(x::inverted_residual_band_rows(112) == 7);
     CHECK(x::inverted_residual_band_rows(5) == 5);

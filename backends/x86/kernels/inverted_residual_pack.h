@@ -23,16 +23,24 @@ struct InvertedResidualParams {
 };
 
 struct InvertedResidualRule {
+    static constexpr int64_t kMinExpandedBytes = 1024 * 1024;  // half this CPU's L2
     static constexpr int64_t kExpandBlockBytes = 192 * 1024;
 };
 
 // True when a kiln.PointwiseDepthwise pair (pointwise_depthwise_fits: a short-K expansion over 56x56 and up) with
-// `channels` expanded channels also takes its projection: the projection's K (= channels) is one K block.
-// Measured against the pair + projection layers (a driver over the kernels, alternating, AVX2 / AVX-512, ms):
-// 16 -> 96 @ 112, stride 2 -> 24: 0.82 -> 0.70 / 0.59 -> 0.51; 24 -> 144 @ 56, stride 1 -> 24 + residual: 0.69 ->
-// 0.61 / 0.47 -> 0.44; 24 -> 144 @ 56, stride 2 -> 32: 0.378 -> 0.367 / 0.243 -> 0.239. On a 28x28 plane (32 -> 192
-// -> 32, stride 1) it loses, 0.25 -> 0.27 / 0.16 -> 0.18, as the pair does.
-inline bool inverted_residual_fits(int64_t channels) { return channels >= 1 && channels <= ConvBlocking::kKBlock; }
+// `channels` expanded channels over an h x w plane also takes its projection: the projection's K (= channels) is
+// one K block, and the expanded tensor is more than kMinExpandedBytes. Measured against the pair + projection
+// layers (a driver over the kernels, alternating, AVX2 / AVX-512, ms): 16 -> 96 @ 112, stride 2 -> 24: 0.82 ->
+// 0.70 / 0.59 -> 0.51; 24 -> 144 @ 56, stride 1 -> 24 + residual: 0.69 -> 0.61 / 0.47 -> 0.44; 24 -> 144 @ 56,
+// stride 2 -> 32: 0.378 -> 0.367 / 0.243 -> 0.239. In MNASNet (`kiln bench --profile`, AVX2 / AVX-512): 16 -> 48
+// @ 112, stride 2 -> 24 0.395 -> 0.339 / 0.279 -> 0.271, but 24 -> 72 @ 56 -> 24 (0.9 MB expanded) 0.295 -> 0.290
+// / 0.197 -> 0.217: there the pair's channel blocks keep X and the expanded planes in L2 already, and the
+// depthwise output (0.9 MB) stays there for the projection. On a 28x28 plane (32 -> 192 -> 32) it loses too,
+// 0.25 -> 0.27 / 0.16 -> 0.18, as the pair does.
+inline bool inverted_residual_fits(int64_t channels, int64_t h, int64_t w) {
+    return channels >= 1 && channels <= ConvBlocking::kKBlock &&
+           channels * h * w * 4 > InvertedResidualRule::kMinExpandedBytes;
+}
 
 // Input rows a band of `rows` output rows reads.
 inline int64_t inverted_residual_in_rows(int64_t rows, int64_t stride) { return (rows - 1) * stride + 3; }
