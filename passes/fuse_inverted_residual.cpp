@@ -2,9 +2,9 @@
 // residual whose output is read only by a 1x1 convolution (Conv or kiln.FusedConv: stride 1, unpadded, one group,
 // constant weights and bias; a residual and an activation allowed) becomes one kiln.InvertedResidual (ops/fused.cpp)
 // when the x86 kernel takes the triple (backends/x86/kernels/inverted_residual_pack.h: the projection's K one
-// block and an expanded tensor of more than 1 MiB; the pair's own rule puts its plane at 56x56 and up). The pair's attributes stay, its depthwise epilogue moves to
-// `depthwise_activation(_params)`; the projection's epilogue becomes `activation(_params)`, its residual input 7.
-// Float32 only; assumes infer-shapes ran.
+// block, an expanded tensor of more than 1 MiB; the pair's own rule put its plane at 56x56 and up). The pair's
+// attributes stay, its depthwise epilogue moves to `depthwise_activation(_params)`; the projection's epilogue
+// becomes `activation(_params)`, its residual input 7. Float32 only; assumes infer-shapes ran.
 #include <string>
 
 #include "backends/x86/kernels/inverted_residual_pack.h"
@@ -15,17 +15,9 @@
 namespace kiln {
 namespace {
 
-// Every entry of an ints attribute equal to v (true when absent: the defaults are 1 for strides, 0 for pads).
-bool all_ints(const Node& n, const char* name, int64_t v) {
-    const Attribute* a = find_attr(n, name);
-    if (!a) return true;
-    for (int64_t x : a->ints)
-        if (x != v) return false;
-    return true;
-}
-
-bool const_or_absent(const Graph& g, const Node& n, std::size_t i) {
-    return !n.has_input(i) || g.value(n.inputs[i]).is_constant();
+// A Conv or a kiln.FusedConv (the same layer with its epilogue).
+bool is_conv(const Node& n) {
+    return (n.domain.empty() && n.op_type == "Conv") || (n.domain == kInternalDomain && n.op_type == "FusedConv");
 }
 
 class InvertedResidualFusion {
@@ -59,9 +51,7 @@ private:
         const std::vector<int>& r = readers_[std::size_t(e)];
         if (r.size() != 1 || g_.is_graph_output(e)) return false;
         const Node& c = g_.nodes[std::size_t(r[0])];
-        const bool conv =
-            (c.domain.empty() && c.op_type == "Conv") || (c.domain == kInternalDomain && c.op_type == "FusedConv");
-        if (!conv || c.outputs.size() != 1 || c.inputs.size() < 2 || c.inputs[0] != e) return false;
+        if (!is_conv(c) || c.outputs.size() != 1 || c.inputs.size() < 2 || c.inputs[0] != e) return false;
         for (std::size_t k = 1; k < c.inputs.size(); ++k)
             if (c.has_input(k) && c.inputs[k] == e) return false;
         if (!c.has_input(1) || !const_or_absent(g_, c, 1) || !const_or_absent(g_, c, 2)) return false;

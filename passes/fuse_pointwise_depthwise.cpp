@@ -15,22 +15,9 @@
 namespace kiln {
 namespace {
 
-// Every entry of an ints attribute equal to v (true when absent: the defaults are 1 for strides and
-// dilations, 0 for pads).
-bool all_ints(const Node& n, const char* name, int64_t v) {
-    const Attribute* a = find_attr(n, name);
-    if (!a) return true;
-    for (int64_t x : a->ints)
-        if (x != v) return false;
-    return true;
-}
-
+// A Conv or a kiln.FusedConv (the same layer with its epilogue).
 bool is_conv(const Node& n) {
     return (n.domain.empty() && n.op_type == "Conv") || (n.domain == kInternalDomain && n.op_type == "FusedConv");
-}
-
-bool const_or_absent(const Graph& g, const Node& n, std::size_t i) {
-    return !n.has_input(i) || g.value(n.inputs[i]).is_constant();
 }
 
 class PointwiseDepthwiseFusion {

@@ -47,6 +47,20 @@ inline float attr_float(const Node& n, const char* name, float def) {
     return a ? a->f : def;
 }
 
+// Every entry of n's ints attribute `name` equal to v (true when absent: the defaults are 1 for strides and
+// dilations, 0 for pads).
+inline bool all_ints(const Node& n, const char* name, int64_t v) {
+    const Attribute* a = find_attr(n, name);
+    if (!a) return true;
+    for (int64_t x : a->ints)
+        if (x != v) return false;
+    return true;
+}
+// Input i of n is absent or a constant.
+inline bool const_or_absent(const Graph& g, const Node& n, std::size_t i) {
+    return !n.has_input(i) || g.value(n.inputs[i]).is_constant();
+}
+
 // Drops the nodes marked in `drop` (indexed like g.nodes), keeping the order of the rest.
 void remove_nodes(Graph& g, const std::vector<bool>& drop);
 

@@ -278,7 +278,8 @@ Status make_inverted_residual_plan(NodeCtx& c, ConvPlan* pw, ConvPlan* dw, ConvP
     if (c.num_inputs() < 6 || c.num_inputs() > 8) return c.fail("has {} inputs, expected 6 to 8", c.num_inputs());
     if (!c.has_input(5)) return c.fail("input 5 (projection weights) is missing");
     KILN_TRY(pointwise_depthwise_stages(c, pw, dw));
-    if (dw->out.size() != 4) return c.fail("the depthwise stage has output {}, expected 2-D planes", shape_str(dw->out));
+    if (dw->out.size() != 4)
+        return c.fail("the depthwise stage has output {}, expected 2-D planes", shape_str(dw->out));
     const int64_t ch = dw->out[1];
     const Shape& w2 = c.in_shape(5);
     if (w2.size() != 4 || w2[1] != ch || w2[2] != 1 || w2[3] != 1)

@@ -1,11 +1,12 @@
 // kiln.InvertedResidual on x86: a short-K 1x1 expansion, the depthwise 3x3 reading it and the 1x1 projection
-// reading that (MobileNetV2's inverted-residual block at 56x56 and 112x112), run band by band of the depthwise
+// reading that (MobileNetV2's inverted-residual blocks at 112x112 and 56x56), run band by band of the depthwise
 // layer's output rows so that neither the expanded tensor nor the depthwise output leaves L2: per band and block
 // of expanded channels, the expansion computes the input rows the band needs that the previous band did not (the
 // 1-2 rows both need are carried over) and the depthwise runs the block's band; then the projection writes the
-// band's rows of the output (with its residual) from all channels' depthwise band. Each stage runs the unfused layer's arithmetic (gemm_packed.h's micro-kernel over the same packed
-// panels, depthwise3x3's row kernel) on the same values: results equal the three layers'.
-// inverted_residual_pack.h has the rule, the band height and the workspace.
+// band's rows of the output (with its residual) from all channels' depthwise band. Each stage runs the unfused
+// layer's arithmetic (gemm_packed.h's micro-kernel over the same packed panels, depthwise3x3's row kernel) on the
+// same values: results equal the three layers'. inverted_residual_pack.h has the rule, the band height, the
+// channel block and the workspace.
 #pragma once
 
 #include <cstdint>
@@ -54,7 +55,7 @@ inline void pointwise_planes(const float* x, int64_t x_cs, const float* packed_w
 // x: [N, Cin, H, W]; packed_w1: pack_conv_weights(W1, C, Cin, 1, 1, Isa::kMr); b1: [C] or nullptr; wd: [C, 1, 3, 3];
 // bd: [C] or nullptr; packed_w2: pack_conv_weights(W2, Cout, C, 1, 1, Isa::kMr); b2: [Cout] or nullptr; z: y's
 // shape or nullptr; y: [N, Cout, OH, OW], overlapping none of the inputs. e1, e2, e3: the three stages' epilogues
-// (e3 after the residual). workspace: inverted_residual_workspace_floats(p) floats, any alignment.
+// (e3 after the residual). workspace: inverted_residual_workspace_floats(p, Isa::kMr) floats, any alignment.
 template <class Isa>
 inline void inverted_residual(const float* x, const float* packed_w1, const float* b1, const float* wd,
                               const float* bd, const float* packed_w2, const float* b2, const float* z, float* y,
