@@ -13,7 +13,7 @@
 //   MaxPool (no Indices output), AveragePool, GlobalAveragePool, float     -> x86/pool.h
 //   kiln.PointwiseDepthwise (fuse-pointwise-depthwise: a short-K 1x1 and the depthwise 3x3 reading it, planes
 //   of 56x56 and up)                                                  -> x86/pointwise_depthwise.h
-//   kiln.InvertedResidual (fuse-inverted-residual: such a pair and the 1x1 projection reading it, K <= 256)
+//   kiln.InvertedResidual (fuse-inverted-residual: such a pair, > 1 MiB expanded, and the 1x1 projection, K <= 256)
 //                                                                     -> x86/inverted_residual.h
 //   kiln.ElementwiseChain, float, of vectorizable steps (elementwise_chain_fits: per-channel Mul/Add,
 //   Relu, Clip, Max...; scalar, same-shape or per-channel operands)        -> x86/elementwise_chain.h
