@@ -475,9 +475,8 @@ Status emit_pointwise_depthwise(EmitCtx& c, const TargetInfo& t) {
 // ---- expansion + depthwise + projection (kiln.InvertedResidual) ------------------------------------
 
 struct InvertedResidualChoice {
-    PointwiseDepthwiseChoice pd;
-    ConvPlan pj;
-    kernels::Epilogue e3{};
+    ConvPlan pw, dw, pj;
+    kernels::Epilogue e1{}, e2{}, e3{};
     xk::InvertedResidualParams ip{};
 };
 
@@ -485,14 +484,13 @@ struct InvertedResidualChoice {
 // it cannot run, e.g. from a hand-written model, stays on the portable kernel).
 bool inverted_residual_plan(NodeCtx& c, InvertedResidualChoice* ch) {
     if (c.in_dtype(0) != DType::Float32 || !c.const_input(1) || !c.const_input(5)) return false;
-    PointwiseDepthwiseChoice& pd = ch->pd;
-    if (!make_inverted_residual(c, &pd.pw, &pd.dw, &ch->pj, &pd.e1, &pd.e2, &ch->e3)) return false;
-    const kernels::Window& w = pd.dw.params.win;
-    if (!xk::pointwise_depthwise_fits(pd.pw.params.in_channels, w.in[1], w.in[2], w.kernel[1], w.kernel[2],
+    if (!make_inverted_residual(c, &ch->pw, &ch->dw, &ch->pj, &ch->e1, &ch->e2, &ch->e3)) return false;
+    const kernels::Window& w = ch->dw.params.win;
+    if (!xk::pointwise_depthwise_fits(ch->pw.params.in_channels, w.in[1], w.in[2], w.kernel[1], w.kernel[2],
                                       w.stride[1], w.stride[2], w.dilation[1], w.dilation[2]) ||
-        !xk::inverted_residual_fits(pd.dw.params.in_channels, w.in[1], w.in[2]))
+        !xk::inverted_residual_fits(ch->dw.params.in_channels, w.in[1], w.in[2]))
         return false;
-    ch->ip = xk::InvertedResidualParams{pd.pw.params.batch, pd.pw.params.in_channels, pd.dw.params.in_channels,
+    ch->ip = xk::InvertedResidualParams{ch->pw.params.batch, ch->pw.params.in_channels, ch->dw.params.in_channels,
                                         ch->pj.params.out_channels, w.in[1], w.in[2], w.out[1], w.out[2],
                                         w.stride[1], w.pad[1], w.pad[2], xk::inverted_residual_band_rows(w.out[1])};
     return true;
@@ -513,10 +511,10 @@ Status emit_inverted_residual(EmitCtx& c, const TargetInfo& t) {
     const IsaInfo isa = isa_info(t);
     c.use_kernel("x86/inverted_residual.h");
     const std::string panels = fmt::format("{}-row panels", isa.mr);
-    const std::string w1 = define_conv_weights(c, ch.pd.pw.params, isa.mr, panels);
+    const std::string w1 = define_conv_weights(c, ch.pw.params, isa.mr, panels);
     const std::string w2 = define_conv_weights(c, ch.pj.params, isa.mr, panels, xk::ConvBlocking::kKBlock, 5, "proj_w");
-    const std::string ep1 = c.define_params("k::Epilogue", epilogue_init(ch.pd.e1), "pw_epilogue");
-    const std::string ep2 = c.define_params("k::Epilogue", epilogue_init(ch.pd.e2), "dw_epilogue");
+    const std::string ep1 = c.define_params("k::Epilogue", epilogue_init(ch.e1), "pw_epilogue");
+    const std::string ep2 = c.define_params("k::Epilogue", epilogue_init(ch.e2), "dw_epilogue");
     const std::string ep3 = c.define_params("k::Epilogue", epilogue_init(ch.e3), "epilogue");
     const xk::InvertedResidualParams& d = ch.ip;
     const std::string ip = c.define_params(

@@ -225,6 +225,17 @@ Status make_conv_plan(NodeCtx& c, ConvPlan* plan) { return make_conv(c, plan); }
 
 namespace {
 
+// A 1x1, stride 1, unpadded window over an h x w plane.
+kernels::Window pointwise_window(int64_t h, int64_t w) {
+    kernels::Window one{};
+    for (int d = 0; d < 3; ++d) {
+        one.in[d] = one.out[d] = d == 0 ? 1 : d == 1 ? h : w;
+        one.kernel[d] = one.stride[d] = one.dilation[d] = 1;
+        one.pad[d] = 0;
+    }
+    return one;
+}
+
 // The 1x1 and depthwise stages of kiln.PointwiseDepthwise and kiln.InvertedResidual (inputs X, W1, B1?, Wd, Bd?).
 Status pointwise_depthwise_stages(NodeCtx& c, ConvPlan* pw, ConvPlan* dw) {
     for (std::size_t i : {std::size_t(0), std::size_t(1), std::size_t(3)})
@@ -248,13 +259,7 @@ Status pointwise_depthwise_stages(NodeCtx& c, ConvPlan* pw, ConvPlan* dw) {
         return c.fail("depthwise bias has shape {}, expected {}", shape_str(c.in_shape(4)), ch);
     // The pointwise stage: 1x1, stride 1, unpadded, over X's plane.
     const Shape e{x[0], ch, x[2], x[3]};
-    kernels::Window one{};
-    for (int d = 0; d < 3; ++d) {
-        one.in[d] = one.out[d] = d == 0 ? 1 : x[std::size_t(d + 1)];
-        one.kernel[d] = one.stride[d] = one.dilation[d] = 1;
-        one.pad[d] = 0;
-    }
-    pw->params = kernels::ConvParams{x[0], x[1], ch, 1, one};
+    pw->params = kernels::ConvParams{x[0], x[1], ch, 1, pointwise_window(x[2], x[3])};
     pw->out = e;
     // The depthwise stage: the node's Conv attributes over the pointwise output.
     std::vector<int64_t> kernel;
@@ -287,13 +292,7 @@ Status make_inverted_residual_plan(NodeCtx& c, ConvPlan* pw, ConvPlan* dw, ConvP
     if (c.has_input(6) && c.in_shape(6) != Shape{w2[0]})
         return c.fail("projection bias has shape {}, expected {}", shape_str(c.in_shape(6)), w2[0]);
     // The projection: 1x1, stride 1, unpadded, over the depthwise stage's output plane.
-    kernels::Window one{};
-    for (int d = 0; d < 3; ++d) {
-        one.in[d] = one.out[d] = d == 0 ? 1 : dw->out[std::size_t(d + 1)];
-        one.kernel[d] = one.stride[d] = one.dilation[d] = 1;
-        one.pad[d] = 0;
-    }
-    pj->params = kernels::ConvParams{dw->out[0], ch, w2[0], 1, one};
+    pj->params = kernels::ConvParams{dw->out[0], ch, w2[0], 1, pointwise_window(dw->out[2], dw->out[3])};
     pj->out = {dw->out[0], w2[0], dw->out[2], dw->out[3]};
     return Status::ok();
 }

@@ -68,7 +68,7 @@ inline void inverted_residual(const float* x, const float* packed_w1, const floa
     float* ebuf = workspace + ((64 - reinterpret_cast<uintptr_t>(workspace) % 64) % 64) / sizeof(float);
     float* carry = ebuf + bands.e_floats;
     float* dbuf = carry + bands.c_floats;
-    const int64_t carry_rows = 3 - p.stride > 0 ? 3 - p.stride : 0;
+    const int64_t carry_rows = bands.carry;
     for (int64_t n = 0; n < p.batch; ++n) {
         const float* xn = x + n * cin * plane;
         const int64_t yo = n * p.out_channels * out_plane;

@@ -54,7 +54,8 @@ struct InvertedResidualBands {
     int64_t rows;      // output rows per band
     int64_t block;     // expanded channels per block (whole mr-row panels)
     int64_t e_floats;  // one block's expanded rows (64-byte multiple)
-    int64_t c_floats;  // the rows a band hands to the next, every channel (64-byte multiple)
+    int64_t carry;     // rows a band hands to the next (3 - stride)
+    int64_t c_floats;  // those rows, every channel (64-byte multiple)
     int64_t d_floats;  // the depthwise output of one band, every channel
 };
 
@@ -68,7 +69,7 @@ inline InvertedResidualBands inverted_residual_bands(const InvertedResidualParam
     if (block < mr) block = mr;
     const int64_t all = (p.channels + mr - 1) / mr * mr;
     if (block > all) block = all;
-    InvertedResidualBands b{rows, block, (block * in_rows * p.in_w + 15) / 16 * 16,
+    InvertedResidualBands b{rows, block, (block * in_rows * p.in_w + 15) / 16 * 16, carry,
                             (p.channels * carry * p.in_w + 15) / 16 * 16, p.channels * rows * p.out_w};
     return b;
 }
