@@ -80,8 +80,14 @@ KILN_X86_INLINE void finish_rows(typename Isa::V* acc, const float* zp, float* y
         break;
     }
     default:
+        // Through a copy: a reference into acc (activate is not inlined) would keep the caller's accumulators in
+        // memory for the whole kernel, every activation.
         #pragma GCC unroll 16
-        for (int j = 0; j < R; ++j) done = activate<Isa>(acc[j], act);
+        for (int j = 0; j < R; ++j) {
+            V v = acc[j];
+            done = activate<Isa>(v, act);
+            acc[j] = v;
+        }
         break;
     }
     #pragma GCC unroll 16
