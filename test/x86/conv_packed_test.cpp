@@ -337,6 +337,16 @@ TEST_CASE("x86 conv_packed: K across several blocks, first-layer and in-place 1x
         c.batch = 2;
         check_conv(c, rng);
     }
+    // In-place blocks that L2 holds run panels outer: groups 2, batch 2, a last panel of fewer rows, a residual
+    // read in place, a last strip of 16 * 17 % NR pixels.
+    {
+        Case c = make(40, 2 * (2 * Isa::kMr + 1), 16, 17, 1, 1, 1, 0);
+        c.groups = 2;
+        c.batch = 2;
+        c.z = c.in_place = true;
+        c.act = kActs[3];
+        check_conv(c, rng);
+    }
     // Plane narrower than a vector and a single output pixel with many channels.
     check_conv(make(129, 7, 3, 2, 3, 3, 1, 1), rng);
     check_conv(make(17, 129, 1, 1, 1, 1, 1, 0), rng);

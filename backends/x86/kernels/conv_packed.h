@@ -6,7 +6,8 @@
 // runs across output rows and small planes waste no lanes), the K_block x NR panel of B is gathered from X
 // into the workspace (vector loads with masked edges: stride 1 one load per vector, stride 2 two loads and a
 // permute), then the micro-kernel of gemm_packed.h runs over every MR-row block of output channels. The
-// first K block stores sums + bias + residual, later ones accumulate, the last applies the activation.
+// first K block stores sums + bias + residual, later ones accumulate, the last applies the activation. An in-place
+// block that L2 holds runs panels outer instead (every strip of one MR-row panel, then the next; kConvPrefetchBFloats).
 // 1x1 / stride 1 / unpadded convolutions over planes of >= ConvBlocking::kInPlaceMinPixels (pack.h) read X in place (no copy).
 // See backends/x86/README.md for the layouts and measured numbers.
 #pragma once
@@ -233,6 +234,12 @@ constexpr int64_t kConvPrefetchMaxK = 64;
 // 56x56, SqueezeNet's 128 -> 16 at 55x55) prefetch the next strip's B rows. Same-binary A/B in the generated models,
 // AVX2: 0.182 -> 0.170 and 0.288 -> 0.264 ms, 0.167 -> 0.163; AVX-512 within 2% (prefetching only the first of its
 // two lines per row: 5-7% slower); SqueezeNet's 128 -> 32 at 27x27 (0.37 MiB, from L2) was 5% slower with it.
+// Smaller in-place K blocks run panels outer (conv_packed): the block's B rows are re-read from L2 for every panel,
+// instead of every strip re-reading the block's weights and writing one line into each of Cout output planes.
+// test/x86 conv_packed_bench before -> after, us AVX2 / AVX-512: MobileNetV2's 16 -> 96 at 112x112 889 -> 522 /
+// 517 -> 314, 24 -> 144 at 56x56 310 -> 249 / 184 -> 141, SqueezeNet's 16 -> 64 at 55x55 81 -> 77 / 55 -> 47, the
+// others within noise. Larger blocks lost with panels outer (a scratch variant: 256 -> 64 at 56x56, 3.2 MiB,
+// 1416 -> 2115 / 944 -> 1520 us; 144 -> 24 at 56x56, 1.8 MiB, 305 -> 331 / 268 -> 287).
 constexpr int64_t kConvPrefetchBFloats = int64_t(1) << 18;
 // How many panels ahead the weight stream is prefetched (1: 97 -> 117 GFLOP/s on 7x7 512-channel layers whose
 // weights stream from memory; 2 no better, 4 worse).
@@ -242,11 +249,12 @@ constexpr int64_t kConvPrefetchPanels = 1;
 // K block [k0, k0 + kc) of the group's packed weights wg (K = kk). b: the block's B rows (row stride b_rs:
 // NR for a packed strip, masked loads when B is X itself and the strip is partial). row_base: the group's
 // first output channel (bias and residual are indexed by the global channel).
-// MR x NV: the row block and vectors per strip row conv_packed was instantiated with.
+// MR x NV: the row block and vectors per strip row conv_packed was instantiated with. Always inlined: called from
+// both loop orders, GCC kept it out of line, which cost the short-K strip loop 7% (32 -> 16 at 112x112).
 template <class Isa, int MR, int NV>
-inline void conv_tile(const float* wg, int64_t kk, int64_t k0, int64_t kc, const float* b, int64_t b_rs, float* yg,
-                      int64_t npix, int64_t i0, int64_t j0, int64_t cog, int64_t row_base, const TileEpilogue& e,
-                      int32_t flags, const float* pf) {
+KILN_X86_INLINE void conv_tile(const float* wg, int64_t kk, int64_t k0, int64_t kc, const float* b, int64_t b_rs,
+                               float* yg, int64_t npix, int64_t i0, int64_t j0, int64_t cog, int64_t row_base,
+                               const TileEpilogue& e, int32_t flags, const float* pf) {
     constexpr int NR = NV * Isa::kLanes;
     const int64_t rows = cog - i0 < MR ? cog - i0 : MR, cols = npix - j0 < NR ? npix - j0 : NR;
     (void)kk;  // the packed layout is blocked by K (pack.h): the block's offset needs only k0 and Cout
@@ -363,6 +371,17 @@ inline void conv_packed(const float* x, const float* packed_w, const float* bias
                         conv_wide_tile<Isa>(wg, kk, k0, kc, workspace, yg, npix, i0, cog, grp * cog, e, flags,
                                             conv_next_panel(block_w, i0 / MR, panel_floats, kc, w_end));
                     }
+                    continue;
+                }
+                if (in_place && kc * npix < kConvPrefetchBFloats) {
+                    // The block's B rows (X itself) fit in L2: panels outer, each panel's weights stay in L1
+                    // while its tiles sweep the plane and write its MR output rows front to back.
+                    for (int64_t i0 = 0; i0 < cog; i0 += MR)
+                        for (int64_t j0 = 0; j0 < npix; j0 += NR)
+                            conv_tile<Isa, MR, NV>(wg, kk, k0, kc, xg + c0 * npix + j0, npix, yg, npix, i0, j0, cog,
+                                                   grp * cog, e, flags,
+                                                   j0 == 0 ? conv_next_panel(block_w, i0 / MR, panel_floats, kc, w_end)
+                                                           : nullptr);
                     continue;
                 }
                 for (int64_t j0 = 0; j0 < npix; j0 += NR) {
