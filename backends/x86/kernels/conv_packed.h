@@ -316,7 +316,6 @@ inline void conv_wide_tile(const float* wg, int64_t kk, int64_t k0, int64_t kc, 
     }
 }
 
-// y = act(conv(x, W) + bias + z). x: [N, Cin, H, W] (or [N, Cin, L]), y and z: [N, Cout, OH, OW]; z may be
 // What a tile of panel `panel` prefetches while it runs (micro_tile's pf: kc lines): the weights of the
 // panel kConvPrefetchPanels further on in the block's stream, or nullptr when that runs past `end` (the group's
 // packed weights).
@@ -326,6 +325,7 @@ inline const float* conv_next_panel(const float* block_w, int64_t panel, int64_t
     return end - p >= kc * 16 ? p : nullptr;
 }
 
+// y = act(conv(x, W) + bias + z). x: [N, Cin, H, W] (or [N, Cin, L]), y and z: [N, Cout, OH, OW]; z may be
 // nullptr or alias y exactly (not x). MR x NV: the tile (rows of output channels x vectors of pixels), Isa::kMr x
 // Isa::kNv or one conv_tile_for (pack.h) picked to fit the channel count. packed_w: pack_conv_weights(W, Cout,
 // Cin/groups, KH*KW, groups, MR). bias: per output channel or nullptr. workspace: conv_packed_workspace_floats(...,
