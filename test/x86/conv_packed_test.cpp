@@ -337,10 +337,10 @@ TEST_CASE("x86 conv_packed: K across several blocks, first-layer and in-place 1x
         c.batch = 2;
         check_conv(c, rng);
     }
-    // In-place blocks that L2 holds run panels outer: groups 2, batch 2, a last panel of fewer rows, a residual
-    // read in place, a last strip of 16 * 17 % NR pixels.
+    // In-place blocks that L2 holds run panels outer: groups 2, batch 2, a last panel of one row, a residual
+    // read in place, a last strip of one pixel (17 x 17 = 289).
     {
-        Case c = make(40, 2 * (2 * Isa::kMr + 1), 16, 17, 1, 1, 1, 0);
+        Case c = make(40, 2 * (2 * Isa::kMr + 1), 17, 17, 1, 1, 1, 0);
         c.groups = 2;
         c.batch = 2;
         c.z = c.in_place = true;
