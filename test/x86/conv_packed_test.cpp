@@ -1,6 +1,6 @@
 // backends/x86/kernels/conv_packed.h and conv_cl.h (every case runs both) against the portable conv_fused with the same epilogue: awkward
 // channel counts (1, 3, 7, 17, 129), kernels 1x1 3x3 5x5 7x7 1x3, strides 1 and 2, symmetric and
-// asymmetric padding, dilation 2, groups, batch 2, planes 1x1 7x7 13x11 (and >= 256 pixels for the
+// asymmetric padding, dilation 2, groups, batch 2, planes 1x1 7x7 13x11 (and >= 196 pixels for the
 // in-place 1x1 path), K across several K blocks, residual in place, every activation; 1-D convs. Built once
 // per ISA like gemm_packed_test.cpp.
 #include <catch2/catch.hpp>
@@ -152,7 +152,7 @@ TEST_CASE("x86 pack_conv_weights packs each group in K blocks of panels", "[x86]
         }
         CHECK(bad == 0);
     }
-    // Workspace: none for an in-place 1x1 over >= 256 pixels, else one K block x NR.
+    // Workspace: none for an in-place 1x1 over >= 196 pixels, else one K block x NR.
     const int64_t in[2] = {16, 16}, out[2] = {16, 16}, one[2] = {1, 1}, zero[2] = {0, 0}, three[2] = {3, 3};
     CHECK(x::conv_packed_workspace_floats(in, out, one, one, one, zero, 64, 32) == 0);
     const int64_t out_small[2] = {15, 16};
@@ -255,7 +255,7 @@ TEST_CASE("x86 conv_packed: groups, dilation, strides, asymmetric pads, 1-D", "[
         check_conv(c, rng);
         c.kw = 5, c.sw = 2, c.pl = 2, c.pr = 1;
         check_conv(c, rng);
-        c.kw = 1, c.sw = 1, c.pl = c.pr = 0, c.w = 300;  // 1x1 over >= 256 pixels: read in place
+        c.kw = 1, c.sw = 1, c.pl = c.pr = 0, c.w = 300;  // 1x1 over >= 196 pixels: read in place
         check_conv(c, rng);
     }
 }
@@ -280,8 +280,10 @@ TEST_CASE("x86 conv_packed: K across several blocks, first-layer and in-place 1x
         check_conv(c, rng);
         c.h = 17, c.w = 19;  // 323 pixels
         check_conv(c, rng);
-        c.h = c.w = 16;  // exactly 256
+        c.h = c.w = 14;  // exactly kInPlaceMinPixels (196): read in place
         c.z = c.in_place = false;
+        check_conv(c, rng);
+        c.h = 13, c.w = 15;  // 195: copied strips
         check_conv(c, rng);
         // Read in place: 257 and 258 pixels (a last strip of 1-2 pixels) after 2 K blocks, with and without a
         // residual; 2000 pixels, K blocks of >= kConvPrefetchBFloats (the next strip's B rows prefetched).
