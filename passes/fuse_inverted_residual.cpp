@@ -15,11 +15,6 @@
 namespace kiln {
 namespace {
 
-// A Conv or a kiln.FusedConv (the same layer with its epilogue).
-bool is_conv(const Node& n) {
-    return (n.domain.empty() && n.op_type == "Conv") || (n.domain == kInternalDomain && n.op_type == "FusedConv");
-}
-
 class InvertedResidualFusion {
 public:
     explicit InvertedResidualFusion(Graph& g) : g_(g), readers_(g.consumers()) {}

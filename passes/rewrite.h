@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ir/graph.h"
+#include "ops/registry.h"
 
 namespace kiln {
 
@@ -59,6 +60,11 @@ inline bool all_ints(const Node& n, const char* name, int64_t v) {
 // Input i of n is absent or a constant.
 inline bool const_or_absent(const Graph& g, const Node& n, std::size_t i) {
     return !n.has_input(i) || g.value(n.inputs[i]).is_constant();
+}
+
+// A Conv or a kiln.FusedConv (the same layer with its epilogue).
+inline bool is_conv(const Node& n) {
+    return (n.domain.empty() && n.op_type == "Conv") || (n.domain == kInternalDomain && n.op_type == "FusedConv");
 }
 
 // Drops the nodes marked in `drop` (indexed like g.nodes), keeping the order of the rest.
