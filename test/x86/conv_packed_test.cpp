@@ -157,6 +157,10 @@ TEST_CASE("x86 pack_conv_weights packs each group in K blocks of panels", "[x86]
     CHECK(x::conv_packed_workspace_floats(in, out, one, one, one, zero, 64, 32) == 0);
     const int64_t out_small[2] = {15, 16};
     CHECK(x::conv_packed_workspace_floats(in, out_small, one, one, one, zero, 64, 32) == 64 * 32 + 16);
+    // The threshold itself: 14 x 14 = 196 pixels in place, 13 x 15 = 195 on copied strips.
+    const int64_t p196[2] = {14, 14}, p195[2] = {13, 15};
+    CHECK(x::conv_packed_workspace_floats(p196, p196, one, one, one, zero, 64, 32) == 0);
+    CHECK(x::conv_packed_workspace_floats(p195, p195, one, one, one, zero, 64, 32) == 64 * 32 + 16);
     CHECK(x::conv_packed_workspace_floats(in, out, three, one, one, one, 64, 32) ==
           x::conv_k_block_channels(64, 9) * 9 * 32 + 16);
     // K blocks hold whole channels and split K evenly: 129 channels x 9 taps = 1161 -> 5 blocks of 26.
