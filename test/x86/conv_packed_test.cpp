@@ -289,6 +289,16 @@ TEST_CASE("x86 conv_packed: K across several blocks, first-layer and in-place 1x
         check_conv(c, rng);
         c.h = 13, c.w = 15;  // 195: copied strips
         check_conv(c, rng);
+        // Read in place on small planes (<= kConvGroupMaxPixels): groups of kConvGroupPanels panels sweep the
+        // strips together; two whole groups, a partial one and a partial last panel, over 2 K blocks, with a
+        // residual in place; 32x32 = the largest grouped plane, 1025 pixels not grouped.
+        const int64_t planes[3][2] = {{14, 14}, {32, 32}, {1, 1025}};
+        for (const auto& hw : planes) {
+            Case g = make(300, 2 * x::kConvGroupPanels * Isa::kMr + 5, hw[0], hw[1], 1, 1, 1, 0);
+            g.z = g.in_place = hw[0] != 32;
+            g.act = kActs[hw[0] == 1 ? 1 : 2];
+            check_conv(g, rng);
+        }
         // Read in place: 257 and 258 pixels (a last strip of 1-2 pixels) after 2 K blocks, with and without a
         // residual; 2000 pixels, K blocks of >= kConvPrefetchBFloats (the next strip's B rows prefetched).
         for (int64_t w : {257, 258, 2000}) {
