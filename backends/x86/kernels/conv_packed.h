@@ -243,10 +243,11 @@ constexpr int64_t kConvPrefetchMaxK = 64;
 constexpr int64_t kConvPrefetchBFloats = int64_t(1) << 18;
 // In-place blocks that L2 holds run panels outer (conv_packed); on planes of at most kConvGroupMaxPixels output
 // pixels, kConvGroupPanels panels at a time sweep the strips together (every strip's B rows from L2 once per group,
-// not once per panel). Alternating A/B of the generated MobileNetV2 (6 x 30 runs, AVX2): its 28x28 and 14x14
-// expansions 3% faster, its projections 1%, the model 6.726 -> 6.662 ms; 4 to 1000 panels measured alike. On
-// 112x112 (MobileNetV2's 16 -> 96, test/x86 conv_packed_bench) a group was 10-45% slower: each strip then writes
-// a line into group x MR output planes at once, which is what panels outer avoids.
+// not once per panel). Alternating A/B of the generated models (8 x 30 runs): MobileNetV2 AVX2 6.876 -> 6.859 ms
+// (its 14x14 and 28x28 expansions 1-3% faster, the projections ~0.5%; 4 to 1000 panels measured alike), AVX-512
+// 4.433 -> 4.432; SqueezeNet 1.1 AVX2 5.441 -> 5.436, AVX-512 3.623 -> 3.550. On 112x112 (MobileNetV2's 16 -> 96,
+// test/x86 conv_packed_bench) a group was 10-45% slower: each strip then writes a line into group x MR output
+// planes at once, which is what panels outer avoids.
 constexpr int64_t kConvGroupPanels = 8;
 constexpr int64_t kConvGroupMaxPixels = 1024;
 // How many panels ahead the weight stream is prefetched (1: 97 -> 117 GFLOP/s on 7x7 512-channel layers whose
