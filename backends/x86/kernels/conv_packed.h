@@ -7,7 +7,8 @@
 // into the workspace (vector loads with masked edges: stride 1 one load per vector, stride 2 two loads and a
 // permute), then the micro-kernel of gemm_packed.h runs over every MR-row block of output channels. The
 // first K block stores sums + bias + residual, later ones accumulate, the last applies the activation. An in-place
-// block that L2 holds runs panels outer instead (every strip of one MR-row panel, then the next; kConvPrefetchBFloats).
+// block that L2 holds runs panels outer instead (every strip of one MR-row panel, then the next; kConvPrefetchBFloats),
+// on small planes a group of panels at a time (kConvGroupPanels).
 // 1x1 / stride 1 / unpadded convolutions over planes of >= ConvBlocking::kInPlaceMinPixels (pack.h) read X in place (no copy).
 // See backends/x86/README.md for the layouts and measured numbers.
 #pragma once
