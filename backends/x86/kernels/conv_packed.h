@@ -386,9 +386,7 @@ inline void conv_packed(const float* x, const float* packed_w, const float* bias
                 if (in_place && kc * npix < kConvPrefetchBFloats) {
                     // The block's B rows (X itself) fit in L2: panels outer, each panel's weights stay in L1
                     // while its tiles sweep the plane and write its MR output rows front to back.
-                    // Small planes (kConvGroupMaxPixels) go through the strips once per group of kConvGroupPanels
-                    // panels instead of once per panel: each strip's B rows are read from L2 once and reused
-                    // from L1 by the group's tiles.
+                    // On small planes a group of panels per sweep (kConvGroupPanels).
                     const int64_t group = npix <= kConvGroupMaxPixels ? kConvGroupPanels : 1;
                     for (int64_t g0 = 0; g0 < cog; g0 += group * MR) {
                         const int64_t g1 = g0 + group * MR < cog ? g0 + group * MR : cog;
