@@ -1,12 +1,15 @@
 // fuse-inverted-residual (x86 targets only, after fuse-pointwise-depthwise): a kiln.PointwiseDepthwise without a
 // residual whose output is read only by a 1x1 convolution (Conv or kiln.FusedConv: stride 1, unpadded, one group,
 // constant weights and bias; a residual and an activation allowed) becomes one kiln.InvertedResidual (ops/fused.cpp)
-// when the x86 kernel takes the triple (backends/x86/kernels/inverted_residual_pack.h: the projection's K one
-// block, an expanded tensor of more than 1 MiB; the pair's own rule put its plane at 56x56 and up). The pair's
+// when an x86 kernel takes the triple: the band kernel (backends/x86/kernels/inverted_residual_pack.h: the
+// projection's K one block, an expanded tensor of more than 1 MiB; the pair's own rule put its plane at 56x56 and
+// up) or the channels-in-lanes kernel (inverted_residual_cl_pack.h: planes of up to 16x16, which
+// fuse-pointwise-depthwise fused only for this). The pair's
 // attributes stay, its depthwise epilogue moves to `depthwise_activation(_params)`; the projection's epilogue
 // becomes `activation(_params)`, its residual input 7. Float32 only; assumes infer-shapes ran.
 #include <string>
 
+#include "backends/x86/kernels/inverted_residual_cl_pack.h"
 #include "backends/x86/kernels/inverted_residual_pack.h"
 #include "ops/registry.h"
 #include "passes/pass.h"
@@ -42,25 +45,18 @@ private:
             return false;
         const ValueId e = p.outputs[0];
         const Value& ev = g_.value(e);
-        if (ev.dtype != DType::Float32 || ev.shape.size() != 4) return false;
-        const std::vector<int>& r = readers_[std::size_t(e)];
-        if (r.size() != 1 || g_.is_graph_output(e)) return false;
-        const Node& c = g_.nodes[std::size_t(r[0])];
-        if (!is_conv(c) || c.outputs.size() != 1 || c.inputs.size() < 2 || c.inputs[0] != e) return false;
-        for (std::size_t k = 1; k < c.inputs.size(); ++k)
-            if (c.has_input(k) && c.inputs[k] == e) return false;
-        if (!c.has_input(1) || !const_or_absent(g_, c, 1) || !const_or_absent(g_, c, 2)) return false;
-        const Value& w = g_.value(c.inputs[1]);
-        if (w.shape.size() != 4 || w.shape[1] != ev.shape[1] || w.shape[2] != 1 || w.shape[3] != 1) return false;
-        if (attr_int(c, "group", 1) != 1 || !all_ints(c, "strides", 1) || !all_ints(c, "pads", 0) ||
-            !all_ints(c, "dilations", 1))
-            return false;
-        const Attribute* auto_pad = find_attr(c, "auto_pad");
-        if (auto_pad && auto_pad->s != "NOTSET" && !auto_pad->s.empty() && auto_pad->s != "VALID") return false;
-        if (!p.has_input(0)) return false;
+        if (ev.dtype != DType::Float32 || ev.shape.size() != 4 || !p.has_input(0)) return false;
+        const int c = projection_reader(g_, readers_, e);
+        if (c < 0) return false;
         const Shape& xs = g_.value(p.inputs[0]).shape;  // the expanded planes are X's
-        if (xs.size() != 4 || !kernels::x86::inverted_residual_fits(ev.shape[1], xs[2], xs[3])) return false;
-        *q = r[0];
+        if (xs.size() != 4) return false;
+        // The band kernel's planes (the pair's rule put them at 56x56 and up), or the channels-in-lanes kernel's.
+        const Attribute* strides = find_attr(p, "strides");
+        const int64_t stride = strides && !strides->ints.empty() ? strides->ints[0] : 1;
+        if (!kernels::x86::inverted_residual_fits(ev.shape[1], xs[2], xs[3]) &&
+            !kernels::x86::inverted_residual_cl_fits(xs[1], xs[2], xs[3], stride))
+            return false;
+        *q = c;
         return true;
     }
 
@@ -89,6 +85,27 @@ private:
 };
 
 }  // namespace
+
+int projection_reader(const Graph& g, const std::vector<std::vector<int>>& readers, ValueId e) {
+    const std::vector<int>& r = readers[std::size_t(e)];
+    if (r.size() != 1 || g.is_graph_output(e)) return -1;
+    const Node& c = g.nodes[std::size_t(r[0])];
+    if (!is_conv(c) || c.outputs.size() != 1 || c.inputs.size() < 2 || c.inputs[0] != e) return -1;
+    for (std::size_t k = 1; k < c.inputs.size(); ++k)
+        if (c.has_input(k) && c.inputs[k] == e) return -1;
+    if (!c.has_input(1) || !const_or_absent(g, c, 1) || !const_or_absent(g, c, 2)) return -1;
+    const Value& ev = g.value(e);
+    const Value& w = g.value(c.inputs[1]);
+    if (ev.shape.size() != 4 || w.shape.size() != 4 || w.shape[1] != ev.shape[1] || w.shape[2] != 1 ||
+        w.shape[3] != 1)
+        return -1;
+    if (attr_int(c, "group", 1) != 1 || !all_ints(c, "strides", 1) || !all_ints(c, "pads", 0) ||
+        !all_ints(c, "dilations", 1))
+        return -1;
+    const Attribute* auto_pad = find_attr(c, "auto_pad");
+    if (auto_pad && auto_pad->s != "NOTSET" && !auto_pad->s.empty() && auto_pad->s != "VALID") return -1;
+    return r[0];
+}
 
 Expected<Graph> fuse_inverted_residual(Graph g) {
     InvertedResidualFusion f(g);

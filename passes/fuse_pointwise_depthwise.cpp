@@ -2,11 +2,13 @@
 // one group, no residual, constant weights and bias) whose output is read only by a depthwise 3x3 convolution
 // (Conv / kiln.FusedConv with group = channels, constant weights and bias) becomes one kiln.PointwiseDepthwise
 // (ops/fused.cpp) when the x86 fused kernel takes the pair (backends/x86/kernels/pointwise_depthwise_pack.h:
-// short K, planes of 56x56 and up). The 1x1's epilogue moves to `pointwise_activation(_params)`, the depthwise
+// short K, planes of 56x56 and up), or when the pair is on a plane of up to 16x16 and fuse-inverted-residual will
+// take it with its projection (inverted_residual_cl_pack.h). The 1x1's epilogue moves to `pointwise_activation(_params)`, the depthwise
 // layer's attributes, epilogue and residual stay. Float32 only; assumes infer-shapes ran and fuse-epilogue made
 // the fused layers.
 #include <string>
 
+#include "backends/x86/kernels/inverted_residual_cl_pack.h"
 #include "backends/x86/kernels/pointwise_depthwise_pack.h"
 #include "ops/registry.h"
 #include "passes/pass.h"
@@ -68,9 +70,14 @@ private:
         const Attribute* auto_pad = find_attr(q, "auto_pad");
         if (auto_pad && auto_pad->s != "NOTSET" && !auto_pad->s.empty()) return false;  // explicit pads only
         if (!all_ints(q, "dilations", 1)) return false;
-        if (!kernels::x86::pointwise_depthwise_fits(x.shape[1], x.shape[2], x.shape[3], wd.shape[2], wd.shape[3], sh,
-                                                    sw, 1, 1))
-            return false;
+        // The pair's own kernel (planes of 56x56 and up), or, on planes of up to 16x16, the channels-in-lanes
+        // inverted-residual kernel when fuse-inverted-residual will take the pair with its projection.
+        const bool large = kernels::x86::pointwise_depthwise_fits(x.shape[1], x.shape[2], x.shape[3], wd.shape[2],
+                                                                  wd.shape[3], sh, sw, 1, 1);
+        const bool small = wd.shape[2] == 3 && wd.shape[3] == 3 && sh == sw && !q.has_input(3) &&
+                           kernels::x86::inverted_residual_cl_fits(x.shape[1], x.shape[2], x.shape[3], sh) &&
+                           projection_reader(g_, readers_, q.outputs[0]) >= 0;
+        if (!large && !small) return false;
         *d = r[0];
         return true;
     }

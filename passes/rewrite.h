@@ -33,6 +33,11 @@ std::vector<int> reader_counts(const Graph& g);
 // reader (fusion, rewiring its producer) without changing what the graph exposes.
 bool is_private_to_one_reader(const Graph& g, const std::vector<int>& readers, ValueId id);
 
+// The node that alone reads e (not a graph output) as the X of a 1x1 projection: Conv / kiln.FusedConv, stride 1,
+// unpadded, one group, constant weights and bias (a residual and an activation allowed); or -1. The projection
+// of fuse-inverted-residual, which fuse-pointwise-depthwise also asks about (fuse_inverted_residual.cpp).
+int projection_reader(const Graph& g, const std::vector<std::vector<int>>& readers, ValueId e);
+
 // Node n's attribute `name`, or nullptr.
 inline const Attribute* find_attr(const Node& n, const char* name) {
     auto it = n.attrs.find(name);

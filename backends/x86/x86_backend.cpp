@@ -28,6 +28,7 @@
 #include "backends/x86/kernels/depthwise_pack.h"
 #include "backends/x86/kernels/elementwise_chain_rule.h"
 #include "backends/x86/kernels/first_conv_pack.h"
+#include "backends/x86/kernels/inverted_residual_cl_pack.h"
 #include "backends/x86/kernels/inverted_residual_pack.h"
 #include "backends/x86/kernels/pack.h"
 #include "backends/x86/kernels/pointwise_depthwise_pack.h"
@@ -478,36 +479,82 @@ struct InvertedResidualChoice {
     ConvPlan pw, dw, pj;
     kernels::Epilogue e1{}, e2{}, e3{};
     xk::InvertedResidualParams ip{};
+    bool channels_last = false;  // inverted_residual_cl.h (small planes), else the band kernel
+    int64_t cl_mr = 0;           // its tile rows
 };
 
-// The node's plans when the band kernel runs it (the pass fuses only what inverted_residual_fits admits; a triple
-// it cannot run, e.g. from a hand-written model, stays on the portable kernel).
-bool inverted_residual_plan(NodeCtx& c, InvertedResidualChoice* ch) {
+// The node's plans when an x86 kernel runs it: the band kernel on the planes of 56x56 and up that the pass fuses
+// (pointwise_depthwise_fits and inverted_residual_fits), the channels-in-lanes kernel on planes of up to 16x16
+// (inverted_residual_cl_fits). A triple neither runs (e.g. from a hand-written model) stays on the portable kernel.
+bool inverted_residual_plan(NodeCtx& c, const TargetInfo& t, InvertedResidualChoice* ch) {
     if (c.in_dtype(0) != DType::Float32 || !c.const_input(1) || !c.const_input(5)) return false;
     if (!make_inverted_residual(c, &ch->pw, &ch->dw, &ch->pj, &ch->e1, &ch->e2, &ch->e3)) return false;
     const kernels::Window& w = ch->dw.params.win;
-    if (!xk::pointwise_depthwise_fits(ch->pw.params.in_channels, w.in[1], w.in[2], w.kernel[1], w.kernel[2],
-                                      w.stride[1], w.stride[2], w.dilation[1], w.dilation[2]) ||
-        !xk::inverted_residual_fits(ch->dw.params.in_channels, w.in[1], w.in[2]))
-        return false;
-    ch->ip = xk::InvertedResidualParams{ch->pw.params.batch, ch->pw.params.in_channels, ch->dw.params.in_channels,
-                                        ch->pj.params.out_channels, w.in[1], w.in[2], w.out[1], w.out[2],
-                                        w.stride[1], w.pad[1], w.pad[2], xk::inverted_residual_band_rows(w.out[1])};
+    const int64_t cin = ch->pw.params.in_channels, channels = ch->dw.params.in_channels;
+    const bool band = xk::pointwise_depthwise_fits(cin, w.in[1], w.in[2], w.kernel[1], w.kernel[2], w.stride[1],
+                                                   w.stride[2], w.dilation[1], w.dilation[2]) &&
+                      xk::inverted_residual_fits(channels, w.in[1], w.in[2]);
+    const bool cl = w.kernel[1] == 3 && w.kernel[2] == 3 && w.stride[1] == w.stride[2] && w.dilation[1] == 1 &&
+                    w.dilation[2] == 1 && xk::inverted_residual_cl_fits(cin, w.in[1], w.in[2], w.stride[1]) &&
+                    c.const_input(3) && (!c.has_input(4) || c.const_input(4));
+    if (!band && !cl) return false;
+    ch->channels_last = !band;
+    ch->cl_mr = xk::inverted_residual_cl_mr(w.out[1] * w.out[2], isa_info(t).lanes);
+    ch->ip = xk::InvertedResidualParams{ch->pw.params.batch, cin, channels, ch->pj.params.out_channels, w.in[1],
+                                        w.in[2], w.out[1], w.out[2], w.stride[1], w.pad[1], w.pad[2],
+                                        band ? xk::inverted_residual_band_rows(w.out[1]) : 0};
     return true;
 }
 
 bool choose_inverted_residual(NodeCtx& c, const TargetInfo& t, std::size_t* workspace) {
     *workspace = 0;
     InvertedResidualChoice ch;
-    if (!inverted_residual_plan(c, &ch)) return false;
+    if (!inverted_residual_plan(c, t, &ch)) return false;
     const IsaInfo isa = isa_info(t);
-    *workspace = std::size_t(xk::inverted_residual_workspace_floats(ch.ip, isa.mr)) * 4;
+    const int64_t floats = ch.channels_last ? xk::inverted_residual_cl_workspace_floats(ch.ip, ch.cl_mr, isa.nr)
+                                            : xk::inverted_residual_workspace_floats(ch.ip, isa.mr);
+    *workspace = std::size_t(floats) * 4;
     return true;
+}
+
+std::string inverted_residual_params(EmitCtx& c, const xk::InvertedResidualParams& d) {
+    return c.define_params(
+        "k::x86::InvertedResidualParams",
+        fmt::format("{{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}}}", d.batch, d.in_channels, d.channels,
+                    d.out_channels, d.in_h, d.in_w, d.out_h, d.out_w, d.stride, d.pad_top, d.pad_left, d.band_rows),
+        "block");
+}
+
+// The channels-in-lanes kernel: the three weight tensors (and the depthwise bias) packed into one array.
+Status emit_inverted_residual_cl(EmitCtx& c, const TargetInfo& t, const InvertedResidualChoice& ch) {
+    const IsaInfo isa = isa_info(t);
+    c.use_kernel("x86/inverted_residual_cl.h");
+    const xk::InvertedResidualParams& d = ch.ip;
+    const xk::IrClPacking k = xk::inverted_residual_cl_packing(d.in_channels, d.channels, d.out_channels, isa.nr);
+    Tensor packed(DType::Float32, Shape{k.floats});
+    const Tensor* bd = c.has_input(4) ? c.const_input(4) : nullptr;
+    xk::pack_inverted_residual_cl_weights(c.const_input(1)->data<float>(), c.const_input(3)->data<float>(),
+                                          bd ? bd->data<float>() : nullptr, c.const_input(5)->data<float>(),
+                                          d.in_channels, d.channels, d.out_channels, isa.nr, isa.lanes,
+                                          packed.data<float>());
+    const std::string w = c.define_weight(
+        std::move(packed), "w",
+        fmt::format("{}: expansion {}x{}, depthwise {}x3x3 + bias, projection {}x{}, in {}-channel panels",
+                    c.layer_name(), d.channels, d.in_channels, d.channels, d.out_channels, d.channels, isa.nr));
+    const std::string ep1 = c.define_params("k::Epilogue", epilogue_init(ch.e1), "pw_epilogue");
+    const std::string ep2 = c.define_params("k::Epilogue", epilogue_init(ch.e2), "dw_epilogue");
+    const std::string ep3 = c.define_params("k::Epilogue", epilogue_init(ch.e3), "epilogue");
+    const std::string ip = inverted_residual_params(c, d);
+    c.call("k::x86::inverted_residual_cl<{}, {}>({}, {}, {}, {} + {}, {} + {}, {}, {}, {}, {}, {}, {}, {}, {});",
+           isa.type, ch.cl_mr, c.in(0), w, optional_float(c, 2), w, k.wd_offset, w, k.w2_offset,
+           optional_float(c, 6), optional_float(c, 7), c.out(0), ip, ep1, ep2, ep3, c.workspace("float"));
+    return Status::ok();
 }
 
 Status emit_inverted_residual(EmitCtx& c, const TargetInfo& t) {
     InvertedResidualChoice ch;
-    if (!inverted_residual_plan(c, &ch)) return c.fail("is not an inverted-residual block the x86 kernel runs");
+    if (!inverted_residual_plan(c, t, &ch)) return c.fail("is not an inverted-residual block the x86 kernel runs");
+    if (ch.channels_last) return emit_inverted_residual_cl(c, t, ch);
     const IsaInfo isa = isa_info(t);
     c.use_kernel("x86/inverted_residual.h");
     const std::string panels = fmt::format("{}-row panels", isa.mr);
@@ -516,12 +563,7 @@ Status emit_inverted_residual(EmitCtx& c, const TargetInfo& t) {
     const std::string ep1 = c.define_params("k::Epilogue", epilogue_init(ch.e1), "pw_epilogue");
     const std::string ep2 = c.define_params("k::Epilogue", epilogue_init(ch.e2), "dw_epilogue");
     const std::string ep3 = c.define_params("k::Epilogue", epilogue_init(ch.e3), "epilogue");
-    const xk::InvertedResidualParams& d = ch.ip;
-    const std::string ip = c.define_params(
-        "k::x86::InvertedResidualParams",
-        fmt::format("{{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}}}", d.batch, d.in_channels, d.channels,
-                    d.out_channels, d.in_h, d.in_w, d.out_h, d.out_w, d.stride, d.pad_top, d.pad_left, d.band_rows),
-        "block");
+    const std::string ip = inverted_residual_params(c, ch.ip);
     c.call("k::x86::inverted_residual<{}>({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {});", isa.type,
            c.in(0), w1, optional_float(c, 2), c.in(3), optional_float(c, 4), w2, optional_float(c, 6),
            optional_float(c, 7), c.out(0), ip, ep1, ep2, ep3, c.workspace("float"));
