@@ -129,6 +129,7 @@ inline void inverted_residual_cl(const float* x, const float* packed_w1, const f
     float* zero_row = ebuf + lay.e_floats;
     float* dbuf = zero_row + lay.z_floats;
     float* sums = dbuf + lay.d_floats;
+    float* xp = sums + lay.s_floats;
     std::memset(zero_row, 0, std::size_t(lay.z_floats) * sizeof(float));
     // The depthwise output's rows past the plane (the last projection tile reads them): zeros.
     std::memset(dbuf + npix * lay.ldd, 0, std::size_t((lay.d_rows - npix) * lay.ldd) * sizeof(float));
@@ -137,6 +138,12 @@ inline void inverted_residual_cl(const float* x, const float* packed_w1, const f
     const TileEpilogue t3{b2, b2 ? kBiasPerColumn : kBiasNone, nullptr, e3};
     for (int64_t n = 0; n < p.batch; ++n) {
         const float* xn = x + n * cin * plane;
+        // X packed as MR-pixel tiles (tile t, channel k at xp + (t * cin + k) * MR), read by every panel.
+        for (int64_t t = 0; t < in_tiles; ++t) {
+            const int64_t rows = plane - t * MR < MR ? plane - t * MR : MR;
+            for (int64_t k = 0; k < cin; ++k)
+                Isa::store_n(xp + (t * cin + k) * MR, Isa::load_n(xn + k * plane + t * MR, rows), MR);
+        }
         for (int64_t j0 = 0; j0 < ch; j0 += NR) {
             const int64_t cols = ch - j0 < NR ? ch - j0 : NR;
             const float* w1 = packed_w1 + j0 * cin;  // panel j0 / NR: cin x NR
@@ -147,11 +154,11 @@ inline void inverted_residual_cl(const float* x, const float* packed_w1, const f
                 const int64_t rows = plane - t * MR < MR ? plane - t * MR : MR;
                 const float* pf = next && t * 16 < NR ? next + t * cin * 16 : nullptr;
                 if (rows == MR)
-                    micro_tile<Isa, MR, false, NV, MR>(cin, xn + t * MR, 1, plane, w1, NR, ebuf + t * MR * NR, NR, cols,
-                                                       t * MR, j0, t1, 0, pf);
+                    micro_tile<Isa, MR, false, NV, MR>(cin, xp + t * cin * MR, 1, MR, w1, NR, ebuf + t * MR * NR, NR,
+                                                       cols, t * MR, j0, t1, 0, pf);
                 else
-                    EdgeRows<Isa, false, MR, NV, MR>::run(rows, cin, xn + t * MR, 1, plane, w1, NR, ebuf + t * MR * NR,
-                                                          NR, cols, t * MR, j0, t1, 0, pf);
+                    EdgeRows<Isa, false, MR, NV, MR>::run(rows, cin, xp + t * cin * MR, 1, MR, w1, NR,
+                                                          ebuf + t * MR * NR, NR, cols, t * MR, j0, t1, 0, pf);
             }
             ircl::depthwise_panel<Isa>(ebuf, zero_row, packed_wd + j0 * 10, cols, dbuf + j0, lay.ldd, p, e2);
         }

@@ -34,6 +34,7 @@ struct IrClLayout {
     int64_t ldc;       // the projection's pixel-major sums: output channels rounded up to whole panels
     int64_t k_block;   // the projection's K block (conv_cl's)
     int64_t s_floats;  // the sums, with 8 rows for conv_cl_store's transposes
+    int64_t x_floats;  // X packed as mr-pixel tiles
 };
 
 inline int64_t ir_cl_round16(int64_t n) { return (n + 15) / 16 * 16; }
@@ -49,13 +50,14 @@ inline IrClLayout inverted_residual_cl_layout(const InvertedResidualParams& p, i
     l.ldc = conv_cl_ldc(p.out_channels, nr);
     l.k_block = conv_k_block_channels(p.channels, 1, conv_cl_k_block(nr));
     l.s_floats = ir_cl_round16((l.d_rows + 8) * l.ldc);
+    l.x_floats = ir_cl_round16((p.in_h * p.in_w + mr - 1) / mr * mr * p.in_channels);
     return l;
 }
 
 // Floats of workspace (+ 16: the kernel aligns it to 64 bytes).
 inline int64_t inverted_residual_cl_workspace_floats(const InvertedResidualParams& p, int64_t mr, int64_t nr) {
     const IrClLayout l = inverted_residual_cl_layout(p, mr, nr);
-    return l.e_floats + l.z_floats + l.d_floats + l.s_floats + 16;
+    return l.e_floats + l.z_floats + l.d_floats + l.s_floats + l.x_floats + 16;
 }
 
 // The packed weights, one array in three parts (offsets in floats):
