@@ -126,7 +126,7 @@ inline void inverted_residual_cl(const float* x, const float* packed_w1, const f
     const int64_t plane = p.in_h * p.in_w, npix = p.out_h * p.out_w;
     const IrClLayout lay = inverted_residual_cl_layout(p, MR, NR);
     float* ebuf = conv_cl_align64(workspace);
-    float* zero_row = ebuf + lay.e_floats;
+    float* zero_row = ebuf + IrClBlocking::kPanels * lay.e_floats;
     float* dbuf = zero_row + lay.z_floats;
     float* sums = dbuf + lay.d_floats;
     float* xp = sums + lay.s_floats;
@@ -144,23 +144,36 @@ inline void inverted_residual_cl(const float* x, const float* packed_w1, const f
             for (int64_t k = 0; k < cin; ++k)
                 Isa::store_n(xp + (t * cin + k) * MR, Isa::load_n(xn + k * plane + t * MR, rows), MR);
         }
-        for (int64_t j0 = 0; j0 < ch; j0 += NR) {
-            const int64_t cols = ch - j0 < NR ? ch - j0 : NR;
-            const float* w1 = packed_w1 + j0 * cin;  // panel j0 / NR: cin x NR
-            // The next panel (cin lines of 16 floats per 16 columns) streams into L2 over the first tiles, as in
-            // conv_cl: the weights come from L3 in the model, and 7x7 planes give them little work to hide behind.
-            const float* next = j0 + NR < ch ? w1 + cin * NR : nullptr;
+        constexpr int G = IrClBlocking::kPanels;
+        for (int64_t j0 = 0; j0 < ch; j0 += G * NR) {
+            // The next group's panels (cin lines of 16 floats per 16 columns) stream into L2 over the first tiles,
+            // as in conv_cl: the weights come from L3 in the model, and 7x7 planes give them little to hide behind.
+            const float* next = j0 + G * NR < ch ? packed_w1 + (j0 + G * NR) * cin : nullptr;
             for (int64_t t = 0; t < in_tiles; ++t) {
                 const int64_t rows = plane - t * MR < MR ? plane - t * MR : MR;
-                const float* pf = next && t * 16 < NR ? next + t * cin * 16 : nullptr;
-                if (rows == MR)
-                    micro_tile<Isa, MR, false, NV, MR>(cin, xp + t * cin * MR, 1, MR, w1, NR, ebuf + t * MR * NR, NR,
-                                                       cols, t * MR, j0, t1, 0, pf);
-                else
-                    EdgeRows<Isa, false, MR, NV, MR>::run(rows, cin, xp + t * cin * MR, 1, MR, w1, NR,
-                                                          ebuf + t * MR * NR, NR, cols, t * MR, j0, t1, 0, pf);
+                const float* pf = next && t * 16 < G * NR ? next + t * cin * 16 : nullptr;
+#pragma GCC unroll 1
+                for (int g = 0; g < G; ++g) {
+                    const int64_t jg = j0 + g * NR;
+                    if (jg >= ch) break;
+                    const int64_t cols = ch - jg < NR ? ch - jg : NR;
+                    const float* w1 = packed_w1 + jg * cin;  // panel jg / NR: cin x NR
+                    float* et = ebuf + g * lay.e_floats + t * MR * NR;
+                    if (rows == MR)
+                        micro_tile<Isa, MR, false, NV, MR>(cin, xp + t * cin * MR, 1, MR, w1, NR, et, NR, cols, t * MR,
+                                                           jg, t1, 0, g == 0 ? pf : nullptr);
+                    else
+                        EdgeRows<Isa, false, MR, NV, MR>::run(rows, cin, xp + t * cin * MR, 1, MR, w1, NR, et, NR,
+                                                              cols, t * MR, jg, t1, 0, g == 0 ? pf : nullptr);
+                }
             }
-            ircl::depthwise_panel<Isa>(ebuf, zero_row, packed_wd + j0 * 10, cols, dbuf + j0, lay.ldd, p, e2);
+            for (int g = 0; g < G; ++g) {
+                const int64_t jg = j0 + g * NR;
+                if (jg >= ch) break;
+                const int64_t cols = ch - jg < NR ? ch - jg : NR;
+                ircl::depthwise_panel<Isa>(ebuf + g * lay.e_floats, zero_row, packed_wd + jg * 10, cols, dbuf + jg,
+                                           lay.ldd, p, e2);
+            }
         }
         // The projection in conv_cl's K blocks: bias with the first, the partial sums accumulated after it.
         for (int64_t k0 = 0; k0 < ch; k0 += lay.k_block) {

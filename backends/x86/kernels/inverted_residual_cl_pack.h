@@ -37,6 +37,10 @@ struct IrClLayout {
     int64_t x_floats;  // X packed as mr-pixel tiles
 };
 
+struct IrClBlocking {
+    static constexpr int kPanels = 2;  // expansion panels per pass over X's tiles
+};
+
 inline int64_t ir_cl_round16(int64_t n) { return (n + 15) / 16 * 16; }
 
 inline IrClLayout inverted_residual_cl_layout(const InvertedResidualParams& p, int64_t mr, int64_t nr) {
@@ -57,7 +61,7 @@ inline IrClLayout inverted_residual_cl_layout(const InvertedResidualParams& p, i
 // Floats of workspace (+ 16: the kernel aligns it to 64 bytes).
 inline int64_t inverted_residual_cl_workspace_floats(const InvertedResidualParams& p, int64_t mr, int64_t nr) {
     const IrClLayout l = inverted_residual_cl_layout(p, mr, nr);
-    return l.e_floats + l.z_floats + l.d_floats + l.s_floats + l.x_floats + 16;
+    return IrClBlocking::kPanels * l.e_floats + l.z_floats + l.d_floats + l.s_floats + l.x_floats + 16;
 }
 
 // The packed weights, one array in three parts (offsets in floats):
