@@ -535,8 +535,8 @@ Status emit_inverted_residual_cl(EmitCtx& c, const TargetInfo& t, const Inverted
     const Tensor* bd = c.has_input(4) ? c.const_input(4) : nullptr;
     xk::pack_inverted_residual_cl_weights(c.const_input(1)->data<float>(), c.const_input(3)->data<float>(),
                                           bd ? bd->data<float>() : nullptr, c.const_input(5)->data<float>(),
-                                          d.in_channels, d.channels, d.out_channels, isa.nr, isa.lanes,
-                                          packed.data<float>());
+                                          d.in_channels, d.channels, d.out_channels, d.out_h * d.out_w, isa.nr,
+                                          isa.lanes, packed.data<float>());
     const std::string w = c.define_weight(
         std::move(packed), "w",
         fmt::format("{}: expansion {}x{}, depthwise {}x3x3 + bias, projection {}x{}, in {}-channel panels",

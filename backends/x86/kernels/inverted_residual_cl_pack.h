@@ -41,6 +41,14 @@ struct IrClBlocking {
     static constexpr int kPanels = 2;  // expansion panels per pass over X's tiles
 };
 
+// The projection's K block (rows of its K, the expanded channels, per pass over the sums): conv_cl's on 7x7 and
+// smaller output planes (32 on AVX2), kKBlock (256) on larger ones. A driver over the kernel with the weights
+// coming from L3 (AVX2, us, K block 32 -> 256): 96 -> 576 -> 96 @ 14 447 -> 427, 64 -> 384 -> 64 @ 14 201 -> 197,
+// 96 -> 576 -> 160 @ 14, stride 2 302 -> 284; but 160 -> 960 -> 320 @ 7 504 -> 560 (64 and 128 in between).
+inline int64_t inverted_residual_cl_k_block(int64_t out_pixels, int64_t nr) {
+    return out_pixels > 64 ? ConvBlocking::kKBlock : conv_cl_k_block(nr);
+}
+
 inline int64_t ir_cl_round16(int64_t n) { return (n + 15) / 16 * 16; }
 
 inline IrClLayout inverted_residual_cl_layout(const InvertedResidualParams& p, int64_t mr, int64_t nr) {
@@ -52,7 +60,7 @@ inline IrClLayout inverted_residual_cl_layout(const InvertedResidualParams& p, i
     l.ldd = (p.channels + nr - 1) / nr * nr;
     l.d_floats = ir_cl_round16(l.d_rows * l.ldd);
     l.ldc = conv_cl_ldc(p.out_channels, nr);
-    l.k_block = conv_k_block_channels(p.channels, 1, conv_cl_k_block(nr));
+    l.k_block = conv_k_block_channels(p.channels, 1, inverted_residual_cl_k_block(npix, nr));
     l.s_floats = ir_cl_round16((l.d_rows + 8) * l.ldc);
     l.x_floats = ir_cl_round16((p.in_h * p.in_w + mr - 1) / mr * mr * p.in_channels);
     return l;
@@ -69,7 +77,8 @@ inline int64_t inverted_residual_cl_workspace_floats(const InvertedResidualParam
 //            (panel j at j * Cin * nr, step k at + k * nr);
 //   wd at wd_offset: the depthwise Wd [C, 1, 3, 3] and its bias (0 without), per block of `lanes` channels 10
 //            vectors: the 9 taps in row-major order, then the bias (channels past C: 0);
-//   w2 at w2_offset: the projection W2 [Cout, C] as pack_conv_cl_weights (nr output channels per panel).
+//   w2 at w2_offset: the projection W2 [Cout, C] as pack_conv_weights with nr output channels per panel, in K
+//            blocks of inverted_residual_cl_k_block(out_pixels, nr).
 struct IrClPacking {
     int64_t wd_offset, w2_offset, floats;
 };
@@ -85,8 +94,8 @@ inline IrClPacking inverted_residual_cl_packing(int64_t in_channels, int64_t cha
 }
 
 inline void pack_inverted_residual_cl_weights(const float* w1, const float* wd, const float* bd, const float* w2,
-                                              int64_t in_channels, int64_t channels, int64_t out_channels, int64_t nr,
-                                              int64_t lanes, float* packed) {
+                                              int64_t in_channels, int64_t channels, int64_t out_channels,
+                                              int64_t out_pixels, int64_t nr, int64_t lanes, float* packed) {
     const IrClPacking k = inverted_residual_cl_packing(in_channels, channels, out_channels, nr);
     pack_conv_weights(w1, channels, in_channels, 1, 1, nr, packed, ConvBlocking::kKBlock);
     const int64_t cpad = (channels + nr - 1) / nr * nr;
@@ -98,7 +107,8 @@ inline void pack_inverted_residual_cl_weights(const float* w1, const float* wd, 
             d[c0 * 10 + 9 * lanes + l] = c < channels && bd ? bd[c] : 0.0f;
         }
     }
-    pack_conv_cl_weights(w2, out_channels, channels, 1, 1, nr, packed + k.w2_offset);
+    pack_conv_weights(w2, out_channels, channels, 1, 1, nr, packed + k.w2_offset,
+                      inverted_residual_cl_k_block(out_pixels, nr));
 }
 
 }  // namespace x86
