@@ -57,7 +57,8 @@ inline void depthwise_panel(const float* e, const float* zero_row, const float* 
     constexpr int L = Isa::kLanes, NV = Isa::kNv, NR = NV * L;
     const int64_t in_w = p.in_w;
     // Output columns whose three taps are all inside the row: [c_lo, c_hi).
-    int64_t c_lo = (p.pad_left + S - 1) / S, c_hi = (in_w - 3 + p.pad_left) / S + 1;
+    const int64_t last = in_w - 3 + p.pad_left;  // the last output column's first tap, times S, at most this
+    int64_t c_lo = (p.pad_left + S - 1) / S, c_hi = last < 0 ? 0 : last / S + 1;
     if (c_hi > p.out_w) c_hi = p.out_w;
     if (c_lo > c_hi) c_lo = c_hi;
 #pragma GCC unroll 1
