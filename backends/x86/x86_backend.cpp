@@ -12,9 +12,11 @@
 //   Gemm / kiln.FusedGemm with a constant B, MatMul with a constant 2-D B -> x86/gemm_packed.h gemm_packed_b
 //   MaxPool (no Indices output), AveragePool, GlobalAveragePool, float     -> x86/pool.h
 //   kiln.PointwiseDepthwise (fuse-pointwise-depthwise: a short-K 1x1 and the depthwise 3x3 reading it, planes
-//   of 56x56 and up)                                                  -> x86/pointwise_depthwise.h
+//   of 56x56 and up; on planes up to 16x16 only as part of an InvertedResidual) -> x86/pointwise_depthwise.h
 //   kiln.InvertedResidual (fuse-inverted-residual: such a pair, > 1 MiB expanded, and the 1x1 projection, K <= 256)
 //                                                                     -> x86/inverted_residual.h
+//   kiln.InvertedResidual on an input plane of at most 16x16 (inverted_residual_cl_fits)
+//                                                                     -> x86/inverted_residual_cl.h
 //   kiln.ElementwiseChain, float, of vectorizable steps (elementwise_chain_fits: per-channel Mul/Add,
 //   Relu, Clip, Max...; scalar, same-shape or per-channel operands)        -> x86/elementwise_chain.h
 //   Add, Sub, Mul, Div, float, one input of the output's shape, the other scalar, per-channel (runs >= 16) or

@@ -172,6 +172,37 @@ onnx::ModelProto x86_cnn_model() {
     add_node(m, "Conv", {"r_dw6", "wpj", "bpj"}, {"r_pj"});
     add_node(m, "Add", {"r_pj", "r"}, {"r_out"});
     add_output(m, "r_out", kFloat, {1, 16, 56, 56});
+    // Two inverted-residual blocks on small planes: one kiln.InvertedResidual each on the channels-in-lanes kernel.
+    // 24 -> 100 (not whole panels) -> 24 on 14x14, stride 1, + the block's input; 8 -> 40 -> 17 on 9x11, stride 2,
+    // pads {0, 1, 1, 0}, ReLU on the depthwise stage and none on the expansion.
+    add_input(m, "r2", kFloat, {1, 24, 14, 14});
+    add_initializer(m, to_proto(random_float_tensor({100, 24, 1, 1}, 36, -0.5f, 0.5f), "wex2"));
+    add_initializer(m, to_proto(random_float_tensor({100}, 37), "bex2"));
+    add_initializer(m, to_proto(random_float_tensor({100, 1, 3, 3}, 38), "wdw4"));
+    add_initializer(m, to_proto(random_float_tensor({100}, 39), "bdw4"));
+    add_initializer(m, to_proto(random_float_tensor({24, 100, 1, 1}, 40, -0.2f, 0.2f), "wpj2"));
+    add_node(m, "Conv", {"r2", "wex2", "bex2"}, {"r2_ex"});
+    add_node(m, "Clip", {"r2_ex", "zero", "six"}, {"r2_ex6"});
+    onnx::NodeProto* rd2 = add_node(m, "Conv", {"r2_ex6", "wdw4", "bdw4"}, {"r2_dw"});
+    set_int(rd2, "group", 100);
+    set_ints(rd2, "pads", {1, 1, 1, 1});
+    add_node(m, "Clip", {"r2_dw", "zero", "six"}, {"r2_dw6"});
+    add_node(m, "Conv", {"r2_dw6", "wpj2"}, {"r2_pj"});
+    add_node(m, "Add", {"r2_pj", "r2"}, {"r2_out"});
+    add_output(m, "r2_out", kFloat, {1, 24, 14, 14});
+    add_input(m, "r3", kFloat, {1, 8, 9, 11});
+    add_initializer(m, to_proto(random_float_tensor({40, 8, 1, 1}, 41, -0.5f, 0.5f), "wex3"));
+    add_initializer(m, to_proto(random_float_tensor({40, 1, 3, 3}, 42), "wdw5b"));
+    add_initializer(m, to_proto(random_float_tensor({17, 40, 1, 1}, 43, -0.2f, 0.2f), "wpj3"));
+    add_initializer(m, to_proto(random_float_tensor({17}, 44), "bpj3"));
+    add_node(m, "Conv", {"r3", "wex3"}, {"r3_ex"});
+    onnx::NodeProto* rd3 = add_node(m, "Conv", {"r3_ex", "wdw5b"}, {"r3_dw"});
+    set_int(rd3, "group", 40);
+    set_ints(rd3, "strides", {2, 2});
+    set_ints(rd3, "pads", {0, 1, 1, 0});
+    add_node(m, "Relu", {"r3_dw"}, {"r3_dwr"});
+    add_node(m, "Conv", {"r3_dwr", "wpj3", "bpj3"}, {"r3_out"});
+    add_output(m, "r3_out", kFloat, {1, 17, 4, 5});
     add_output(m, "m_out", kFloat, {1, 24, 28, 28});
     add_output(m, "s_out", kFloat, {1, 24, 8, 8});
     add_output(m, "o4", kFloat, {1, 19, 24, 26});
@@ -211,6 +242,17 @@ TEST_CASE("x86 targets run convolutions, depthwise and Gemm/MatMul layers on x86
         CHECK(count(src, "k::x86::depthwise3x3" + traits + "(") == 2);  // (+ the small plane's pair)
         CHECK(count(src, "k::x86::pointwise_depthwise" + traits + "(") == 1);
         CHECK(count(src, "k::x86::inverted_residual" + traits + "(") == 1);
+        const std::string cl_mr = isa == std::string("avx2") ? "6" : "14";  // conv_cl_mr of 196 and 20 pixels
+        const std::string cl_mr3 = isa == std::string("avx2") ? "5" : "7";
+        const std::string panel = isa == std::string("avx2") ? "16" : "32";
+        CHECK(count(src, "k::x86::inverted_residual_cl<" + traits.substr(1, traits.size() - 2) + ", " + cl_mr + ">(") == 1);
+        CHECK(count(src, "k::x86::inverted_residual_cl<" + traits.substr(1, traits.size() - 2) + ", " + cl_mr3 + ">(") == 1);
+        CHECK(count(src, ": expansion 100x24, depthwise 100x3x3 + bias, projection 24x100, in " + panel +
+                             "-channel panels") == 1);
+        CHECK(count(src, ": expansion 40x8, depthwise 40x3x3 + bias, projection 17x40, in " + panel +
+                             "-channel panels") == 1);
+        for (const char* w : {"_wex2[", "_wdw4[", "_bdw4[", "_wpj2[", "_wex3[", "_wdw5b[", "_wpj3["})
+            CHECK(count(src, w) == 0);
         CHECK(count(src, ": 96x16 weights (1x1 kernel) packed in K blocks of " +
                              std::string(isa == std::string("avx2") ? "6" : "14") + "-row panels") == 1);
         CHECK(count(src, ": 16x96 weights (1x1 kernel) packed in K blocks of " +

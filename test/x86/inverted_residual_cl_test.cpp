@@ -142,6 +142,11 @@ TEST_CASE("x86 inverted_residual_cl: expansion, depthwise and projection with ch
                      rng);
             ++n;
         }
+    // Rows narrower than the kernel: every output column's taps partly outside (2 wide, stride 2, padding on
+    // the right only; 1 wide with padding on both sides).
+    run_case({1, 5, 12, 9, 5, 2, 2, 0, 0, 1, 1, true, false, false, 2, 2, 0}, rng);
+    run_case({2, 4, 20, 3, 2, 1, 2, 1, 1, 1, 1, true, true, false, 1, 3, 2}, rng);
+    run_case({1, 4, 20, 3, 4, 2, 1, 0, 0, 0, 1, false, false, false, 0, 0, 0}, rng);
 }
 
 TEST_CASE("x86 inverted_residual_cl: the blocks it takes, its K block and its workspace", "[x86][invres]") {
