@@ -1,5 +1,5 @@
 // Shared by the x86 convolution and GEMM tests (Catch2): the tolerance against the portable kernels and the
-// activations every epilogue is tested with.
+// activations every epilogue is tested with, and a square window.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -9,9 +9,18 @@
 #include <vector>
 
 #include "backends/portable/kernels/epilogue.h"
+#include "backends/portable/kernels/window.h"
 
 namespace kiln {
 namespace test_x86 {
+
+// The 2-D window of a square kernel x kernel convolution over an h x w plane (pads top, left, bottom, right).
+inline kernels::Window window(int64_t h, int64_t w, int64_t kernel, int64_t stride, int64_t pad_t, int64_t pad_l,
+                              int64_t pad_b, int64_t pad_r) {
+    const int64_t oh = (h + pad_t + pad_b - kernel) / stride + 1, ow = (w + pad_l + pad_r - kernel) / stride + 1;
+    return kernels::Window{{1, h, w}, {1, oh, ow}, {1, kernel, kernel}, {1, stride, stride}, {1, 1, 1},
+                           {0, pad_t, pad_l}};
+}
 
 // Elements of got outside 1e-5 relative of want, with an absolute floor growing with sqrt(K) for outputs near
 // zero (the summation order differs from the portable loop, so cancellation leaves ~sqrt(K) ulps of the terms).

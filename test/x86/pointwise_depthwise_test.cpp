@@ -21,6 +21,7 @@
 namespace {
 
 using kiln::test_x86::count_bad;
+using kiln::test_x86::window;
 using kiln::test_x86::cpu_has_isa;
 using kiln::test_x86::Isa;
 using kiln::test_x86::kActs;
@@ -35,12 +36,6 @@ struct Case {
     bool bias, residual, in_place;
     int act1, act2;
 };
-
-k::Window window(int64_t h, int64_t w, int64_t kernel, int64_t stride, int64_t pad_t, int64_t pad_l, int64_t pad_b,
-                 int64_t pad_r) {
-    const int64_t oh = (h + pad_t + pad_b - kernel) / stride + 1, ow = (w + pad_l + pad_r - kernel) / stride + 1;
-    return k::Window{{1, h, w}, {1, oh, ow}, {1, kernel, kernel}, {1, stride, stride}, {1, 1, 1}, {0, pad_t, pad_l}};
-}
 
 void run_case(const Case& c, std::mt19937& rng) {
     INFO("N " << c.batch << " Cin " << c.cin << " C " << c.ch << " plane " << c.h << "x" << c.w << " stride "
