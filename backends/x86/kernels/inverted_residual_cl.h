@@ -1,13 +1,15 @@
 // kiln.InvertedResidual on small planes (14x14, 7x7: inverted_residual_cl_fits) with the expanded channels in the
 // vector lanes. The planar kernels pay there for what the narrow rows waste: conv_packed's pixel strips, and the
-// depthwise layer's transposes into and out of its channels-in-lanes scratch. Here, per image, per panel of NR
-// expanded channels: the expansion (gemm_packed.h's micro-kernel, the output pixels broadcast from X read in place,
-// the panel's weights the vectors) writes the panel's pixel-major planes into an L1 buffer, and the depthwise 3x3
-// runs on them with channels in lanes (9 FMAs per output vector, no transpose, the padding as rows of zeros and
-// checked taps in the edge columns) into the pixel-major depthwise output of all channels. Then the projection
-// (the same micro-kernel, pixels broadcast from that output, conv_cl's K blocks) sums into pixel-major output
-// channels, and conv_cl_store's 8x8 transposes write them to NCHW with the residual and the last epilogue.
-// inverted_residual_cl_pack.h has the rule, the weight layouts and the workspace. See backends/x86/README.md.
+// depthwise layer's transposes into and out of its channels-in-lanes scratch. Here, per image: X is packed once
+// as MR-pixel tiles; per group of IrClBlocking::kPanels panels of NR expanded channels, the expansion
+// (gemm_packed.h's micro-kernel, the output pixels broadcast, the panel's weights the vectors; both panels per
+// tile) writes the panels' pixel-major planes into buffers that stay in L1, and the depthwise 3x3 runs on each
+// with channels in lanes (9 FMAs per output vector, no transpose, the padding as rows of zeros and checked taps in
+// the edge columns) into the pixel-major depthwise output of all channels. Then the projection (the same
+// micro-kernel, pixels broadcast from that output read in place, K blocks of inverted_residual_cl_k_block) sums
+// into pixel-major output channels, and conv_cl_store's 8x8 transposes write them to NCHW with the residual and
+// the last epilogue. inverted_residual_cl_pack.h has the rule, the weight layouts and the workspace. See
+// backends/x86/README.md, "Small planes with channels in lanes".
 #pragma once
 
 #include <cstdint>

@@ -12,7 +12,9 @@ namespace kernels {
 namespace x86 {
 
 struct InvertedResidualClRule {
-    static constexpr int64_t kMaxInPixels = 256;  // input planes up to 16x16: one panel of them stays in L1
+    // Input planes up to 16x16: a group of expanded panels (2 x 196 pixels x 16 / 32 channels at 14x14: 25 / 50
+    // KB) stays in L1 / L2 while the depthwise layer reads it.
+    static constexpr int64_t kMaxInPixels = 256;
 };
 
 // True when the kernel runs the block: a 3x3 depthwise with stride 1 or 2 over an input plane of at most
@@ -38,7 +40,10 @@ struct IrClLayout {
 };
 
 struct IrClBlocking {
-    static constexpr int kPanels = 2;  // expansion panels per pass over X's tiles
+    // Expansion panels per pass over X's tiles: X's tile comes from L2 once for both. A driver over the kernel
+    // (AVX2, weights from L3, us, 64 -> 384 -> 64 / 96 -> 576 -> 96 @ 14, 160 -> 960 -> 320 @ 7), 1 -> 2 panels:
+    // 203 / 447 / 502 -> 198 / 436 / 497; 3 and 4 panels: 204 / 448 / 493 and 204 / 448 / 527.
+    static constexpr int kPanels = 2;
 };
 
 // The projection's K block (rows of its K, the expanded channels, per pass over the sums): conv_cl's on 7x7 and
