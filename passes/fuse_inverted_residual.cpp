@@ -4,9 +4,9 @@
 // when an x86 kernel takes the triple: the band kernel (backends/x86/kernels/inverted_residual_pack.h: the
 // projection's K one block, an expanded tensor of more than 1 MiB; the pair's own rule put its plane at 56x56 and
 // up) or the channels-in-lanes kernel (inverted_residual_cl_pack.h: planes of up to 16x16, which
-// fuse-pointwise-depthwise fused only for this). The pair's
-// attributes stay, its depthwise epilogue moves to `depthwise_activation(_params)`; the projection's epilogue
-// becomes `activation(_params)`, its residual input 7. Float32 only; assumes infer-shapes ran.
+// fuse-pointwise-depthwise fused only for this). The pair's attributes stay, its depthwise epilogue moves to
+// `depthwise_activation(_params)`; the projection's epilogue becomes `activation(_params)`, its residual input 7.
+// Float32 only; assumes infer-shapes ran.
 #include <string>
 
 #include "backends/x86/kernels/inverted_residual_cl_pack.h"

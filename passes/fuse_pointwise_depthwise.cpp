@@ -3,9 +3,9 @@
 // (Conv / kiln.FusedConv with group = channels, constant weights and bias) becomes one kiln.PointwiseDepthwise
 // (ops/fused.cpp) when the x86 fused kernel takes the pair (backends/x86/kernels/pointwise_depthwise_pack.h:
 // short K, planes of 56x56 and up), or when the pair is on a plane of up to 16x16 and fuse-inverted-residual will
-// take it with its projection (inverted_residual_cl_pack.h). The 1x1's epilogue moves to `pointwise_activation(_params)`, the depthwise
-// layer's attributes, epilogue and residual stay. Float32 only; assumes infer-shapes ran and fuse-epilogue made
-// the fused layers.
+// take it with its projection (inverted_residual_cl_pack.h). The 1x1's epilogue moves to
+// `pointwise_activation(_params)`, the depthwise layer's attributes, epilogue and residual stay. Float32 only;
+// assumes infer-shapes ran and fuse-epilogue made the fused layers.
 #include <string>
 
 #include "backends/x86/kernels/inverted_residual_cl_pack.h"

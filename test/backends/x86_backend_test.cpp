@@ -245,8 +245,9 @@ TEST_CASE("x86 targets run convolutions, depthwise and Gemm/MatMul layers on x86
         const std::string cl_mr = isa == std::string("avx2") ? "6" : "14";  // conv_cl_mr of 196 and 20 pixels
         const std::string cl_mr3 = isa == std::string("avx2") ? "5" : "7";
         const std::string panel = isa == std::string("avx2") ? "16" : "32";
-        CHECK(count(src, "k::x86::inverted_residual_cl<" + traits.substr(1, traits.size() - 2) + ", " + cl_mr + ">(") == 1);
-        CHECK(count(src, "k::x86::inverted_residual_cl<" + traits.substr(1, traits.size() - 2) + ", " + cl_mr3 + ">(") == 1);
+        const std::string cl = "k::x86::inverted_residual_cl<" + traits.substr(1, traits.size() - 2) + ", ";
+        CHECK(count(src, cl + cl_mr + ">(") == 1);
+        CHECK(count(src, cl + cl_mr3 + ">(") == 1);
         CHECK(count(src, ": expansion 100x24, depthwise 100x3x3 + bias, projection 24x100, in " + panel +
                              "-channel panels") == 1);
         CHECK(count(src, ": expansion 40x8, depthwise 40x3x3 + bias, projection 17x40, in " + panel +

@@ -90,7 +90,8 @@ inline void depthwise_panel(const float* e, const float* zero_row, const float* 
                 Isa::store(dp, acc);
                 if (!done) kernels::apply_epilogue(dp, L, act);
             };
-            for (int64_t ox = 0; ox < c_lo; ++ox) finish(tap_sum<Isa, S, true>(r, ox * S - p.pad_left, in_w, wt, b0), ox);
+            for (int64_t ox = 0; ox < c_lo; ++ox)
+                finish(tap_sum<Isa, S, true>(r, ox * S - p.pad_left, in_w, wt, b0), ox);
             for (int64_t ox = c_lo; ox < c_hi; ++ox)
                 finish(tap_sum<Isa, S, false>(r, ox * S - p.pad_left, in_w, wt, b0), ox);
             for (int64_t ox = c_hi; ox < p.out_w; ++ox)
