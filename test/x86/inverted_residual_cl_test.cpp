@@ -8,6 +8,7 @@
 // written outside the output. Also the rule, the K block and the workspace. Built once per ISA.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
