@@ -30,7 +30,7 @@ const k::Epilogue kRelu{k::kActRelu, 0, 0};
 constexpr int kRowMr = Isa::kLanes == 16 ? x::Avx512Tile::kRowMr : x::Avx2Tile::kRowMr;
 constexpr int kRowNv = (Isa::kLanes == 16 ? x::Avx512Tile::kRowNr : x::Avx2Tile::kRowNr) / Isa::kLanes;
 // conv_cl's other tile height (pack.h conv_cl_mr: for 7x7 planes).
-constexpr int kClAltMr = Isa::kLanes == 16 ? x::ClTileRows::kAvx512Alt : x::ClTileRows::kAvx2Alt;
+constexpr int kClAltMr = x::ClTileRows::alt(Isa::kLanes);
 
 // Args: Cin, Cout, input H (= W), kernel (square), stride, pad (all sides).
 k::ConvParams params_of(const benchmark::State& s) {

@@ -32,7 +32,7 @@ namespace x = kiln::kernels::x86;
 constexpr int kRowMr = Isa::kLanes == 16 ? x::Avx512Tile::kRowMr : x::Avx2Tile::kRowMr;
 constexpr int kRowNv = (Isa::kLanes == 16 ? x::Avx512Tile::kRowNr : x::Avx2Tile::kRowNr) / Isa::kLanes;
 // conv_cl's other tile height (pack.h conv_cl_mr).
-constexpr int kClAltMr = Isa::kLanes == 16 ? x::ClTileRows::kAvx512Alt : x::ClTileRows::kAvx2Alt;
+constexpr int kClAltMr = x::ClTileRows::alt(Isa::kLanes);
 
 struct Case {
     int64_t batch, cin, cout, groups;

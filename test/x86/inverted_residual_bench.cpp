@@ -26,7 +26,7 @@ namespace k = kiln::kernels;
 namespace x = kiln::kernels::x86;
 
 constexpr int kNr = Isa::kNv * Isa::kLanes;
-constexpr int kAltMr = Isa::kLanes == 16 ? x::ClTileRows::kAvx512Alt : x::ClTileRows::kAvx2Alt;
+constexpr int kAltMr = x::ClTileRows::alt(Isa::kLanes);
 constexpr int kCopies = 24;
 const k::Epilogue kRelu6{k::kActClip, 0.0f, 6.0f};
 const k::Epilogue kNone{k::kActNone, 0.0f, 0.0f};

@@ -32,7 +32,7 @@ namespace k = kiln::kernels;
 namespace x = kiln::kernels::x86;
 
 constexpr int kNr = Isa::kNv * Isa::kLanes;
-constexpr int kAltMr = Isa::kLanes == 16 ? x::ClTileRows::kAvx512Alt : x::ClTileRows::kAvx2Alt;
+constexpr int kAltMr = x::ClTileRows::alt(Isa::kLanes);
 
 struct Case {
     int64_t batch, cin, ch, cout, h, w, stride, pad_t, pad_l, pad_b, pad_r;

@@ -143,16 +143,14 @@ inline void inverted_residual_cl(const float* x, const float* packed_w1, const f
     // The depthwise output's rows past the plane (the last projection tile reads them): zeros.
     std::memset(dbuf + npix * lay.ldd, 0, std::size_t((lay.d_rows - npix) * lay.ldd) * sizeof(float));
     const int64_t in_tiles = (plane + MR - 1) / MR, out_tiles = lay.d_rows / MR;
+    // The expansion as conv_cl sees a 1x1 layer: one row of all the plane's pixels.
+    const ConvGeom x_geom{1, plane, 1, plane, 1, 1, 1, 1, 1, 1, 0, 0};
     const TileEpilogue t1{b1, b1 ? kBiasPerColumn : kBiasNone, nullptr, e1};
     const TileEpilogue t3{b2, b2 ? kBiasPerColumn : kBiasNone, nullptr, e3};
     for (int64_t n = 0; n < p.batch; ++n) {
         const float* xn = x + n * cin * plane;
         // X packed as MR-pixel tiles (tile t, channel k at xp + (t * cin + k) * MR), read by every panel.
-        for (int64_t t = 0; t < in_tiles; ++t) {
-            const int64_t rows = plane - t * MR < MR ? plane - t * MR : MR;
-            for (int64_t k = 0; k < cin; ++k)
-                Isa::store_n(xp + (t * cin + k) * MR, Isa::load_n(xn + k * plane + t * MR, rows), MR);
-        }
+        conv_cl_pack_block<Isa, MR>(xn, cin, x_geom, plane, in_tiles, xp);
         constexpr int G = IrClBlocking::kPanels;
         for (int64_t j0 = 0; j0 < ch; j0 += G * NR) {
             // The next group's panels (cin lines of 16 floats per 16 columns) stream into L2 over the first tiles,

@@ -272,9 +272,10 @@ inline int64_t conv_cl_ldc(int64_t cout_per_group, int64_t nr) { return (cout_pe
 struct ClTileRows {
     static constexpr int kAvx512Alt = 7;
     static constexpr int kAvx2Alt = 5;
+    static constexpr int alt(int lanes) { return lanes == 16 ? kAvx512Alt : kAvx2Alt; }
 };
 inline int64_t conv_cl_mr(int64_t out_pixels, int64_t lanes) {
-    const int64_t def = x86_tile_mr(int(lanes)), alt = lanes == 16 ? ClTileRows::kAvx512Alt : ClTileRows::kAvx2Alt;
+    const int64_t def = x86_tile_mr(int(lanes)), alt = ClTileRows::alt(int(lanes));
     const int64_t rd = (out_pixels + def - 1) / def * def, ra = (out_pixels + alt - 1) / alt * alt;
     return ra < rd ? alt : def;
 }
